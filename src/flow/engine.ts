@@ -1,0 +1,1632 @@
+// The dataflow engine: interprets a function's CFG over abstract states,
+// path by path (states are deduplicated per block), tracking each memory
+// object's typestate. It reports typestate violations as events and, at
+// each normal exit, records a summary case for callers.
+import type { FuncInfo } from '../model/program.js';
+import { FuncTypes, type Resolver } from '../model/resolve.js';
+import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
+import { isError, mayHoldPointer, type Ty } from '../model/types.js';
+import { BLANK_VAR, NO_VAR, type Expr, type FuncIR } from '../syntax/goast.js';
+import { buildCFG, type CFG, type Instr } from './cfg.js';
+import type { FlowEvent } from './events.js';
+import {
+  FALSE,
+  NIL,
+  NONNIL,
+  State,
+  TRUE,
+  UNKNOWN_VAL,
+  fieldKey,
+  objId,
+  objVal,
+  reachable,
+  varKey,
+  type DeferRec,
+  type Obj,
+  type Step,
+  type Val,
+} from './state.js';
+import { caseKey, limitCases, type Effect, type ResultAbs, type Summary, type SummaryCase } from './summary.js';
+
+export interface SummaryLookup {
+  get(key: string): Summary | undefined;
+}
+
+export interface Budget {
+  /** Block executions per function before it is given up. */
+  maxSteps: number;
+  /** Distinct states kept per block; more are dropped (the function becomes partial). */
+  maxStatesPerBlock: number;
+  maxInlineDepth: number;
+}
+
+export const DEFAULT_BUDGET: Budget = { maxSteps: 20000, maxStatesPerBlock: 48, maxInlineDepth: 3 };
+
+export interface FunctionResult {
+  events: FlowEvent[];
+  summary?: Summary;
+  status: 'complete' | 'partial' | 'aborted';
+}
+
+class BudgetExceeded extends Error {}
+
+/** Picks among alternatives; the driver re-runs an instruction once per choice vector. */
+class Chooser {
+  private idx = 0;
+  private readonly sizes: number[] = [];
+  constructor(private readonly vec: number[]) {}
+  choose(n: number): number {
+    const i = this.idx++;
+    this.sizes[i] = n;
+    return Math.min(this.vec[i] ?? 0, n - 1);
+  }
+  next(): number[] | undefined {
+    const v = this.sizes.map((_, i) => this.vec[i] ?? 0);
+    for (let i = v.length - 1; i >= 0; i--) {
+      if (v[i] + 1 < this.sizes[i]) {
+        v[i]++;
+        return v.slice(0, i + 1);
+      }
+    }
+    return undefined;
+  }
+}
+
+/** A function frame: the top-level function or an inlined closure. */
+interface Frame {
+  fn: FuncIR;
+  depth: number;
+}
+
+type CallExpr = Extract<Expr, { k: 'call' }>;
+
+type Callee =
+  | { k: 'conv'; to: Ty }
+  | { k: 'builtin'; name: string }
+  | { k: 'cgo'; name: string }
+  | { k: 'unsafe'; name: string }
+  | { k: 'runtime'; name: string }
+  | { k: 'closure'; id: number }
+  | { k: 'func'; key: string; display: string; recv?: Expr }
+  | { k: 'pure' }
+  | { k: 'unknown'; recv?: Expr };
+
+/** Standard packages whose functions neither keep nor free what they are given. */
+const PURE_PACKAGES = new Set(['fmt', 'strings', 'strconv', 'errors', 'bytes', 'unicode', 'unicode/utf8', 'math', 'sort', 'slices', 'log', 'time', 'testing']);
+
+const ALLOC_LIMIT = 4; // live objects per allocation site on one path
+
+export class FunctionAnalyzer {
+  private readonly types: FuncTypes;
+  private readonly cfgs = new Map<number, CFG>();
+  private readonly closures = new Map<number, FuncIR>();
+  private readonly captured = new Map<number, Set<number>>();
+  private readonly events = new Map<string, FlowEvent>();
+  private readonly cases = new Map<string, SummaryCase>();
+  private steps = 0;
+  private partial = false;
+  private readonly file;
+  private readonly text: string;
+
+  constructor(
+    private readonly info: FuncInfo,
+    private readonly resolver: Resolver,
+    private readonly summaries: SummaryLookup,
+    private readonly budget: Budget = DEFAULT_BUDGET,
+  ) {
+    this.file = info.file;
+    this.text = info.file.go.text;
+    this.types = new FuncTypes(resolver, info);
+    this.indexClosures(info.decl.ir);
+  }
+
+  run(): FunctionResult {
+    const ir = this.info.decl.ir;
+    const sig = this.resolver.funcSignature(this.info);
+    try {
+      const st = this.entryState(ir);
+      this.runFrame({ fn: ir, depth: 0 }, st, (exit, pos) => this.topExit(exit, pos));
+    } catch (e) {
+      if (e instanceof BudgetExceeded) return { events: [], status: 'aborted' };
+      throw e;
+    }
+    const cases = limitCases([...this.cases.values()]);
+    return {
+      events: [...this.events.values()],
+      status: this.partial ? 'partial' : 'complete',
+      summary: {
+        key: this.info.key,
+        display: this.info.display,
+        cases,
+        params: sig.params,
+        results: sig.results,
+        variadic: ir.variadic,
+        partial: this.partial,
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- setup
+
+  private indexClosures(fn: FuncIR): void {
+    const visitExpr = (e: Expr): void => {
+      if (e.k === 'funclit') {
+        this.closures.set(e.fn.id, e.fn);
+        this.indexClosures(e.fn);
+        return;
+      }
+      forEachChildExpr(e, visitExpr);
+    };
+    walkStmts(fn.body, visitExpr);
+  }
+
+  /** Variables a closure uses that belong to an enclosing function. */
+  private capturedBy(id: number): Set<number> {
+    let set = this.captured.get(id);
+    if (set) return set;
+    set = new Set();
+    const fn = this.closures.get(id);
+    const vars = this.info.decl.vars;
+    const inner = new Set<number>([id]);
+    const collectInner = (f: FuncIR) => {
+      walkStmts(f.body, function visit(e: Expr): void {
+        if (e.k === 'funclit') {
+          inner.add(e.fn.id);
+          collectInner(e.fn);
+          return;
+        }
+        forEachChildExpr(e, visit);
+      });
+    };
+    if (fn) {
+      collectInner(fn);
+      const s = set;
+      const visit = (e: Expr): void => {
+        if (e.k === 'ident' && e.v >= 0 && !inner.has(vars[e.v].fn)) s.add(e.v);
+        if (e.k === 'funclit') {
+          walkStmts(e.fn.body, visit);
+          return;
+        }
+        forEachChildExpr(e, visit);
+      };
+      walkStmts(fn.body, visit, (s2) => {
+        // Assignment targets and range variables are references too.
+        const refs: Expr[] = [];
+        if (s2.k === 'assign') refs.push(...s2.lhs);
+        if (s2.k === 'range') {
+          if (s2.key) refs.push(s2.key);
+          if (s2.value) refs.push(s2.value);
+        }
+        if (s2.k === 'incdec') refs.push(s2.x);
+        refs.forEach(visit);
+      });
+    }
+    this.captured.set(id, set);
+    return set;
+  }
+
+  private cfg(fn: FuncIR): CFG {
+    let c = this.cfgs.get(fn.id);
+    if (!c) this.cfgs.set(fn.id, (c = buildCFG(fn)));
+    return c;
+  }
+
+  private entryState(ir: FuncIR): State {
+    const st = new State();
+    const vars = this.info.decl.vars;
+    if (this.info.decl.recv) {
+      const v = this.info.decl.recv.v;
+      if (vars[v].name !== '_') this.bindInput(st, v, 'R', 'r');
+    }
+    ir.params.forEach((v, i) => {
+      if (vars[v].name !== '_') this.bindInput(st, v, `P${i}`, `p${i}`);
+    });
+    for (const v of ir.results) st.env.set(varKey(v), this.zeroValue(this.types.vars[v], ir.bodyPos, v));
+    return st;
+  }
+
+  private bindInput(st: State, v: number, id: string, origin: string): void {
+    const t = this.types.vars[v];
+    if (t.k !== 'unknown' && !mayHoldPointer(t)) {
+      st.env.set(varKey(v), UNKNOWN_VAL);
+      return;
+    }
+    st.setObj(id, { kind: 'sym', state: 'live', what: origin, site: -1, nullable: true, releasedBy: [], steps: [], origin });
+    st.env.set(varKey(v), objVal(id));
+  }
+
+  private zeroValue(t: Ty, pos: number, v?: number): Val {
+    const u = this.types.underlyingOf(t);
+    switch (u.k) {
+      case 'basic':
+        if (u.name === 'bool') return FALSE;
+        if (u.name === 'error' || u.name === 'any') return NIL;
+        return UNKNOWN_VAL;
+      case 'pointer':
+      case 'unsafeptr':
+      case 'slice':
+      case 'map':
+      case 'chan':
+      case 'func':
+      case 'interface':
+        return NIL;
+      case 'struct':
+      case 'array':
+        return UNKNOWN_VAL;
+      case 'c':
+        // A C struct or array value: storage whose fields we can follow.
+        return /^(struct|union)_/.test(u.name) && v !== undefined ? `a:${varKey(v)}` : UNKNOWN_VAL;
+      default:
+        return UNKNOWN_VAL;
+    }
+    void pos;
+  }
+
+  // ---------------------------------------------------------------- driver
+
+  /**
+   * Explores a frame's CFG from `start`. `onExit` receives each state that
+   * returns normally (after the frame's deferred calls ran).
+   */
+  private runFrame(frame: Frame, start: State, onExit: (st: State, pos: number) => void): void {
+    const cfg = this.cfg(frame.fn);
+    const seen = new Map<number, Set<string>>();
+    const queue: [number, State][] = [];
+    const push = (block: number, st: State) => {
+      let s = seen.get(block);
+      if (!s) seen.set(block, (s = new Set()));
+      const key = st.key();
+      if (s.has(key)) return;
+      if (s.size >= this.budget.maxStatesPerBlock) {
+        this.partial = true;
+        return;
+      }
+      s.add(key);
+      queue.push([block, st]);
+    };
+    push(cfg.entry, start);
+    while (queue.length) {
+      const [bid, st0] = queue.shift()!;
+      if (++this.steps > this.budget.maxSteps) throw new BudgetExceeded();
+      const block = cfg.blocks[bid];
+      let states = [st0];
+      for (const instr of block.instrs) {
+        const next: State[] = [];
+        for (const st of states) next.push(...this.exec(instr, st, frame));
+        states = next.filter((s) => !s.dead);
+        if (!states.length) break;
+      }
+      for (const st of states) {
+        const term = block.term;
+        switch (term.k) {
+          case 'jump':
+            push(term.to, st);
+            break;
+          case 'choice':
+            for (const to of term.to) push(to, st.clone());
+            break;
+          case 'cond':
+            for (const [s, ok] of this.branch(term.cond, st, frame)) push(ok ? term.t : term.f, s);
+            break;
+          case 'return':
+            for (const s of this.runDefers(st, frame, term.pos)) if (!s.dead) onExit(s, term.pos);
+            break;
+          case 'panic':
+          case 'none':
+            break;
+        }
+      }
+    }
+  }
+
+  /** Runs one instruction, once per combination of choices its calls offer. */
+  private exec(instr: Instr, pre: State, frame: Frame): State[] {
+    return this.withChoices(pre, (st, ch) => {
+      this.execInstr(instr, st, ch, frame);
+      if (frame.depth === 0 && !st.dead) this.collect(st, instr.pos);
+    });
+  }
+
+  private withChoices(pre: State, run: (st: State, ch: Chooser) => void): State[] {
+    const out: State[] = [];
+    let vector: number[] | undefined = [];
+    for (let guard = 0; vector && guard < 24; guard++) {
+      const st = pre.clone();
+      const ch: Chooser = new Chooser(vector);
+      run(st, ch);
+      out.push(st);
+      vector = ch.next();
+    }
+    if (vector) this.partial = true;
+    return out;
+  }
+
+  // ---------------------------------------------------------------- instructions
+
+  private execInstr(instr: Instr, st: State, ch: Chooser, frame: Frame): void {
+    switch (instr.k) {
+      case 'eval':
+        this.eval(instr.x, st, ch, frame);
+        break;
+      case 'assign':
+        this.assign(instr, st, ch, frame);
+        break;
+      case 'incdec':
+        this.eval(instr.x, st, ch, frame);
+        break;
+      case 'send': {
+        this.eval(instr.ch, st, ch, frame);
+        const v = this.eval(instr.value, st, ch, frame);
+        this.escape(st, v);
+        break;
+      }
+      case 'defer':
+        this.pushDefer(instr.call, instr.pos, st, ch, frame);
+        break;
+      case 'go': {
+        const call = instr.call;
+        if (call.k === 'call') {
+          const fv = call.fun.k === 'funclit' ? `fn:${call.fun.fn.id}` : this.eval(call.fun, st, ch, frame);
+          this.escape(st, fv);
+          for (const a of call.args) this.escape(st, this.eval(a, st, ch, frame));
+        } else {
+          this.eval(call, st, ch, frame);
+        }
+        break;
+      }
+      case 'range':
+        for (const e of [instr.key, instr.value]) {
+          if (!e) continue;
+          if (instr.define && e.k === 'ident' && e.v >= 0) this.setVar(st, e.v, UNKNOWN_VAL, instr.pos, e);
+          else this.assignTo(e, UNKNOWN_VAL, st, ch, frame, instr.pos);
+        }
+        break;
+      case 'bind':
+        this.setVar(st, instr.v, this.eval(instr.x, st, ch, frame), instr.pos);
+        break;
+      case 'results': {
+        const vals = this.evalList(instr.results, frame.fn.results.length, st, ch, frame);
+        frame.fn.results.forEach((v, i) => st.env.set(varKey(v), vals[i] ?? UNKNOWN_VAL));
+        break;
+      }
+    }
+  }
+
+  private assign(instr: Extract<Instr, { k: 'assign' }>, st: State, ch: Chooser, frame: Frame): void {
+    const { lhs, rhs, op } = instr;
+    if (op !== '=' && op !== ':=' && op !== 'var') {
+      // x op= y: the result is a number or a string, never a tracked pointer.
+      this.eval(rhs[0], st, ch, frame);
+      this.assignTo(lhs[0], UNKNOWN_VAL, st, ch, frame, instr.pos);
+      return;
+    }
+    let vals: Val[];
+    if (rhs.length === 0) {
+      vals = lhs.map((l) => (l.k === 'ident' && l.v >= 0 ? this.zeroValue(this.types.vars[l.v], instr.pos, l.v) : UNKNOWN_VAL));
+    } else {
+      vals = this.evalList(rhs, lhs.length, st, ch, frame);
+    }
+    lhs.forEach((l, i) => this.assignTo(l, vals[i] ?? UNKNOWN_VAL, st, ch, frame, instr.pos));
+  }
+
+  /** Evaluates an expression list against `want` targets (a single call may yield a tuple). */
+  private evalList(list: Expr[], want: number, st: State, ch: Chooser, frame: Frame): Val[] {
+    if (list.length === 1 && want > 1) {
+      const e = unparen(list[0]);
+      if (e.k === 'call') return this.call(e, st, ch, frame, want);
+      const v = this.eval(e, st, ch, frame);
+      // v, ok := m[k] / x.(T) / <-ch
+      return [v, UNKNOWN_VAL];
+    }
+    return list.map((e) => this.eval(e, st, ch, frame));
+  }
+
+  private assignTo(l: Expr, v: Val, st: State, ch: Chooser, frame: Frame, pos: number): void {
+    l = unparen(l);
+    switch (l.k) {
+      case 'ident':
+        if (l.v === BLANK_VAR) return;
+        if (l.v >= 0) {
+          this.setVar(st, l.v, v, pos, l);
+          return;
+        }
+        // A package-level variable: ownership leaves the function.
+        this.escape(st, v);
+        return;
+      case 'sel': {
+        const base = this.baseObject(l.x, st, ch, frame, true);
+        if (!base) {
+          this.escape(st, v);
+          return;
+        }
+        const key = fieldKey(base, l.name);
+        const old = st.env.get(key);
+        st.env.set(key, v);
+        // A pointer overwritten in a struct field may have other owners: treat it as moved.
+        if (old && old !== v) this.escape(st, old, false);
+        return;
+      }
+      case 'unary':
+        if (l.op === '*') {
+          const p = this.eval(l.x, st, ch, frame);
+          if (p.startsWith('a:v')) {
+            this.setVar(st, Number(p.slice(3)), v, pos);
+            return;
+          }
+          this.use(st, p, 'written through', l, pos);
+        }
+        this.escape(st, v);
+        return;
+      case 'index': {
+        const base = this.eval(l.x, st, ch, frame);
+        l.index.forEach((i) => this.eval(i, st, ch, frame));
+        this.use(st, base, 'written through', l.x, pos);
+        this.escape(st, v);
+        return;
+      }
+      default:
+        this.eval(l, st, ch, frame);
+        this.escape(st, v);
+    }
+  }
+
+  /** Assigns a local variable; an owned C pointer it held and nothing else keeps is leaked. */
+  private setVar(st: State, v: number, val: Val, pos: number, target?: Expr): void {
+    const key = varKey(v);
+    const old = st.env.get(key);
+    st.env.set(key, val);
+    this.dropFacts(st, v);
+    const id = old ? objId(old) : undefined;
+    if (!id || old === val) return;
+    const o = st.obj(id);
+    if (!o || o.kind !== 'c' || o.state !== 'live' || o.borrowed) return;
+    if (reachable(st).has(id)) return;
+    this.leak(st, id, o, 'lost', pos, target ? this.nameOf(target) : this.info.decl.vars[v].name);
+    st.objs.delete(id);
+  }
+
+  private dropFacts(st: State, v: number): void {
+    if (!st.facts.size) return;
+    const tag = `v${v},`;
+    for (const k of [...st.facts.keys()]) if (k.includes(tag)) st.facts.delete(k);
+  }
+
+  // ---------------------------------------------------------------- defers
+
+  private pushDefer(call: Expr, pos: number, st: State, ch: Chooser, frame: Frame): void {
+    call = unparen(call);
+    if (call.k !== 'call') {
+      this.eval(call, st, ch, frame);
+      return;
+    }
+    const rec: DeferRec = { pos, call, args: [] };
+    const f = unparen(call.fun);
+    if (f.k === 'funclit') rec.fnVal = `fn:${f.fn.id}`;
+    else if (f.k === 'ident' && f.v >= 0) rec.fnVal = st.env.get(varKey(f.v)) ?? UNKNOWN_VAL;
+    else if (f.k === 'sel' && !this.isPackageRef(f.x)) rec.recv = this.eval(f.x, st, ch, frame);
+    rec.args = call.args.map((a) => this.eval(a, st, ch, frame));
+    st.defers.push(rec);
+  }
+
+  /** Runs the frame's deferred calls, last first; may fork. */
+  private runDefers(st: State, frame: Frame, retPos: number): State[] {
+    let states = [st];
+    while (states.some((s) => s.defers.length > 0)) {
+      const next: State[] = [];
+      for (const s of states) {
+        const rec = s.defers.pop();
+        if (!rec) {
+          next.push(s);
+          continue;
+        }
+        next.push(
+          ...this.withChoices(s, (s2, ch) => {
+            this.checkDeferredNil(rec, s2);
+            this.applyCall(rec.call, s2, ch, frame, 1, rec.args, rec.fnVal, rec.recv, rec.pos);
+            if (frame.depth === 0 && !s2.dead) this.collect(s2, retPos);
+          }),
+        );
+      }
+      states = next.filter((s) => !s.dead);
+    }
+    return states;
+  }
+
+  /** `defer C.free(p)` while p is nil, with p assigned afterwards: the later value is never freed. */
+  private checkDeferredNil(rec: DeferRec, st: State): void {
+    const releaser = this.releaserName(rec.call);
+    if (!releaser) return;
+    rec.call.args.forEach((a, i) => {
+      if (rec.args[i] !== NIL) return;
+      const base = stripConversions(a);
+      if (base.k !== 'ident' || base.v < 0) return;
+      const now = st.env.get(varKey(base.v));
+      if (!now || now === NIL) return;
+      const id = objId(now);
+      const o = id ? st.obj(id) : undefined;
+      if (o && (o.kind === 'go' || o.state !== 'live')) return;
+      const name = this.info.decl.vars[base.v].name;
+      this.addEvent(`leak:deferred-nil:${rec.pos}`, {
+        kind: 'leak',
+        how: 'deferred-nil',
+        what: o?.what ?? name,
+        name,
+        pos: rec.pos,
+        end: rec.call.end,
+        at: rec.pos,
+        atLine: this.line(rec.pos),
+        trace: [
+          this.step(rec.pos, `deferred ${this.src(rec.call)} evaluates ${name} now, while it is nil`),
+          ...(o ? o.steps : []),
+          this.step(this.info.decl.ir.bodyEnd, `at return the deferred call frees nil; the value assigned to ${name} later is not freed`),
+        ],
+      });
+      if (id && o) st.updateObj(id, { state: 'moved' });
+    });
+  }
+
+  private releaserName(call: CallExpr): string | undefined {
+    const f = unparen(call.fun);
+    if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C') {
+      if (f.name === 'free' || this.info.pkg.contracts.get(f.name)?.releases.length || this.info.pkg.c.funcs.get(f.name)?.frees.size) return f.name;
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- exits
+
+  /** A normal return of the analysed function: leaks, then a summary case. */
+  private topExit(st: State, pos: number): void {
+    const ir = this.info.decl.ir;
+    const results = ir.results.map((v) => st.env.get(varKey(v)) ?? UNKNOWN_VAL);
+    const inputs: Val[] = [];
+    for (const [id, o] of st.objs) if (o.kind === 'sym' && o.origin) inputs.push(objVal(id));
+    const keep = reachable(withoutLocals(st), [...results, ...inputs]);
+    for (const [id, o] of st.objs) {
+      if (o.kind !== 'c' || o.state !== 'live' || o.borrowed || keep.has(id)) continue;
+      this.leak(st, id, o, 'return', pos);
+    }
+    this.recordCase(st, results);
+  }
+
+  private recordCase(st: State, results: Val[]): void {
+    const resAbs: ResultAbs[] = results.map((v) => this.abstractResult(st, v));
+    const effects: Effect[] = [];
+    for (const [id, o] of st.objs) {
+      if (o.kind !== 'sym' || !o.origin) continue;
+      const path = o.origin;
+      if (o.state === 'freed' && o.freed) effects.push({ k: 'freed', path, by: o.freed.by, steps: o.freed.steps });
+      else if (o.state === 'moved') effects.push({ k: 'moved', path });
+      else if (o.used) effects.push({ k: 'used', path, how: 'used', steps: [] });
+      // Fields of inputs written by the function.
+      for (const [k, v] of st.env) {
+        if (!k.startsWith(`${id}|`)) continue;
+        const field = k.slice(id.length + 1);
+        const fid = objId(v);
+        const fo = fid ? st.obj(fid) : undefined;
+        if (fo?.kind === 'sym' && fo.origin === `${path}.${field}`) continue;
+        if (v === NIL) effects.push({ k: 'set', path: `${path}.${field}`, value: 'nil' });
+        else if (fo?.kind === 'c' && fo.state === 'live') effects.push({ k: 'set-owned', path: `${path}.${field}`, what: fo.what, releasedBy: fo.releasedBy, steps: fo.steps });
+        else effects.push({ k: 'set', path: `${path}.${field}`, value: 'unknown' });
+      }
+    }
+    const c: SummaryCase = { results: resAbs, effects };
+    this.cases.set(caseKey(c), c);
+  }
+
+  private abstractResult(st: State, v: Val): ResultAbs {
+    if (v === NIL) return { k: 'nil' };
+    if (v === TRUE || v === FALSE) return { k: 'bool', v: v === TRUE };
+    if (v === NONNIL || v.startsWith('a:') || v.startsWith('fn:')) return { k: 'nonnil' };
+    const id = objId(v);
+    const o = id ? st.obj(id) : undefined;
+    if (!o) return { k: 'unknown' };
+    if (o.kind === 'go') return { k: 'nonnil' };
+    if (o.kind === 'sym') {
+      if (o.origin && o.state !== 'freed') return { k: 'param', path: o.origin };
+      if (o.state === 'freed' && o.freed) return { k: 'freed', what: o.what, by: o.freed.by, steps: [...o.steps, ...o.freed.steps] };
+      return { k: 'unknown' };
+    }
+    if (o.state === 'live' && !o.borrowed) return { k: 'owned', what: o.what, releasedBy: o.releasedBy, nullable: o.nullable, steps: o.steps };
+    if (o.state === 'freed' && o.freed) return { k: 'freed', what: o.what, by: o.freed.by, steps: [...o.steps, ...o.freed.steps] };
+    return { k: 'unknown' };
+  }
+
+  /** Unreachable objects after an instruction: owned C memory among them has leaked. */
+  private collect(st: State, pos: number): void {
+    const live = reachable(st);
+    let dropped = false;
+    for (const [id, o] of st.objs) {
+      if (live.has(id)) continue;
+      if (o.kind === 'sym' && o.origin) continue; // inputs stay for the summary
+      if (o.kind === 'c' && o.state === 'live' && !o.borrowed) this.leak(st, id, o, 'dropped', pos);
+      st.objs.delete(id);
+      dropped = true;
+    }
+    if (dropped) {
+      for (const k of [...st.env.keys()]) {
+        const bar = k.indexOf('|');
+        if (bar >= 0 && !st.objs.has(k.slice(0, bar))) st.env.delete(k);
+      }
+    }
+  }
+
+  private leak(st: State, id: string, o: Obj, how: 'return' | 'lost' | 'dropped', at: number, name?: string): void {
+    if (o.site < 0) return;
+    const pathSteps = st.trace.slice(o.traceAt ?? 0).slice(-6);
+    const final =
+      how === 'return'
+        ? this.step(at, 'returns here without freeing it')
+        : how === 'lost'
+          ? this.step(at, `${name ?? 'the pointer'} is overwritten here; the previous allocation is lost`)
+          : this.step(at, 'the pointer is not kept: nothing can free it');
+    this.addEvent(`leak:${o.site}`, {
+      kind: 'leak',
+      how,
+      what: o.what,
+      name,
+      pos: o.site,
+      end: o.siteEnd ?? o.site,
+      at,
+      atLine: this.line(at),
+      trace: [...o.steps, ...pathSteps, final],
+    });
+    void id;
+  }
+
+  private addEvent(key: string, e: FlowEvent): void {
+    if (!this.events.has(key)) this.events.set(key, e);
+  }
+
+  // ---------------------------------------------------------------- conditions
+
+  /** The states in which `cond` is true and false (infeasible sides left out). */
+  private branch(cond: Expr, pre: State, frame: Frame): [State, boolean][] {
+    const out: [State, boolean][] = [];
+    const states = this.withChoices(pre, (st, ch) => {
+      const r = this.evalCond(cond, st, ch, frame);
+      (st as State & { _cond?: CondResult })._cond = r;
+    });
+    for (const st of states) {
+      if (st.dead) continue;
+      const r = (st as State & { _cond?: CondResult })._cond!;
+      delete (st as State & { _cond?: CondResult })._cond;
+      const both = r.t !== false && r.f !== false;
+      if (r.t !== false) {
+        const s = both ? st.clone() : st;
+        if (r.t) r.t(s);
+        if (both) this.noteBranch(s, cond, true);
+        out.push([s, true]);
+      }
+      if (r.f !== false) {
+        const s = st;
+        if (r.f) r.f(s);
+        if (both) this.noteBranch(s, cond, false);
+        out.push([s, false]);
+      }
+    }
+    return out;
+  }
+
+  private noteBranch(st: State, cond: Expr, value: boolean): void {
+    let hasLive = false;
+    for (const o of st.objs.values()) if (o.kind === 'c' && o.state === 'live') hasLive = true;
+    if (hasLive) st.trace.push(this.step(cond.pos, `${this.src(cond)} is ${value}`));
+  }
+
+  private evalCond(cond: Expr, st: State, ch: Chooser, frame: Frame): CondResult {
+    const e = unparen(cond);
+    if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
+      const xNil = unparen(e.x).k === 'nil';
+      const yNil = unparen(e.y).k === 'nil';
+      if (xNil !== yNil) {
+        const operand = xNil ? e.y : e.x;
+        const r = this.nilTest(operand, st, ch, frame);
+        return e.op === '==' ? r : { t: r.f, f: r.t };
+      }
+    }
+    const fact = this.factKey(e);
+    if (fact && st.facts.has(fact)) {
+      this.eval(e, st, ch, frame);
+      return st.facts.get(fact) ? { t: undefined, f: false } : { t: false, f: undefined };
+    }
+    const v = this.eval(e, st, ch, frame);
+    if (v === TRUE) return { t: undefined, f: false };
+    if (v === FALSE) return { t: false, f: undefined };
+    const loc = unparen(e);
+    const refine = (b: boolean) => (s: State) => {
+      if (loc.k === 'ident' && loc.v >= 0) s.env.set(varKey(loc.v), b ? TRUE : FALSE);
+      if (fact) s.facts.set(fact, b);
+    };
+    return { t: refine(true), f: refine(false) };
+  }
+
+  /** `x == nil`: true side and false side. */
+  private nilTest(x: Expr, st: State, ch: Chooser, frame: Frame): CondResult {
+    const v = this.eval(x, st, ch, frame);
+    if (v === NIL) return { t: undefined, f: false };
+    if (v === NONNIL || v.startsWith('a:') || v.startsWith('fn:') || v === TRUE || v === FALSE) return { t: false, f: undefined };
+    const id = objId(v);
+    if (id) {
+      const o = st.obj(id);
+      if (!o) return { t: undefined, f: undefined };
+      if (o.kind === 'go' || !o.nullable) return { t: false, f: undefined };
+      return {
+        t: (s) => this.becomesNil(s, id),
+        f: (s) => s.updateObj(id, { nullable: false }),
+      };
+    }
+    const loc = stripConversions(x);
+    if (loc.k === 'ident' && loc.v >= 0) {
+      return { t: (s) => s.env.set(varKey(loc.v), NIL), f: (s) => s.env.set(varKey(loc.v), NONNIL) };
+    }
+    return { t: undefined, f: undefined };
+  }
+
+  /** On the path where an allocation's result is nil, there is nothing to free. */
+  private becomesNil(st: State, id: string): void {
+    const o = st.obj(id);
+    for (const [k, v] of st.env) if (v === objVal(id)) st.env.set(k, NIL);
+    for (const d of st.defers) {
+      d.args = d.args.map((a) => (a === objVal(id) ? NIL : a));
+      if (d.recv === objVal(id)) d.recv = NIL;
+    }
+    st.objs.delete(id);
+    if (o?.revive) {
+      const old = st.obj(o.revive);
+      if (old && old.state === 'consumed') st.setObj(o.revive, { ...old, state: 'live', freed: undefined });
+    }
+  }
+
+  /** A key for a side-effect-free condition over local variables, so correlated branches agree. */
+  private factKey(e: Expr): string | undefined {
+    const vars = new Set<number>();
+    const pure = (x: Expr): boolean => {
+      switch (x.k) {
+        case 'ident':
+          if (x.v >= 0) vars.add(x.v);
+          return x.v !== BLANK_VAR;
+        case 'lit':
+        case 'nil':
+        case 'bool':
+          return true;
+        case 'paren':
+          return pure(x.x);
+        case 'unary':
+          return x.op !== '<-' && x.op !== '*' && pure(x.x);
+        case 'binary':
+          return pure(x.x) && pure(x.y);
+        case 'sel':
+          return pure(x.x);
+        case 'call': {
+          const f = unparen(x.fun);
+          return f.k === 'ident' && f.v === NO_VAR && (f.name === 'len' || f.name === 'cap') && x.args.every(pure);
+        }
+        default:
+          return false;
+      }
+    };
+    if (!pure(e) || vars.size === 0) return undefined;
+    return `${[...vars].map((v) => `v${v},`).join('')}#${this.src(e)}`;
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  private eval(e: Expr, st: State, ch: Chooser, frame: Frame): Val {
+    switch (e.k) {
+      case 'ident':
+        if (e.v >= 0) return st.env.get(varKey(e.v)) ?? UNKNOWN_VAL;
+        if (e.v === NO_VAR) {
+          if (e.name === 'true') return TRUE;
+          if (e.name === 'false') return FALSE;
+        }
+        return UNKNOWN_VAL;
+      case 'nil':
+        return NIL;
+      case 'bool':
+        return e.value ? TRUE : FALSE;
+      case 'lit':
+        return e.kind === 'string' ? NONNIL : UNKNOWN_VAL;
+      case 'iota':
+      case 'type':
+      case 'bad':
+        return UNKNOWN_VAL;
+      case 'paren':
+        return this.eval(e.x, st, ch, frame);
+      case 'funclit':
+        return `fn:${e.fn.id}`;
+      case 'conv':
+        return this.convert(this.types.resolve(e.type), this.eval(e.x, st, ch, frame));
+      case 'sel': {
+        if (this.isPackageRef(e.x)) return UNKNOWN_VAL;
+        const base = this.eval(e.x, st, ch, frame);
+        const id = this.addressedObject(st, base);
+        if (!id) return UNKNOWN_VAL;
+        const o = st.obj(id)!;
+        if (o.kind === 'c' || (o.kind === 'sym' && this.isCPointer(e.x))) this.use(st, base, `field ${e.name} read`, e.x, e.pos);
+        return this.readField(st, id, e.name, this.types.exprType(e));
+      }
+      case 'unary': {
+        const x = unparen(e.x);
+        if (e.op === '&') {
+          if (x.k === 'ident' && x.v >= 0) {
+            const cur = st.env.get(varKey(x.v)) ?? UNKNOWN_VAL;
+            return cur.startsWith('a:') ? cur : `a:${varKey(x.v)}`;
+          }
+          if (x.k === 'composite') return this.eval(x, st, ch, frame);
+          if (x.k === 'index') {
+            const base = this.eval(x.x, st, ch, frame);
+            x.index.forEach((i) => this.eval(i, st, ch, frame));
+            return this.derived(st, base);
+          }
+          if (x.k === 'sel') {
+            if (this.isPackageRef(x.x)) return NONNIL;
+            const base = this.eval(x.x, st, ch, frame);
+            return this.addressedObject(st, base) ? base : NONNIL;
+          }
+          this.eval(x, st, ch, frame);
+          return NONNIL;
+        }
+        const v = this.eval(e.x, st, ch, frame);
+        if (e.op === '*') {
+          this.use(st, v, 'dereferenced', e.x, e.pos);
+          if (v.startsWith('a:v')) return st.env.get(v.slice(2)) ?? UNKNOWN_VAL;
+          return UNKNOWN_VAL;
+        }
+        if (e.op === '!') return v === TRUE ? FALSE : v === FALSE ? TRUE : UNKNOWN_VAL;
+        return UNKNOWN_VAL;
+      }
+      case 'binary': {
+        const a = this.eval(e.x, st, ch, frame);
+        const b = this.eval(e.y, st, ch, frame);
+        if (e.op === '==' || e.op === '!=') {
+          const eq = nilEquality(a, b);
+          if (eq !== undefined) return (eq === (e.op === '==')) ? TRUE : FALSE;
+        }
+        if (e.op === '&&') return a === FALSE || b === FALSE ? FALSE : a === TRUE && b === TRUE ? TRUE : UNKNOWN_VAL;
+        if (e.op === '||') return a === TRUE || b === TRUE ? TRUE : a === FALSE && b === FALSE ? FALSE : UNKNOWN_VAL;
+        return UNKNOWN_VAL;
+      }
+      case 'index': {
+        const base = this.eval(e.x, st, ch, frame);
+        e.index.forEach((i) => this.eval(i, st, ch, frame));
+        this.use(st, base, 'indexed', e.x, e.pos);
+        return UNKNOWN_VAL;
+      }
+      case 'slice': {
+        const base = this.eval(e.x, st, ch, frame);
+        for (const p of [e.lo, e.hi, e.max]) if (p) this.eval(p, st, ch, frame);
+        this.use(st, base, 'sliced', e.x, e.pos);
+        return this.derived(st, base);
+      }
+      case 'assert':
+        return this.eval(e.x, st, ch, frame);
+      case 'composite':
+        return this.composite(e, st, ch, frame);
+      case 'call': {
+        const vals = this.call(e, st, ch, frame, 1);
+        return vals[0] ?? UNKNOWN_VAL;
+      }
+    }
+  }
+
+  /** Pointer arithmetic or slicing keeps pointing into the same allocation. */
+  private derived(st: State, base: Val): Val {
+    const id = objId(base);
+    if (id && st.obj(id)) return base;
+    if (base.startsWith('a:')) return base;
+    return base === NIL ? NIL : UNKNOWN_VAL;
+  }
+
+  private convert(to: Ty, v: Val): Val {
+    const u = this.types.underlyingOf(to);
+    if (u.k === 'basic') {
+      if (u.name === 'string') return v === NIL ? NONNIL : NONNIL;
+      return UNKNOWN_VAL; // numbers, uintptr: not a pointer we follow
+    }
+    if (u.k === 'slice' && v !== NIL && !objId(v)) return NONNIL;
+    return v;
+  }
+
+  private composite(e: Extract<Expr, { k: 'composite' }>, st: State, ch: Chooser, frame: Frame): Val {
+    const t = e.type ? this.types.underlyingOf(this.types.resolve(e.type)) : undefined;
+    const isStruct = t?.k === 'struct' || (t?.k === 'c' && /^(struct|union)_/.test(t.name));
+    const id = this.allocId(st, `g${e.pos}`);
+    const vals = e.elts.map((el) => this.eval(el.value, st, ch, frame));
+    if (!id) {
+      vals.forEach((v) => this.escape(st, v));
+      return NONNIL;
+    }
+    st.setObj(id, { kind: 'go', state: 'live', what: 'composite literal', site: e.pos, nullable: false, releasedBy: [], steps: [] });
+    e.elts.forEach((el, i) => {
+      let field: string | undefined;
+      if (isStruct && el.key?.k === 'ident') field = el.key.name;
+      else if (isStruct && !el.key && t?.k === 'struct') field = t.fields[i]?.name;
+      if (field) st.env.set(fieldKey(id, field), vals[i]);
+      else this.escape(st, vals[i]);
+    });
+    return objVal(id);
+  }
+
+  /** The object whose fields `x.f` addresses, for a base value. */
+  private addressedObject(st: State, base: Val): string | undefined {
+    if (base.startsWith('a:v')) {
+      // A struct variable's storage: give it an identity on first use.
+      const key = base.slice(2);
+      const cur = st.env.get(key);
+      const cid = cur ? objId(cur) : undefined;
+      if (cid && st.obj(cid)) return cid;
+      const id = this.allocId(st, `s${key}`);
+      if (!id) return undefined;
+      st.setObj(id, { kind: 'go', state: 'live', what: 'variable', site: -1, nullable: false, releasedBy: [], steps: [] });
+      return id;
+    }
+    const id = objId(base);
+    return id && st.obj(id) ? id : undefined;
+  }
+
+  /** Resolves the object behind an expression used as a struct base (for field stores). */
+  private baseObject(x: Expr, st: State, ch: Chooser, frame: Frame, materialize: boolean): string | undefined {
+    x = unparen(x);
+    if (x.k === 'ident' && x.v >= 0) {
+      const key = varKey(x.v);
+      let cur = st.env.get(key) ?? UNKNOWN_VAL;
+      if (cur.startsWith('a:v')) return this.addressedObject(st, cur);
+      const t = this.types.underlyingOf(this.types.vars[x.v]);
+      if (!objId(cur) && (t.k === 'struct' || (t.k === 'c' && /^(struct|union)_/.test(t.name)))) {
+        cur = `a:${key}`;
+        st.env.set(key, cur);
+        return this.addressedObject(st, cur);
+      }
+      const id = objId(cur);
+      if (id && st.obj(id)) return id;
+      if (materialize && cur === UNKNOWN_VAL) return this.materialize(st, key, `U${x.v}`);
+      return undefined;
+    }
+    const v = this.eval(x, st, ch, frame);
+    return this.addressedObject(st, v);
+  }
+
+  private readField(st: State, id: string, field: string, t: Ty): Val {
+    const key = fieldKey(id, field);
+    const cur = st.env.get(key);
+    if (cur !== undefined) return cur;
+    const o = st.obj(id)!;
+    if (o.kind === 'go') return o.opaque ? UNKNOWN_VAL : this.zeroValue(t, -1);
+    if (o.kind === 'sym' && o.origin && o.origin.split('.').length <= 2 && (t.k === 'unknown' || mayHoldPointer(t))) {
+      const fid = `${id}.${field}`;
+      if (!st.obj(fid)) st.setObj(fid, { kind: 'sym', state: 'live', what: `${o.origin}.${field}`, site: -1, nullable: true, releasedBy: [], steps: [], origin: `${o.origin}.${field}` });
+      st.env.set(key, objVal(fid));
+      return objVal(fid);
+    }
+    return UNKNOWN_VAL;
+  }
+
+  /** Gives an unknown value at `key` an identity, so later frees and uses of it can be matched. */
+  private materialize(st: State, key: string, base: string): string | undefined {
+    const id = this.allocId(st, base);
+    if (!id) return undefined;
+    st.setObj(id, { kind: 'sym', state: 'live', what: 'value', site: -1, nullable: true, releasedBy: [], steps: [] });
+    st.env.set(key, objVal(id));
+    return id;
+  }
+
+  /** A fresh object id for an allocation site, or undefined when the site has too many live objects. */
+  private allocId(st: State, base: string): string | undefined {
+    if (!st.objs.has(base)) return base;
+    for (let i = 1; i < ALLOC_LIMIT; i++) {
+      const id = `${base}#${i}`;
+      if (!st.objs.has(id)) return id;
+    }
+    this.partial = true;
+    return undefined;
+  }
+
+  private isPackageRef(x: Expr): boolean {
+    return x.k === 'ident' && x.v === NO_VAR && (x.name === 'C' || this.info.file.imports.has(x.name));
+  }
+
+  private isCPointer(x: Expr): boolean {
+    const t = this.types.exprType(x);
+    return t.k === 'pointer' && t.elem.k === 'c';
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private call(e: CallExpr, st: State, ch: Chooser, frame: Frame, want: number): Val[] {
+    const f = unparen(e.fun);
+    const callee = this.callee(f, e);
+    let fnVal: Val | undefined;
+    let recv: Val | undefined;
+    if (callee.k === 'closure') fnVal = `fn:${callee.id}`;
+    else if (f.k === 'ident' && f.v >= 0) fnVal = st.env.get(varKey(f.v)) ?? UNKNOWN_VAL;
+    else if ((callee.k === 'func' || callee.k === 'unknown') && callee.recv) recv = this.eval(callee.recv, st, ch, frame);
+    else if (callee.k === 'unknown' && f.k !== 'ident' && f.k !== 'sel') fnVal = this.eval(f, st, ch, frame);
+    const args = e.args.map((a) => this.eval(a, st, ch, frame));
+    return this.applyCall(e, st, ch, frame, want, args, fnVal, recv, e.pos, callee);
+  }
+
+  private callee(f: Expr, e: CallExpr): Callee {
+    if (this.types.isType(f)) return { k: 'conv', to: this.types.typeOfTypeExpr(f) };
+    if (f.k === 'funclit') return { k: 'closure', id: f.fn.id };
+    if (f.k === 'ident') {
+      if (f.v >= 0) return { k: 'unknown' };
+      const local = this.info.pkg.funcs.get(f.name);
+      if (local) return { k: 'func', key: local.key, display: local.display };
+      if (BUILTINS.has(f.name)) return { k: 'builtin', name: f.name };
+      return { k: 'unknown' };
+    }
+    if (f.k === 'sel') {
+      if (f.x.k === 'ident' && f.x.v === NO_VAR) {
+        if (f.x.name === 'C') return { k: 'cgo', name: f.name };
+        const imp = this.info.file.imports.get(f.x.name);
+        if (imp === 'unsafe') return { k: 'unsafe', name: f.name };
+        if (imp === 'runtime') return { k: 'runtime', name: f.name };
+        if (imp) {
+          const key = `${imp}.${f.name}`;
+          if (this.summaries.get(key)) return { k: 'func', key, display: `${f.x.name}.${f.name}` };
+          if (PURE_PACKAGES.has(imp)) return { k: 'pure' };
+          return { k: 'unknown' };
+        }
+      }
+      const rt = this.types.exprType(f.x);
+      const m = this.resolver.method(rt, f.name);
+      if (m) return { k: 'func', key: m.key, display: m.info?.display ?? f.name, recv: f.x };
+      if (isError(rt) && (f.name === 'Error')) return { k: 'pure' };
+      return { k: 'unknown', recv: f.x };
+    }
+    void e;
+    return { k: 'unknown' };
+  }
+
+  /** Applies a call whose operands are already evaluated (also used for deferred calls). */
+  private applyCall(
+    e: CallExpr,
+    st: State,
+    ch: Chooser,
+    frame: Frame,
+    want: number,
+    args: Val[],
+    fnVal: Val | undefined,
+    recv: Val | undefined,
+    pos: number,
+    known?: Callee,
+  ): Val[] {
+    const f = unparen(e.fun);
+    const callee = known ?? (fnVal?.startsWith('fn:') ? ({ k: 'closure', id: Number(fnVal.slice(3)) } as Callee) : this.callee(f, e));
+    const unknownResults = () => new Array(Math.max(want, 1)).fill(UNKNOWN_VAL);
+    switch (callee.k) {
+      case 'conv':
+        return [this.convert(callee.to, args[0] ?? UNKNOWN_VAL)];
+      case 'builtin':
+        return this.builtin(callee.name, e, args, st, pos);
+      case 'cgo':
+        return this.cgoCall(callee.name, e, args, st, ch, frame, pos);
+      case 'unsafe':
+        return this.unsafeCall(callee.name, e, args, st, pos);
+      case 'runtime':
+        if (callee.name === 'SetFinalizer' || callee.name === 'AddCleanup') args.forEach((a) => this.escape(st, a));
+        return unknownResults();
+      case 'closure': {
+        if (fnVal === undefined && callee.k === 'closure') fnVal = `fn:${callee.id}`;
+        const id = Number(fnVal!.slice(3));
+        return this.inlineClosure(id, args, st, ch, frame, want);
+      }
+      case 'func': {
+        const s = this.summaries.get(callee.key);
+        if (!s) break;
+        return this.applySummary(s, callee.display, e, args, recv, st, ch, pos, want);
+      }
+      case 'pure':
+        if (f.k === 'sel' && f.x.k === 'ident' && (f.name === 'New' || f.name === 'Errorf')) return [NONNIL];
+        return unknownResults();
+      case 'unknown':
+        break;
+    }
+    // Code we cannot see: everything handed to it may be kept or freed there.
+    if (fnVal) this.escape(st, fnVal);
+    if (recv) this.escape(st, recv);
+    args.forEach((a) => this.escape(st, a));
+    return unknownResults();
+  }
+
+  private builtin(name: string, e: CallExpr, args: Val[], st: State, pos: number): Val[] {
+    switch (name) {
+      case 'new':
+      case 'make': {
+        const id = this.allocId(st, `g${pos}`);
+        if (!id) return [NONNIL];
+        st.setObj(id, { kind: 'go', state: 'live', what: name, site: pos, nullable: false, releasedBy: [], steps: [] });
+        return [objVal(id)];
+      }
+      case 'append':
+        args.slice(1).forEach((a) => this.escape(st, a));
+        return [args[0] && objId(args[0]) ? args[0] : NONNIL];
+      case 'copy':
+        this.use(st, args[0] ?? NIL, 'written by copy', e.args[0], pos);
+        this.use(st, args[1] ?? NIL, 'read by copy', e.args[1], pos);
+        return [UNKNOWN_VAL];
+      case 'recover':
+        return [UNKNOWN_VAL];
+      default:
+        return [UNKNOWN_VAL];
+    }
+  }
+
+  private unsafeCall(name: string, e: CallExpr, args: Val[], st: State, pos: number): Val[] {
+    switch (name) {
+      case 'Slice':
+        this.use(st, args[0] ?? NIL, 'wrapped by unsafe.Slice', e.args[0], pos);
+        return [this.derived(st, args[0] ?? NIL)];
+      case 'String':
+        this.use(st, args[0] ?? NIL, 'read by unsafe.String', e.args[0], pos);
+        return [NONNIL];
+      case 'Add':
+      case 'StringData':
+      case 'SliceData':
+        return [this.derived(st, args[0] ?? NIL)];
+      default:
+        return [UNKNOWN_VAL];
+    }
+  }
+
+  private newC(st: State, pos: number, end: number, what: string, opts: { nullable: boolean; releasedBy: string[]; steps?: Step[] }): Val {
+    const id = this.allocId(st, `c${pos}`);
+    if (!id) return UNKNOWN_VAL;
+    st.setObj(id, {
+      kind: 'c',
+      state: 'live',
+      what,
+      site: pos,
+      siteEnd: end,
+      nullable: opts.nullable,
+      releasedBy: opts.releasedBy,
+      steps: opts.steps ?? [this.step(pos, `${what} allocates C memory here`)],
+      traceAt: st.trace.length,
+    });
+    return objVal(id);
+  }
+
+  private cgoCall(name: string, e: CallExpr, args: Val[], st: State, ch: Chooser, frame: Frame, pos: number): Val[] {
+    const a0 = args[0] ?? UNKNOWN_VAL;
+    switch (name) {
+      case 'CString':
+      case 'CBytes':
+      case 'malloc':
+        // cgo's own allocators never return nil: they crash on exhaustion.
+        return [this.newC(st, pos, e.end, `C.${name}`, { nullable: false, releasedBy: ['free'] })];
+      case 'GoString':
+      case 'GoStringN':
+      case 'GoBytes':
+        this.use(st, a0, `read by C.${name}`, e.args[0], pos);
+        return [NONNIL];
+      case 'realloc':
+        return [this.realloc(e, a0, st, pos)];
+    }
+    const contract = this.info.pkg.contracts.get(name);
+    const cfn = this.info.pkg.c.funcs.get(name);
+    const kind = this.resolver.cName(name);
+    if (kind === 'type' || kind === 'value') return [this.convert({ k: 'c', name }, a0)];
+    const moved = new Set<number>();
+    const released = new Set<number>();
+    if (contract) {
+      contract.releases.forEach((i) => released.add(i));
+      contract.takes.forEach((i) => moved.add(i));
+    }
+    cfn?.frees.forEach((i) => released.add(i));
+    cfn?.retains.forEach((i) => moved.add(i));
+    args.forEach((v, i) => {
+      if (released.has(i)) this.release(st, v, name, e.args[i], pos);
+      else if (moved.has(i)) this.escape(st, v);
+      else {
+        this.use(st, v, `passed to C.${name}`, e.args[i], pos);
+        // C may write through pointers to Go variables and struct storage.
+        if (v.startsWith('a:v')) this.havocVar(st, Number(v.slice(3)));
+        else this.havocFields(st, v);
+      }
+    });
+    for (const w of contract?.writesOwned ?? []) {
+      const target = args[w.param];
+      if (target?.startsWith('a:v')) {
+        const v = Number(target.slice(3));
+        const val = this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: w.releasedBy });
+        st.env.set(varKey(v), val);
+      }
+    }
+    if (contract?.returns?.kind === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy })];
+    if (!contract?.returns && cfn?.returnsOwned) return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: ['free'] })];
+    void ch;
+    void frame;
+    return [UNKNOWN_VAL];
+  }
+
+  private realloc(e: CallExpr, old: Val, st: State, pos: number): Val {
+    const id = objId(old);
+    const o = id ? st.obj(id) : undefined;
+    if (o && (o.state === 'freed' || o.state === 'consumed')) {
+      this.useAfterFree(st, o, 'passed to C.realloc', e.args[0], pos);
+      return UNKNOWN_VAL;
+    }
+    if (o && o.kind === 'go') {
+      this.freeNonHeap(st, 'realloc', e.args[0], pos, describeGo(o));
+      return UNKNOWN_VAL;
+    }
+    const val = this.newC(st, pos, e.end, 'C.realloc', { nullable: true, releasedBy: ['free'] });
+    const nid = objId(val);
+    if (id && o && nid && (o.kind === 'c' || o.kind === 'sym')) {
+      st.setObj(id, { ...o, state: 'consumed', freed: { pos, by: 'realloc', steps: [this.step(pos, `C.realloc releases the old block of ${this.nameOf(e.args[0])}`)] } });
+      st.updateObj(nid, { revive: id });
+    }
+    return val;
+  }
+
+  /** Replays a callee's summary: one case is chosen per path. */
+  private applySummary(s: Summary, display: string, e: CallExpr, args: Val[], recv: Val | undefined, st: State, ch: Chooser, pos: number, want: number): Val[] {
+    if (s.cases.length === 0) {
+      st.dead = true;
+      return new Array(Math.max(want, 1)).fill(UNKNOWN_VAL);
+    }
+    const c = s.cases[ch.choose(s.cases.length)];
+    const argFor = (path: string): { val: Val; expr?: Expr } | undefined => {
+      const root = path.split('.')[0];
+      if (root === 'r') return recv !== undefined ? { val: recv, expr: (unparen(e.fun) as { x?: Expr }).x } : undefined;
+      const i = Number(root.slice(1));
+      const idx = s.variadic && i >= s.params.length - 1 ? -1 : i;
+      if (idx < 0) return undefined; // variadic tail: not tracked
+      return args[idx] !== undefined ? { val: args[idx], expr: e.args[idx] } : undefined;
+    };
+    const resolvePath = (path: string): { val: Val; expr?: Expr; owner?: string; field?: string } | undefined => {
+      const parts = path.split('.');
+      const root = argFor(path);
+      if (!root) return undefined;
+      let cur: { val: Val; expr?: Expr; owner?: string; field?: string } = { val: root.val, expr: root.expr };
+      for (const field of parts.slice(1)) {
+        let id = this.addressedObject(st, cur.val);
+        if (!id && cur.val === UNKNOWN_VAL && cur.expr) {
+          const loc = stripConversions(cur.expr);
+          if (loc.k === 'ident' && loc.v >= 0) id = this.materialize(st, varKey(loc.v), `U${loc.v}`);
+        }
+        if (!id) return undefined;
+        const val = this.readField(st, id, field, { k: 'unknown' });
+        let v2 = val;
+        if (v2 === UNKNOWN_VAL) {
+          const fid = this.materialize(st, fieldKey(id, field), `${id}.${field}`);
+          if (fid) v2 = objVal(fid);
+        }
+        cur = { val: v2, owner: id, field };
+      }
+      return cur;
+    };
+    for (const eff of c.effects) {
+      const target = resolvePath(eff.path);
+      if (!target) continue;
+      switch (eff.k) {
+        case 'freed':
+          this.release(st, target.val, eff.by, target.expr ?? e, pos, display, eff.steps);
+          break;
+        case 'moved':
+          this.escape(st, target.val);
+          break;
+        case 'used':
+          this.use(st, target.val, `used by ${display}`, target.expr ?? e, pos);
+          break;
+        case 'set':
+          if (target.owner && target.field) {
+            const key = fieldKey(target.owner, target.field);
+            const old = st.env.get(key);
+            if (old) this.escape(st, old, false);
+            st.env.set(key, eff.value === 'nil' ? NIL : UNKNOWN_VAL);
+          }
+          break;
+        case 'set-owned':
+          if (target.owner && target.field) {
+            const val = this.newC(st, pos, e.end, `${display} (${eff.what})`, { nullable: true, releasedBy: eff.releasedBy, steps: [this.step(pos, `${display} stores newly allocated C memory in ${eff.path.replace(/^r\./, '').replace(/^p\d+\./, '')}`), ...eff.steps] });
+            st.env.set(fieldKey(target.owner, target.field), val);
+          }
+          break;
+      }
+    }
+    const out: Val[] = c.results.map((r) => {
+      switch (r.k) {
+        case 'nil':
+          return NIL;
+        case 'nonnil':
+          return NONNIL;
+        case 'bool':
+          return r.v ? TRUE : FALSE;
+        case 'unknown':
+          return UNKNOWN_VAL;
+        case 'param':
+          return resolvePath(r.path)?.val ?? UNKNOWN_VAL;
+        case 'owned':
+          return this.newC(st, pos, e.end, `${display}`, {
+            nullable: r.nullable,
+            releasedBy: r.releasedBy,
+            steps: [this.step(pos, `${display} returns C memory the caller must free`), ...r.steps],
+          });
+        case 'freed': {
+          const v = this.newC(st, pos, e.end, display, { nullable: false, releasedBy: [], steps: r.steps });
+          const id = objId(v);
+          if (id) st.updateObj(id, { state: 'freed', freed: { pos, by: r.by, via: display, steps: [this.step(pos, `${display} returns memory it has already freed`)] } });
+          return v;
+        }
+      }
+    });
+    while (out.length < want) out.push(UNKNOWN_VAL);
+    return out;
+  }
+
+  private inlineClosure(id: number, args: Val[], st: State, ch: Chooser, frame: Frame, want: number): Val[] {
+    const fn = this.closures.get(id);
+    if (!fn || frame.depth >= this.budget.maxInlineDepth) {
+      this.escape(st, `fn:${id}`);
+      args.forEach((a) => this.escape(st, a));
+      return new Array(Math.max(want, 1)).fill(UNKNOWN_VAL);
+    }
+    const entry = st.clone();
+    const outerDefers = entry.defers;
+    entry.defers = [];
+    fn.params.forEach((v, i) => entry.env.set(varKey(v), args[i] ?? UNKNOWN_VAL));
+    for (const v of fn.results) entry.env.set(varKey(v), this.zeroValue(this.types.vars[v], fn.bodyPos, v));
+    const exits: State[] = [];
+    this.runFrame({ fn, depth: frame.depth + 1 }, entry, (exit) => exits.push(exit));
+    if (!exits.length) {
+      st.dead = true;
+      return new Array(Math.max(want, 1)).fill(UNKNOWN_VAL);
+    }
+    const chosen = exits[ch.choose(exits.length)];
+    const results = fn.results.map((v) => chosen.env.get(varKey(v)) ?? UNKNOWN_VAL);
+    // Continue the caller's path from the closure's exit state.
+    st.env = chosen.env;
+    st.objs = chosen.objs;
+    st.facts = chosen.facts;
+    st.trace = chosen.trace;
+    st.defers = outerDefers;
+    for (const v of [...fn.params, ...fn.results]) st.env.delete(varKey(v));
+    while (results.length < want) results.push(UNKNOWN_VAL);
+    return results;
+  }
+
+  // ---------------------------------------------------------------- typestate transitions
+
+  /** A release (C.free, a contract's releaser, a helper that frees). */
+  private release(st: State, v: Val, by: string, expr: Expr, pos: number, via?: string, viaSteps: Step[] = []): void {
+    if (v === NIL) return;
+    const name = this.nameOf(expr);
+    if (v.startsWith('a:')) {
+      this.freeNonHeap(st, by, expr, pos, `Go memory (&${name.replace(/^&/, '')})`, via);
+      return;
+    }
+    let id = objId(v);
+    if (!id) {
+      // An unknown pointer: give it an identity so a second free is caught.
+      const loc = stripConversions(expr);
+      if (loc.k === 'ident' && loc.v >= 0 && st.env.get(varKey(loc.v)) === v) id = this.materialize(st, varKey(loc.v), `U${loc.v}`);
+      if (!id) return;
+    }
+    const o = st.obj(id);
+    if (!o) return;
+    if (o.kind === 'go') {
+      this.freeNonHeap(st, by, expr, pos, describeGo(o), via);
+      return;
+    }
+    const freedSteps = via ? [this.step(pos, `${via} frees ${name}`), ...viaSteps] : [this.step(pos, `${by === 'free' ? 'C.free' : by} releases ${name} here`)];
+    if (o.state === 'freed' || o.state === 'consumed') {
+      const first = o.freed!;
+      this.addEvent(`double-free:${pos}`, {
+        kind: 'double-free',
+        name,
+        what: o.what,
+        pos,
+        end: expr.end,
+        firstLine: this.line(first.pos),
+        firstBy: first.by,
+        firstVia: first.via,
+        via,
+        trace: [...o.steps, ...first.steps, ...freedSteps.map((s, i) => (i === 0 ? { ...s, message: `${s.message} again` } : s))],
+      });
+      return;
+    }
+    if (o.kind === 'c' && o.releasedBy.length && !o.releasedBy.includes(by)) {
+      this.addEvent(`mismatched-free:${pos}`, {
+        kind: 'mismatched-free',
+        name,
+        what: o.what,
+        by,
+        expected: o.releasedBy,
+        via,
+        pos,
+        end: expr.end,
+        trace: [...o.steps, ...freedSteps],
+      });
+    }
+    st.setObj(id, { ...o, state: 'freed', freed: { pos, by, via, steps: freedSteps } });
+  }
+
+  private freeNonHeap(st: State, by: string, expr: Expr, pos: number, memory: string, via?: string): void {
+    this.addEvent(`free-nonheap:${pos}`, {
+      kind: 'free-nonheap',
+      name: this.nameOf(expr),
+      by,
+      memory,
+      via,
+      pos,
+      end: expr.end,
+      trace: [this.step(pos, `${via ?? (by === 'free' ? 'C.free' : by)} releases ${memory}, which C did not allocate`)],
+    });
+    void st;
+  }
+
+  private use(st: State, v: Val, how: string, expr: Expr | undefined, pos: number): void {
+    const id = objId(v);
+    if (!id) return;
+    const o = st.obj(id);
+    if (!o) return;
+    if (o.state === 'freed' || o.state === 'consumed') {
+      this.useAfterFree(st, o, how, expr, pos);
+      return;
+    }
+    if (o.kind === 'sym' && o.origin && !o.used) st.setObj(id, { ...o, used: true });
+  }
+
+  private useAfterFree(st: State, o: Obj, how: string, expr: Expr | undefined, pos: number): void {
+    const name = expr ? this.nameOf(expr) : o.what;
+    const first = o.freed!;
+    this.addEvent(`use-after-free:${pos}`, {
+      kind: 'use-after-free',
+      name,
+      how,
+      freedLine: this.line(first.pos),
+      freedBy: first.by,
+      freedVia: first.via,
+      pos,
+      end: expr?.end ?? pos,
+      trace: [...o.steps, ...first.steps, this.step(pos, `${name} is ${how} here, after the free`)],
+    });
+    void st;
+  }
+
+  /** Ownership leaves our view: whatever `v` reaches is no longer ours to free. */
+  private escape(st: State, v: Val, deep = true): void {
+    if (v.startsWith('fn:')) {
+      for (const cv of this.capturedBy(Number(v.slice(3)))) {
+        const val = st.env.get(varKey(cv));
+        if (val) this.escape(st, val, deep);
+      }
+      return;
+    }
+    if (v.startsWith('a:v')) {
+      this.havocVar(st, Number(v.slice(3)));
+      return;
+    }
+    const id = objId(v);
+    if (!id) return;
+    const seen = new Set<string>();
+    const visit = (oid: string) => {
+      if (seen.has(oid)) return;
+      seen.add(oid);
+      const o = st.obj(oid);
+      if (!o) return;
+      if ((o.kind === 'c' || o.kind === 'sym') && o.state === 'live') st.setObj(oid, { ...o, state: 'moved' });
+      if (!deep) return;
+      if (o.kind === 'go') {
+        for (const [k, fv] of st.env) {
+          if (!k.startsWith(`${oid}|`)) continue;
+          const fid = objId(fv);
+          if (fid) visit(fid);
+          else if (fv.startsWith('fn:')) this.escape(st, fv);
+        }
+        st.setObj(oid, { ...st.obj(oid)!, opaque: true });
+        for (const k of [...st.env.keys()]) if (k.startsWith(`${oid}|`)) st.env.delete(k);
+      }
+    };
+    visit(id);
+  }
+
+  /** Code we cannot see may have written this variable. */
+  private havocVar(st: State, v: number): void {
+    const key = varKey(v);
+    const old = st.env.get(key);
+    this.dropFacts(st, v);
+    if (old === undefined) return;
+    const id = objId(old);
+    const o = id ? st.obj(id) : undefined;
+    if (o?.kind === 'go') {
+      this.havocFields(st, old);
+      return;
+    }
+    if (old.startsWith('a:')) return;
+    if (o && (o.kind === 'c' || o.kind === 'sym') && o.state === 'live') st.setObj(id!, { ...o, state: 'moved' });
+    st.env.set(key, UNKNOWN_VAL);
+  }
+
+  /** C was given Go struct storage: it may rewrite the fields. */
+  private havocFields(st: State, v: Val): void {
+    const id = objId(v) ?? (v.startsWith('a:v') ? objId(st.env.get(v.slice(2)) ?? '') : undefined);
+    const o = id ? st.obj(id) : undefined;
+    if (!id || o?.kind !== 'go') return;
+    for (const [k, fv] of [...st.env]) {
+      if (!k.startsWith(`${id}|`)) continue;
+      const fid = objId(fv);
+      const fo = fid ? st.obj(fid) : undefined;
+      // The field may be overwritten; the memory it held may still be referenced elsewhere.
+      if (fo && fo.state === 'live' && (fo.kind === 'c' || fo.kind === 'sym')) {
+        const elsewhere = [...st.env].some(([k2, v2]) => k2 !== k && v2 === fv);
+        if (!elsewhere) st.setObj(fid!, { ...fo, state: 'moved' });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private src(e: { pos: number; end: number }): string {
+    const s = this.text.slice(e.pos, e.end).replace(/\s+/g, ' ');
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  }
+
+  private nameOf(e: Expr): string {
+    return this.src(stripConversions(e));
+  }
+
+  private line(pos: number): number {
+    return this.file.lines.lineOf(pos);
+  }
+
+  private step(pos: number, message: string): Step {
+    const p = this.file.lines.position(pos);
+    return { file: this.file.display, line: p.line, column: p.column, message };
+  }
+}
+
+interface CondResult {
+  /** false: infeasible; undefined: feasible, nothing to refine; function: refines the state. */
+  t: false | undefined | ((s: State) => void);
+  f: false | undefined | ((s: State) => void);
+}
+
+const BUILTINS = new Set(['new', 'make', 'append', 'len', 'cap', 'copy', 'delete', 'panic', 'recover', 'print', 'println', 'close', 'clear', 'min', 'max', 'complex', 'real', 'imag']);
+
+function unparen(e: Expr): Expr {
+  while (e.k === 'paren') e = e.x;
+  return e;
+}
+
+/** `unsafe.Pointer((*C.char)(p))` is p. */
+export function stripConversions(e: Expr): Expr {
+  for (;;) {
+    if (e.k === 'paren') e = e.x;
+    else if (e.k === 'conv') e = e.x;
+    else if (e.k === 'call' && e.args.length === 1 && isConversionLike(e.fun)) e = e.args[0];
+    else return e;
+  }
+}
+
+function isConversionLike(f: Expr): boolean {
+  f = unparen(f);
+  if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR) {
+    if (f.x.name === 'unsafe') return f.name === 'Pointer';
+    if (f.x.name === 'C') return /^(u?(char|short|int|long|longlong)|schar|size_t|uintptr_t|float|double)$/.test(f.name) || /_t$/.test(f.name);
+  }
+  return f.k === 'type';
+}
+
+function nilEquality(a: Val, b: Val): boolean | undefined {
+  if (a === NIL && b === NIL) return true;
+  const definite = (v: Val) => v === NONNIL || v.startsWith('a:') || v.startsWith('fn:');
+  if ((a === NIL && definite(b)) || (b === NIL && definite(a))) return false;
+  return undefined;
+}
+
+function describeGo(o: Obj): string {
+  if (o.what === 'make' || o.what === 'new') return `Go memory (${o.what})`;
+  if (o.what === 'composite literal') return 'Go memory (a composite literal)';
+  return 'Go memory';
+}
+
+/** A copy of the state without local variables (for exit reachability: locals die). */
+function withoutLocals(st: State): State {
+  const s = st.clone();
+  for (const k of [...s.env.keys()]) if (!k.includes('|')) s.env.delete(k);
+  s.defers = [];
+  return s;
+}

@@ -1,0 +1,60 @@
+// What the dataflow engine observes along a path. Rules turn these into
+// findings with their own wording and severity.
+import type { Step } from './state.js';
+
+interface EventBase {
+  /** Primary location: offsets in the analysed function's file. */
+  pos: number;
+  end: number;
+  /** The path that makes it a bug, in order. */
+  trace: Step[];
+}
+
+export interface LeakEvent extends EventBase {
+  kind: 'leak';
+  /** return: not freed before returning; lost: the only pointer was overwritten;
+   *  dropped: the pointer was never kept; deferred-nil: a deferred free captured nil. */
+  how: 'return' | 'lost' | 'dropped' | 'deferred-nil';
+  what: string; // C.CString, newName (C.CString)
+  name?: string; // variable that held it
+  at: number; // offset of the return, reassignment or dropping expression
+  atLine: number;
+}
+
+export interface DoubleFreeEvent extends EventBase {
+  kind: 'double-free';
+  name: string;
+  what: string;
+  firstLine: number;
+  firstBy: string; // free, realloc, sqlite3_free
+  firstVia?: string; // helper that freed it
+  via?: string; // helper doing the second free
+}
+
+export interface UseAfterFreeEvent extends EventBase {
+  kind: 'use-after-free';
+  name: string;
+  how: string; // passed to C.puts, read by C.GoString, dereferenced, ...
+  freedLine: number;
+  freedBy: string;
+  freedVia?: string;
+}
+
+export interface FreeNonHeapEvent extends EventBase {
+  kind: 'free-nonheap';
+  name: string;
+  by: string;
+  memory: string; // Go memory (&x), Go memory (make)
+  via?: string;
+}
+
+export interface MismatchedFreeEvent extends EventBase {
+  kind: 'mismatched-free';
+  name: string;
+  what: string;
+  by: string;
+  expected: string[];
+  via?: string;
+}
+
+export type FlowEvent = LeakEvent | DoubleFreeEvent | UseAfterFreeEvent | FreeNonHeapEvent | MismatchedFreeEvent;

@@ -1,0 +1,75 @@
+// Function summaries: what a function does to the memory it is given and what
+// it hands back, one case per distinct way of returning. Callers replay the
+// cases at each call site, so ownership, frees and uses cross function
+// boundaries (and package boundaries, keyed by import path).
+import type { Ty } from '../model/types.js';
+import type { Step } from './state.js';
+
+export type ResultAbs =
+  | { k: 'nil' }
+  | { k: 'nonnil' }
+  | { k: 'unknown' }
+  | { k: 'bool'; v: boolean }
+  /** Fresh C memory the caller now owns. */
+  | { k: 'owned'; what: string; releasedBy: string[]; nullable: boolean; steps: Step[] }
+  /** C memory the function freed before returning it. */
+  | { k: 'freed'; what: string; by: string; steps: Step[] }
+  /** The object the caller passed at this parameter path. */
+  | { k: 'param'; path: string };
+
+export type Effect =
+  | { k: 'freed'; path: string; by: string; steps: Step[] }
+  | { k: 'moved'; path: string }
+  | { k: 'used'; path: string; how: string; steps: Step[] }
+  | { k: 'set'; path: string; value: 'nil' | 'unknown' }
+  | { k: 'set-owned'; path: string; what: string; releasedBy: string[]; steps: Step[] };
+
+export interface SummaryCase {
+  results: ResultAbs[];
+  effects: Effect[];
+}
+
+export interface Summary {
+  key: string;
+  display: string;
+  /** No cases: the function never returns normally. */
+  cases: SummaryCase[];
+  params: Ty[];
+  results: Ty[];
+  variadic: boolean;
+  /** Some paths were not explored (budget): cases are real but maybe not all. */
+  partial: boolean;
+}
+
+export const MAX_CASES = 8;
+
+export function caseKey(c: SummaryCase): string {
+  const r = c.results.map((x) => (x.k === 'owned' ? `owned:${x.what}:${x.releasedBy.join('/')}:${x.nullable}` : x.k === 'freed' ? `freed:${x.what}` : x.k === 'bool' ? `b${x.v}` : x.k === 'param' ? `p:${x.path}` : x.k));
+  const e = c.effects.map((x) => `${x.k}:${x.path}${x.k === 'set' ? `=${x.value}` : ''}${x.k === 'freed' ? `/${x.by}` : ''}`).sort();
+  return `${r.join(',')}|${e.join(',')}`;
+}
+
+/** Merges cases beyond MAX_CASES into coarser ones: results disagreeing become unknown, uncertain frees become moves. */
+export function limitCases(cases: SummaryCase[]): SummaryCase[] {
+  if (cases.length <= MAX_CASES) return cases;
+  const n = Math.max(...cases.map((c) => c.results.length));
+  const results: ResultAbs[] = [];
+  for (let i = 0; i < n; i++) {
+    const keys = new Set(cases.map((c) => JSON.stringify(c.results[i] ?? { k: 'unknown' })));
+    results.push(keys.size === 1 ? (cases[0].results[i] ?? { k: 'unknown' }) : { k: 'unknown' });
+  }
+  const byPath = new Map<string, Effect[]>();
+  for (const c of cases) for (const e of c.effects) {
+    const list = byPath.get(e.path) ?? [];
+    list.push(e);
+    byPath.set(e.path, list);
+  }
+  const effects: Effect[] = [];
+  for (const [path, list] of byPath) {
+    const freedAll = list.filter((e) => e.k === 'freed').length === cases.length;
+    if (freedAll) effects.push(list[0]);
+    else if (list.some((e) => e.k !== 'used')) effects.push({ k: 'moved', path });
+    else effects.push(list[0]);
+  }
+  return [{ results, effects }];
+}

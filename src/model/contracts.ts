@@ -1,0 +1,186 @@
+// Ownership contracts: what a function does with the memory it returns or is
+// given. One grammar everywhere (cgo preamble, Go doc comments, config):
+//
+//   [NAME] [(PARAM, ...)] CLAUSE [; CLAUSE]...
+//
+//   returns owned [released by FUNC[, FUNC]...]   caller must release the result
+//   returns borrowed                             result belongs to someone else
+//   releases PARAM                               frees the memory PARAM points to
+//   takes PARAM                                  ownership of PARAM moves to the callee
+//   borrows PARAM                                reads PARAM during the call only
+//   writes owned to PARAM [released by FUNC]     *PARAM receives memory the caller must release
+//
+// PARAM is a name from the parameter list or a 1-based position.
+
+export type ReturnKind = { kind: 'owned'; releasedBy: string[] } | { kind: 'borrowed' };
+
+export interface Contract {
+  name: string;
+  params?: string[];
+  returns?: ReturnKind;
+  releases: number[]; // 0-based argument indexes
+  takes: number[];
+  borrows: number[];
+  writesOwned: { param: number; releasedBy: string[] }[];
+  origin: string; // where it was declared, for messages
+}
+
+export class ContractSyntaxError extends Error {}
+
+const DEFAULT_RELEASER = ['free'];
+
+/**
+ * Parses one contract. `defaultName` and `defaultParams` apply when the text
+ * leaves them out (a directive in a Go doc comment describes its function).
+ */
+export function parseContract(text: string, origin: string, defaultName?: string, defaultParams?: string[]): Contract {
+  const toks = text.match(/[A-Za-z_][A-Za-z0-9_.]*|\d+|[(),;*]|\S/g) ?? [];
+  let i = 0;
+  const peek = () => toks[i];
+  const next = () => toks[i++];
+  const expect = (word: string) => {
+    const t = next();
+    if (t !== word) throw new ContractSyntaxError(`expected "${word}"${t ? `, found "${t}"` : ' at end'}`);
+  };
+  const c: Contract = { name: defaultName ?? '', releases: [], takes: [], borrows: [], writesOwned: [], origin };
+  const CLAUSE_WORDS = new Set(['returns', 'releases', 'takes', 'borrows', 'writes']);
+  if (peek() && !CLAUSE_WORDS.has(peek())) {
+    const name = next();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ContractSyntaxError(`expected a function name, found "${name}"`);
+    c.name = name.replace(/^C\./, '');
+  }
+  if (!c.name) throw new ContractSyntaxError('missing function name');
+  if (peek() === '(') {
+    next();
+    const params: string[] = [];
+    while (peek() !== ')') {
+      const p = next();
+      if (p === undefined) throw new ContractSyntaxError('unclosed parameter list');
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p)) throw new ContractSyntaxError(`bad parameter name "${p}"`);
+      params.push(p);
+      if (peek() === ',') next();
+    }
+    next();
+    c.params = params;
+  } else if (defaultParams) {
+    c.params = defaultParams;
+  }
+  const param = (): number => {
+    const t = next();
+    if (t === undefined) throw new ContractSyntaxError('expected a parameter');
+    if (/^\d+$/.test(t)) {
+      const n = Number(t);
+      if (n < 1) throw new ContractSyntaxError('parameter positions start at 1');
+      return n - 1;
+    }
+    const idx = c.params?.indexOf(t) ?? -1;
+    if (idx < 0) throw new ContractSyntaxError(`unknown parameter "${t}"${c.params ? '' : ' (list the parameters or use a 1-based position)'}`);
+    return idx;
+  };
+  const releasers = (): string[] => {
+    if (peek() !== 'released') return DEFAULT_RELEASER;
+    next();
+    expect('by');
+    const out: string[] = [];
+    do {
+      const f = next();
+      if (!f || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(f)) throw new ContractSyntaxError('expected a function name after "released by"');
+      out.push(f.replace(/^C\./, ''));
+    } while (peek() === ',' && next());
+    return out;
+  };
+  if (i >= toks.length) throw new ContractSyntaxError('no clause (expected returns, releases, takes, borrows or writes)');
+  while (i < toks.length) {
+    const w = next();
+    switch (w) {
+      case 'returns': {
+        const kind = next();
+        if (kind === 'owned') c.returns = { kind: 'owned', releasedBy: releasers() };
+        else if (kind === 'borrowed') c.returns = { kind: 'borrowed' };
+        else throw new ContractSyntaxError(`expected "owned" or "borrowed" after "returns"${kind ? `, found "${kind}"` : ''}`);
+        break;
+      }
+      case 'releases':
+        c.releases.push(param());
+        break;
+      case 'takes':
+        c.takes.push(param());
+        break;
+      case 'borrows':
+        c.borrows.push(param());
+        break;
+      case 'writes': {
+        expect('owned');
+        expect('to');
+        const p = param();
+        c.writesOwned.push({ param: p, releasedBy: releasers() });
+        break;
+      }
+      default:
+        throw new ContractSyntaxError(`unknown clause "${w}" (expected returns, releases, takes, borrows or writes)`);
+    }
+    if (i < toks.length) {
+      if (peek() !== ';') throw new ContractSyntaxError(`expected ";" between clauses, found "${peek()}"`);
+      next();
+    }
+  }
+  return c;
+}
+
+/** libc's allocation family, as cgo exposes it. */
+export const BUILTIN_CONTRACTS: readonly string[] = [
+  'malloc(size) returns owned released by free',
+  'calloc(n, size) returns owned released by free',
+  'strdup(s) returns owned released by free',
+  'strndup(s, n) returns owned released by free',
+  'aligned_alloc(align, size) returns owned released by free',
+  'posix_memalign(out, align, size) writes owned to out released by free',
+  'free(p) releases p',
+];
+
+export class ContractSet {
+  private readonly byName = new Map<string, Contract>();
+
+  static withBuiltins(): ContractSet {
+    const s = new ContractSet();
+    for (const text of BUILTIN_CONTRACTS) s.add(parseContract(text, 'builtin'));
+    return s;
+  }
+
+  add(c: Contract): void {
+    const prev = this.byName.get(c.name);
+    // Later declarations refine earlier ones clause by clause.
+    if (prev) {
+      this.byName.set(c.name, {
+        ...prev,
+        ...c,
+        returns: c.returns ?? prev.returns,
+        releases: [...new Set([...prev.releases, ...c.releases])],
+        takes: [...new Set([...prev.takes, ...c.takes])],
+        borrows: [...new Set([...prev.borrows, ...c.borrows])],
+        writesOwned: [...prev.writesOwned, ...c.writesOwned],
+      });
+    } else {
+      this.byName.set(c.name, c);
+    }
+  }
+
+  get(name: string): Contract | undefined {
+    return this.byName.get(name);
+  }
+
+  /** A copy to which a package's own directives can be added. */
+  clone(): ContractSet {
+    const s = new ContractSet();
+    for (const c of this.byName.values()) s.byName.set(c.name, c);
+    return s;
+  }
+
+  isReleaser(name: string): boolean {
+    return (this.byName.get(name)?.releases.length ?? 0) > 0;
+  }
+
+  all(): Contract[] {
+    return [...this.byName.values()];
+  }
+}

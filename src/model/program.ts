@@ -1,0 +1,176 @@
+// The package model: a package's files, declarations, C side and contracts,
+// indexed for lookups by name.
+import type { FuncDecl, GoFile, TypeDecl, TypeExpr, ValueDecl } from '../syntax/goast.js';
+import { LineIndex } from '../syntax/positions.js';
+import { addCSource, emptyCModel, type CModel } from './cmodel.js';
+import { ContractSet, ContractSyntaxError, parseContract, type Contract } from './contracts.js';
+
+export interface FuncInfo {
+  /** importPath.Name or importPath.Type.Method */
+  key: string;
+  /** Name as Go tools print it: Name, (*T).Method or T.Method */
+  display: string;
+  name: string;
+  recvType?: string;
+  ptrRecv: boolean;
+  decl: FuncDecl;
+  file: SourceFile;
+  pkg: PackageModel;
+  contract?: Contract;
+}
+
+/** A Go file with its line index (for positions) and import table. */
+export interface SourceFile {
+  go: GoFile;
+  lines: LineIndex;
+  /** Local name of each import → import path. */
+  imports: Map<string, string>;
+  /** Display path of the file, as the user gave it. */
+  display: string;
+}
+
+export interface DirectiveProblem {
+  file: SourceFile;
+  pos: number;
+  end: number;
+  message: string;
+}
+
+export class PackageModel {
+  readonly files: SourceFile[] = [];
+  readonly types = new Map<string, { decl: TypeDecl; file: SourceFile }>();
+  readonly funcs = new Map<string, FuncInfo>();
+  readonly methods = new Map<string, Map<string, FuncInfo>>();
+  readonly globals = new Map<string, { decl: ValueDecl; file: SourceFile }>();
+  readonly c: CModel = emptyCModel();
+  readonly contracts: ContractSet;
+  readonly directiveProblems: DirectiveProblem[] = [];
+  /** Go wrapper functions by key whose doc comment carries a contract. */
+  readonly goContracts = new Map<string, Contract>();
+
+  constructor(
+    readonly importPath: string,
+    readonly name: string,
+    baseContracts: ContractSet,
+  ) {
+    this.contracts = baseContracts.clone();
+  }
+
+  addFile(go: GoFile, display: string): SourceFile {
+    const imports = new Map<string, string>();
+    for (const imp of go.imports) {
+      if (imp.path === 'C') continue;
+      const local = imp.name ?? defaultImportName(imp.path);
+      if (local !== '_' && local !== '.') imports.set(local, imp.path);
+    }
+    const file: SourceFile = { go, lines: new LineIndex(go.text), imports, display };
+    this.files.push(file);
+    for (const t of go.types) this.types.set(t.name, { decl: t, file });
+    for (const v of go.values) this.globals.set(v.name, { decl: v, file });
+    for (const d of go.funcs) this.addFunc(d, file);
+    if (go.preamble) this.addPreamble(file);
+    return file;
+  }
+
+  private addFunc(decl: FuncDecl, file: SourceFile): void {
+    let recvType: string | undefined;
+    let ptrRecv = false;
+    if (decl.recv) {
+      let t: TypeExpr = decl.recv.type;
+      if (t.k === 'pointer') {
+        ptrRecv = true;
+        t = t.elem;
+      }
+      if (t.k === 'generic') t = t.base;
+      recvType = t.k === 'name' ? t.name : '?';
+    }
+    const key = recvType ? `${this.importPath}.${recvType}.${decl.name}` : `${this.importPath}.${decl.name}`;
+    const display = recvType ? (ptrRecv ? `(*${recvType}).${decl.name}` : `${recvType}.${decl.name}`) : decl.name;
+    const info: FuncInfo = { key, display, name: decl.name, recvType, ptrRecv, decl, file, pkg: this };
+    if (recvType) {
+      let m = this.methods.get(recvType);
+      if (!m) this.methods.set(recvType, (m = new Map()));
+      m.set(decl.name, info);
+    } else if (decl.name !== 'init' && decl.name !== '_') {
+      this.funcs.set(decl.name, info);
+    }
+    for (const c of decl.doc) {
+      const m = /^\/\/\s*cgoguard:contract\b(.*)$/.exec(c.text);
+      if (!m) continue;
+      const paramNames = decl.ir.params.map((v) => decl.vars[v].name);
+      try {
+        const contract = parseContract(m[1], `${file.display}:${file.lines.lineOf(c.pos)}`, decl.name, paramNames);
+        info.contract = contract;
+        this.goContracts.set(key, contract);
+      } catch (e) {
+        if (!(e instanceof ContractSyntaxError)) throw e;
+        this.directiveProblems.push({ file, pos: c.pos, end: c.end, message: `bad contract: ${e.message}` });
+      }
+    }
+  }
+
+  private addPreamble(file: SourceFile): void {
+    const pre = file.go.preamble!;
+    const before = this.c.contracts.length;
+    addCSource(this.c, pre.text);
+    for (const dir of this.c.contracts.slice(before)) {
+      const pos = preambleOffsetToGo(pre.text, pre.lineOffsets, dir.offset);
+      try {
+        this.contracts.add(parseContract(dir.text, `${file.display}:${file.lines.lineOf(pos)}`));
+      } catch (e) {
+        if (!(e instanceof ContractSyntaxError)) throw e;
+        this.directiveProblems.push({ file, pos, end: pos + dir.text.length, message: `bad contract: ${e.message}` });
+      }
+    }
+  }
+
+  lookupMethod(typeName: string, method: string): FuncInfo | undefined {
+    return this.methods.get(typeName)?.get(method);
+  }
+
+  allFuncs(): FuncInfo[] {
+    const out: FuncInfo[] = [];
+    for (const f of this.files) {
+      for (const d of f.go.funcs) {
+        const info = d.recv ? this.findMethodDecl(d) : this.funcs.get(d.name);
+        if (info && info.decl === d) out.push(info);
+        else if (!d.recv) out.push(this.anonymousInfo(d, f));
+      }
+    }
+    return out;
+  }
+
+  private findMethodDecl(d: FuncDecl): FuncInfo | undefined {
+    for (const m of this.methods.values()) {
+      const info = m.get(d.name);
+      if (info?.decl === d) return info;
+    }
+    return undefined;
+  }
+
+  /** init functions and duplicates are analysed but not callable by name. */
+  private anonymousInfo(decl: FuncDecl, file: SourceFile): FuncInfo {
+    return { key: `${this.importPath}.${decl.name}#${decl.pos}`, display: decl.name, name: decl.name, ptrRecv: false, decl, file, pkg: this };
+  }
+}
+
+/** Maps an offset in the preamble's C text back to the Go file. */
+export function preambleOffsetToGo(text: string, lineOffsets: number[], offset: number): number {
+  let line = 0;
+  let start = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return (lineOffsets[line] ?? lineOffsets[lineOffsets.length - 1] ?? 0) + (offset - start);
+}
+
+/** The package name an import path gets by default (last element, minus a /vN suffix and dots). */
+export function defaultImportName(path: string): string {
+  const parts = path.split('/');
+  let last = parts[parts.length - 1];
+  if (/^v\d+$/.test(last) && parts.length > 1) last = parts[parts.length - 2];
+  return last.replace(/^go-/, '').replace(/[.-].*$/, '');
+}

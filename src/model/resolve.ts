@@ -1,0 +1,510 @@
+// Type resolution over the light type model: declared types, the types of
+// expressions, struct fields and methods, and cgo's C names.
+import { NO_VAR, type Expr, type FuncIR, type Stmt, type TypeExpr } from '../syntax/goast.js';
+import { forEachChildExpr } from '../syntax/walk.js';
+import { parseGoInt } from '../syntax/golit.js';
+import type { FuncInfo, PackageModel, SourceFile } from './program.js';
+import { BASIC_TYPES, UNKNOWN, UNSAFE_POINTER, basic, pointerTo, type Ty } from './types.js';
+
+/** Signatures of functions in other packages analysed earlier. */
+export interface ExternalSignature {
+  params: Ty[];
+  results: Ty[];
+}
+
+export interface ExternalIndex {
+  signature(key: string): ExternalSignature | undefined;
+}
+
+/** cgo's predefined C numeric types. */
+const C_NUMERIC = new Set([
+  'char', 'schar', 'uchar', 'short', 'ushort', 'int', 'uint', 'long', 'ulong', 'longlong', 'ulonglong',
+  'float', 'double', 'complexfloat', 'complexdouble', 'size_t', 'ssize_t', 'uintptr_t', 'intptr_t',
+]);
+
+export type CName = 'type' | 'func' | 'value' | 'special';
+
+/** cgo's own functions. */
+export const CGO_SPECIALS = new Set(['CString', 'CBytes', 'GoString', 'GoStringN', 'GoBytes', 'malloc']);
+
+export class Resolver {
+  private readonly underlyingCache = new Map<string, Ty>();
+
+  constructor(
+    readonly pkg: PackageModel,
+    private readonly external: ExternalIndex,
+  ) {}
+
+  /** What `C.name` refers to. */
+  cName(name: string): CName {
+    if (CGO_SPECIALS.has(name)) return 'special';
+    if (this.pkg.c.funcs.has(name)) return 'func';
+    if (this.pkg.c.types.has(name) || C_NUMERIC.has(name) || /^(struct|union|enum)_/.test(name)) return 'type';
+    if (this.pkg.c.values.has(name)) return 'value';
+    if (this.pkg.contracts.get(name)) return 'func';
+    // Unknown names (from headers we have not read): *_t names are types by convention.
+    if (/_t$/.test(name)) return 'type';
+    if (/^[A-Z][A-Z0-9_]*$/.test(name)) return 'value';
+    return 'func';
+  }
+
+  resolveType(te: TypeExpr | undefined, file: SourceFile, typeParams?: ReadonlySet<string>): Ty {
+    if (!te) return UNKNOWN;
+    switch (te.k) {
+      case 'name': {
+        if (te.pkg === 'C') return { k: 'c', name: te.name };
+        if (te.pkg === 'unsafe' && te.name === 'Pointer') return UNSAFE_POINTER;
+        if (te.pkg) {
+          const path = file.imports.get(te.pkg);
+          return path ? { k: 'named', pkg: path, name: te.name } : UNKNOWN;
+        }
+        if (typeParams?.has(te.name)) return UNKNOWN;
+        if (this.pkg.types.has(te.name)) return { k: 'named', pkg: this.pkg.importPath, name: te.name };
+        if (BASIC_TYPES.has(te.name)) return basic(te.name === 'byte' ? 'uint8' : te.name === 'rune' ? 'int32' : te.name);
+        return UNKNOWN;
+      }
+      case 'pointer':
+        return pointerTo(this.resolveType(te.elem, file, typeParams));
+      case 'slice':
+        return { k: 'slice', elem: this.resolveType(te.elem, file, typeParams) };
+      case 'array': {
+        const len = te.len?.k === 'lit' && te.len.kind === 'int' ? parseGoInt(te.len.value) : undefined;
+        return { k: 'array', elem: this.resolveType(te.elem, file, typeParams), len };
+      }
+      case 'map':
+        return { k: 'map', key: this.resolveType(te.key, file, typeParams), value: this.resolveType(te.value, file, typeParams) };
+      case 'chan':
+        return { k: 'chan', elem: this.resolveType(te.elem, file, typeParams) };
+      case 'func':
+        return {
+          k: 'func',
+          params: te.params.map((p) => this.resolveType(p, file, typeParams)),
+          results: te.results.map((r) => this.resolveType(r, file, typeParams)),
+        };
+      case 'struct':
+        return {
+          k: 'struct',
+          fields: te.fields.flatMap((f): { name: string; type: Ty; embedded: boolean }[] => {
+            const type = this.resolveType(f.type, file, typeParams);
+            if (f.names.length === 0) {
+              let base: TypeExpr = f.type;
+              if (base.k === 'pointer') base = base.elem;
+              return [{ name: base.k === 'name' ? base.name : '?', type, embedded: true }];
+            }
+            return f.names.map((name) => ({ name, type, embedded: false }));
+          }),
+        };
+      case 'interface':
+        return { k: 'interface' };
+      case 'generic':
+        return this.resolveType(te.base, file, typeParams);
+      case 'unknown':
+        return UNKNOWN;
+    }
+  }
+
+  /** The underlying type of a named type declared in this package. */
+  underlying(t: Ty): Ty {
+    for (let depth = 0; t.k === 'named' && depth < 10; depth++) {
+      if (t.pkg !== this.pkg.importPath) return UNKNOWN;
+      const key = t.name;
+      const cached = this.underlyingCache.get(key);
+      if (cached) return cached;
+      const decl = this.pkg.types.get(t.name);
+      if (!decl) return UNKNOWN;
+      this.underlyingCache.set(key, UNKNOWN); // recursion guard
+      const u = this.resolveType(decl.decl.type, decl.file);
+      const result = u.k === 'named' ? this.underlying(u) : u;
+      this.underlyingCache.set(key, result);
+      t = result;
+    }
+    return t;
+  }
+
+  /** The type of field `name` of a struct (or pointer to struct), following embedded fields. */
+  fieldType(t: Ty, name: string, depth = 0): Ty | undefined {
+    if (depth > 4) return undefined;
+    if (t.k === 'pointer') t = t.elem;
+    const u = this.underlying(t);
+    if (u.k !== 'struct') return undefined;
+    for (const f of u.fields) if (f.name === name) return f.type;
+    for (const f of u.fields) {
+      if (!f.embedded) continue;
+      const inner = this.fieldType(f.type, name, depth + 1);
+      if (inner) return inner;
+    }
+    return undefined;
+  }
+
+  /** The method `name` of type t: a function of this package, or the key of one elsewhere. */
+  method(t: Ty, name: string): { info?: FuncInfo; key: string } | undefined {
+    if (t.k === 'pointer') t = t.elem;
+    if (t.k !== 'named') return undefined;
+    const key = `${t.pkg}.${t.name}.${name}`;
+    if (t.pkg === this.pkg.importPath) {
+      const info = this.pkg.lookupMethod(t.name, name);
+      if (info) return { info, key };
+      // Promoted through an embedded field.
+      const u = this.underlying(t);
+      if (u.k === 'struct') {
+        for (const f of u.fields) {
+          if (!f.embedded) continue;
+          const m = this.method(f.type, name);
+          if (m) return m;
+        }
+      }
+      return undefined;
+    }
+    return this.external.signature(key) ? { key } : undefined;
+  }
+
+  funcSignature(info: FuncInfo): { params: Ty[]; results: Ty[] } {
+    const tp = new Set(info.decl.typeParams);
+    return {
+      params: info.decl.paramTypes.map((t) => this.resolveType(t, info.file, tp)),
+      results: info.decl.resultTypes.map((t) => this.resolveType(t, info.file, tp)),
+    };
+  }
+
+  externalSignature(key: string): ExternalSignature | undefined {
+    return this.external.signature(key);
+  }
+}
+
+/** Types of a function's variables: declared, or inferred from their first definition. */
+export class FuncTypes {
+  readonly vars: Ty[];
+  private readonly typeParams: ReadonlySet<string>;
+
+  constructor(
+    readonly r: Resolver,
+    readonly info: FuncInfo,
+  ) {
+    this.typeParams = new Set(info.decl.typeParams);
+    this.vars = info.decl.vars.map((v) => r.resolveType(v.type, info.file, this.typeParams));
+    this.inferBody(info.decl.ir);
+  }
+
+  private inferBody(fn: FuncIR): void {
+    const visitStmts = (stmts: Stmt[]) => stmts.forEach(visit);
+    const visitExpr = (e: Expr | undefined): void => {
+      if (!e) return;
+      if (e.k === 'funclit') {
+        this.inferBody(e.fn);
+        return;
+      }
+      forEachChildExpr(e, visitExpr);
+    };
+    const define = (lhs: Expr[], rhs: Expr[]) => {
+      const types =
+        rhs.length === 1 && lhs.length > 1
+          ? tupleItems(this.exprType(rhs[0]))
+          : rhs.map((x) => this.exprType(x));
+      lhs.forEach((l, i) => {
+        if (l.k === 'ident' && l.v >= 0 && this.vars[l.v].k === 'unknown' && types[i]) this.vars[l.v] = types[i];
+      });
+    };
+    const visit = (s: Stmt): void => {
+      switch (s.k) {
+        case 'assign':
+          s.rhs.forEach(visitExpr);
+          if (s.define) define(s.lhs, s.rhs);
+          break;
+        case 'vardecl':
+          s.values.forEach(visitExpr);
+          if (!s.type) define(s.vars, s.values);
+          break;
+        case 'expr':
+          visitExpr(s.x);
+          break;
+        case 'go':
+        case 'defer':
+          visitExpr(s.call);
+          break;
+        case 'return':
+          s.results.forEach(visitExpr);
+          break;
+        case 'block':
+          visitStmts(s.body);
+          break;
+        case 'if':
+          if (s.init) visit(s.init);
+          visitExpr(s.cond);
+          visitStmts(s.then);
+          if (s.else) visit(s.else);
+          break;
+        case 'for':
+          if (s.init) visit(s.init);
+          visitExpr(s.cond);
+          if (s.post) visit(s.post);
+          visitStmts(s.body);
+          break;
+        case 'range': {
+          visitExpr(s.x);
+          if (s.define && s.x) {
+            const xt = this.exprType(s.x);
+            const u = xt.k === 'named' ? this.r.underlying(xt) : xt;
+            const [kt, vt] = rangeTypes(u);
+            for (const [e, t] of [[s.key, kt], [s.value, vt]] as const) {
+              if (e?.k === 'ident' && e.v >= 0 && this.vars[e.v].k === 'unknown') this.vars[e.v] = t;
+            }
+          }
+          visitStmts(s.body);
+          break;
+        }
+        case 'switch':
+          if (s.init) visit(s.init);
+          visitExpr(s.tag);
+          for (const c of s.cases) visitStmts(c.body);
+          break;
+        case 'typeswitch':
+          if (s.init) visit(s.init);
+          visitExpr(s.x);
+          for (const c of s.cases) {
+            if (c.bind !== undefined && this.vars[c.bind].k === 'unknown' && !(c.types && c.types.length === 1)) {
+              this.vars[c.bind] = this.exprType(s.x);
+            }
+            visitStmts(c.body);
+          }
+          break;
+        case 'select':
+          for (const c of s.cases) {
+            if (c.comm) visit(c.comm);
+            visitStmts(c.body);
+          }
+          break;
+        case 'labeled':
+          visit(s.stmt);
+          break;
+        default:
+          break;
+      }
+    };
+    visitStmts(fn.body);
+  }
+
+  resolve(te: TypeExpr | undefined): Ty {
+    return this.r.resolveType(te, this.info.file, this.typeParams);
+  }
+
+  /** True when `e` names a type (so `e(x)` is a conversion). */
+  isType(e: Expr): boolean {
+    switch (e.k) {
+      case 'type':
+        return true;
+      case 'paren':
+        return this.isType(e.x);
+      case 'ident':
+        return e.v === NO_VAR && (this.r.pkg.types.has(e.name) || (BASIC_TYPES.has(e.name) && e.name !== 'error') || this.typeParams.has(e.name));
+      case 'sel':
+        if (e.x.k === 'ident' && e.x.v === NO_VAR) {
+          if (e.x.name === 'C') return this.r.cName(e.name) === 'type';
+          if (e.x.name === 'unsafe') return e.name === 'Pointer';
+        }
+        return false;
+      case 'index':
+        return this.isType(e.x);
+      default:
+        return false;
+    }
+  }
+
+  typeOfTypeExpr(e: Expr): Ty {
+    switch (e.k) {
+      case 'type':
+        return this.resolve(e.type);
+      case 'paren':
+        return this.typeOfTypeExpr(e.x);
+      case 'ident':
+        return this.resolve({ k: 'name', name: e.name, pos: e.pos, end: e.end });
+      case 'sel':
+        if (e.x.k === 'ident') return this.resolve({ k: 'name', pkg: e.x.name, name: e.name, pos: e.pos, end: e.end });
+        return UNKNOWN;
+      case 'index':
+        return this.typeOfTypeExpr(e.x);
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  /** The package a selector's operand names, when it is an import. */
+  importOf(e: Expr): string | undefined {
+    if (e.k === 'ident' && e.v === NO_VAR && e.name !== 'C') return this.info.file.imports.get(e.name);
+    return undefined;
+  }
+
+  exprType(e: Expr): Ty {
+    switch (e.k) {
+      case 'ident': {
+        if (e.v >= 0) return this.vars[e.v];
+        const g = this.r.pkg.globals.get(e.name);
+        if (g) return g.decl.type ? this.r.resolveType(g.decl.type, g.file) : UNKNOWN;
+        const f = this.r.pkg.funcs.get(e.name);
+        if (f) return { k: 'func', ...this.r.funcSignature(f) };
+        return UNKNOWN;
+      }
+      case 'lit':
+        return e.kind === 'string' ? basic('string') : e.kind === 'int' || e.kind === 'rune' ? basic('int') : UNKNOWN;
+      case 'bool':
+        return basic('bool');
+      case 'paren':
+        return this.exprType(e.x);
+      case 'conv':
+        return this.resolve(e.type);
+      case 'unary':
+        if (e.op === '&') return pointerTo(this.exprType(e.x));
+        if (e.op === '*') {
+          const t = this.exprType(e.x);
+          return t.k === 'pointer' ? t.elem : UNKNOWN;
+        }
+        if (e.op === '!') return basic('bool');
+        if (e.op === '<-') {
+          const t = this.underlyingOf(this.exprType(e.x));
+          return t.k === 'chan' ? t.elem : UNKNOWN;
+        }
+        return this.exprType(e.x);
+      case 'binary':
+        if (['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op)) return basic('bool');
+        return this.exprType(e.x);
+      case 'sel': {
+        const imp = this.importOf(e.x);
+        if (imp) {
+          const sig = this.r.externalSignature(`${imp}.${e.name}`);
+          return sig ? { k: 'func', params: sig.params, results: sig.results } : UNKNOWN;
+        }
+        if (e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C') return UNKNOWN;
+        const xt = this.exprType(e.x);
+        const ft = this.r.fieldType(xt, e.name);
+        if (ft) return ft;
+        const m = this.r.method(xt, e.name);
+        if (m?.info) return { k: 'func', ...this.r.funcSignature(m.info) };
+        if (m) {
+          const sig = this.r.externalSignature(m.key);
+          if (sig) return { k: 'func', params: sig.params, results: sig.results };
+        }
+        return UNKNOWN;
+      }
+      case 'index': {
+        const t = this.underlyingOf(this.exprType(e.x));
+        if (t.k === 'slice' || t.k === 'array') return t.elem;
+        if (t.k === 'pointer') {
+          const inner = this.underlyingOf(t.elem);
+          if (inner.k === 'array') return inner.elem;
+        }
+        if (t.k === 'map') return t.value;
+        if (t.k === 'basic' && t.name === 'string') return basic('uint8');
+        return UNKNOWN;
+      }
+      case 'slice': {
+        const t = this.underlyingOf(this.exprType(e.x));
+        if (t.k === 'array') return { k: 'slice', elem: t.elem };
+        if (t.k === 'pointer') {
+          const inner = this.underlyingOf(t.elem);
+          if (inner.k === 'array') return { k: 'slice', elem: inner.elem };
+        }
+        return this.exprType(e.x);
+      }
+      case 'assert':
+        return e.type ? this.resolve(e.type) : UNKNOWN;
+      case 'composite':
+        return e.type ? this.resolve(e.type) : UNKNOWN;
+      case 'funclit':
+        return { k: 'func', params: [], results: e.fn.results.map((v) => this.vars[v]) };
+      case 'call':
+        return this.callType(e);
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private callType(e: Extract<Expr, { k: 'call' }>): Ty {
+    const f = e.fun.k === 'paren' ? e.fun.x : e.fun;
+    if (this.isType(f)) return this.typeOfTypeExpr(f);
+    if (f.k === 'ident' && f.v === NO_VAR && !this.r.pkg.funcs.has(f.name)) {
+      switch (f.name) {
+        case 'new':
+          return e.args[0] ? pointerTo(this.typeOfTypeExpr(e.args[0])) : UNKNOWN;
+        case 'make':
+          return e.args[0] ? this.typeOfTypeExpr(e.args[0]) : UNKNOWN;
+        case 'append':
+          return e.args[0] ? this.exprType(e.args[0]) : UNKNOWN;
+        case 'len':
+        case 'cap':
+        case 'copy':
+          return basic('int');
+        case 'min':
+        case 'max':
+          return e.args[0] ? this.exprType(e.args[0]) : UNKNOWN;
+        case 'recover':
+          return basic('any');
+      }
+    }
+    if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR) {
+      if (f.x.name === 'C') {
+        switch (f.name) {
+          case 'CString':
+            return pointerTo({ k: 'c', name: 'char' });
+          case 'CBytes':
+          case 'malloc':
+            return UNSAFE_POINTER;
+          case 'GoString':
+          case 'GoStringN':
+            return basic('string');
+          case 'GoBytes':
+            return { k: 'slice', elem: basic('uint8') };
+        }
+        const cf = this.r.pkg.c.funcs.get(f.name);
+        return cf?.returnsPointer ? pointerTo(UNKNOWN) : UNKNOWN;
+      }
+      if (f.x.name === 'unsafe') {
+        if (f.name === 'Slice' && e.args[0]) {
+          const t = this.exprType(e.args[0]);
+          return { k: 'slice', elem: t.k === 'pointer' ? t.elem : UNKNOWN };
+        }
+        if (f.name === 'String') return basic('string');
+        if (f.name === 'Add') return UNSAFE_POINTER;
+        if (f.name === 'StringData') return pointerTo(basic('uint8'));
+        if (f.name === 'SliceData' && e.args[0]) {
+          const t = this.underlyingOf(this.exprType(e.args[0]));
+          return pointerTo(t.k === 'slice' ? t.elem : UNKNOWN);
+        }
+        return basic('uintptr');
+      }
+      if (f.x.name === 'errors' || (f.x.name === 'fmt' && f.name === 'Errorf')) return basic('error');
+    }
+    const ft = this.exprType(f);
+    if (ft.k === 'func') {
+      if (ft.results.length === 1) return ft.results[0];
+      if (ft.results.length > 1) return { k: 'tuple', items: ft.results };
+    }
+    return UNKNOWN;
+  }
+
+  underlyingOf(t: Ty): Ty {
+    return t.k === 'named' ? this.r.underlying(t) : t;
+  }
+}
+
+function tupleItems(t: Ty): Ty[] {
+  return t.k === 'tuple' ? t.items : [t];
+}
+
+function rangeTypes(t: Ty): [Ty, Ty] {
+  switch (t.k) {
+    case 'slice':
+    case 'array':
+      return [basic('int'), t.elem];
+    case 'map':
+      return [t.key, t.value];
+    case 'chan':
+      return [t.elem, UNKNOWN];
+    case 'basic':
+      return t.name === 'string' ? [basic('int'), basic('int32')] : [t, UNKNOWN];
+    case 'pointer': {
+      const e = t.elem;
+      return e.k === 'array' ? [basic('int'), e.elem] : [UNKNOWN, UNKNOWN];
+    }
+    default:
+      return [UNKNOWN, UNKNOWN];
+  }
+}

@@ -1,0 +1,208 @@
+// `cgoguard check`: discover packages, analyse them in dependency order
+// (worker threads when there is enough to do), apply the configuration, and
+// return findings in a stable order.
+import { availableParallelism } from 'node:os';
+import { SEVERITY_RANK, compareFindings, type Finding, type Severity } from '../findings/finding.js';
+import type { Summary } from '../flow/summary.js';
+import { initParsers } from '../syntax/parser.js';
+import type { Config, FailOn } from '../workspace/config.js';
+import { discover, type DiscoveredPackage } from '../workspace/discover.js';
+import { analyzePackage, type AnalyzeOptions, type PackageResult } from './analyze-package.js';
+import { WorkerPool } from './pool.js';
+
+export interface CheckOptions {
+  cwd: string;
+  patterns: string[];
+  config: Config;
+  tags: string[];
+  tests: boolean;
+  /** Worker threads; 0 picks from the machine. */
+  jobs: number;
+  /** Only these rules (from --rules). */
+  only?: ReadonlySet<string>;
+  /** Rules switched off on the command line. */
+  disable?: ReadonlySet<string>;
+  /** Analyse every function of every package (robustness and benchmarks). */
+  forceAll?: boolean;
+}
+
+export interface CheckStats {
+  packages: number;
+  packagesAnalyzed: number;
+  files: number;
+  bytes: number;
+  functions: number;
+  functionsAnalyzed: number;
+  /** Functions whose paths were not all explored (state budget): findings are real, some may be missing. */
+  functionsPartial: number;
+  /** Functions given up (analysis budget): no findings, no summary. */
+  functionsSkipped: number;
+  syntaxErrors: number;
+  discovery: string;
+}
+
+export interface CheckResult {
+  findings: Finding[];
+  stats: CheckStats;
+  notes: string[];
+}
+
+export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
+  const found = await discover(opts.patterns, {
+    cwd: opts.cwd,
+    tags: opts.tags,
+    tests: opts.tests,
+    excluded: opts.config.excluded,
+  });
+  const notes = [...found.notes];
+  const disabled = disabledRules(opts);
+  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled };
+  const results = await analyzeAll(found.packages, analyzeOpts, opts);
+  const stats: CheckStats = {
+    packages: found.packages.length,
+    packagesAnalyzed: results.length,
+    files: 0,
+    bytes: 0,
+    functions: 0,
+    functionsAnalyzed: 0,
+    functionsPartial: 0,
+    functionsSkipped: 0,
+    syntaxErrors: 0,
+    discovery: [...new Set(found.packages.map((p) => p.source))].sort().join('+') || 'none',
+  };
+  const findings: Finding[] = [];
+  for (const r of results) {
+    stats.files += r.stats.files;
+    stats.bytes += r.stats.bytes;
+    stats.functions += r.stats.functions;
+    stats.functionsAnalyzed += r.stats.analyzed;
+    stats.functionsPartial += r.stats.partial;
+    stats.functionsSkipped += r.stats.aborted;
+    stats.syntaxErrors += r.stats.syntaxErrors;
+    notes.push(...r.problems);
+    for (const f of r.findings) {
+      if (disabled.has(f.rule)) continue;
+      const sev = opts.config.rules.get(f.rule);
+      findings.push(sev && sev !== 'off' ? { ...f, severity: sev } : f);
+    }
+  }
+  if (stats.functionsSkipped) notes.push(`${stats.functionsSkipped} function(s) exceeded the analysis budget and were skipped`);
+  findings.sort(compareFindings);
+  return { findings, stats, notes };
+}
+
+function disabledRules(opts: CheckOptions): Set<string> {
+  const out = new Set<string>();
+  for (const [id, sev] of opts.config.rules) if (sev === 'off') out.add(id);
+  for (const id of opts.disable ?? []) out.add(id);
+  if (opts.only) {
+    for (const id of ['leak', 'double-free', 'use-after-free', 'free-nonheap', 'mismatched-free', 'bad-directive', 'unused-ignore']) {
+      if (!opts.only.has(id)) out.add(id);
+    }
+  }
+  return out;
+}
+
+/** True when a finding at this severity makes the run fail. */
+export function failsAt(sev: Severity, failOn: FailOn): boolean {
+  return failOn !== 'never' && SEVERITY_RANK[sev] >= SEVERITY_RANK[failOn];
+}
+
+/** A summary that changes what callers see (compared with an unknown call). */
+function interesting(s: Summary): boolean {
+  return s.cases.some(
+    (c) => c.results.some((r) => r.k === 'owned' || r.k === 'freed') || c.effects.some((e) => e.k === 'freed' || e.k === 'used' || e.k === 'set-owned'),
+  );
+}
+
+/**
+ * Analyses packages callees-first: a package starts once the packages it
+ * imports (among those being checked) are done, so their summaries are known.
+ * A package that neither uses cgo nor imports one with interesting summaries
+ * cannot have findings and is not parsed at all.
+ */
+async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, opts: CheckOptions): Promise<PackageResult[]> {
+  const byPath = new Map(packages.map((p) => [p.importPath, p]));
+  const deps = new Map(packages.map((p) => [p.importPath, p.imports.filter((i) => byPath.has(i) && i !== p.importPath)]));
+  const remaining = new Map(packages.map((p) => [p.importPath, new Set(deps.get(p.importPath))]));
+  const dependents = new Map<string, string[]>();
+  for (const [p, ds] of deps) for (const d of ds) dependents.set(d, [...(dependents.get(d) ?? []), p]);
+  const summaries: Summary[] = [];
+  const interestingPkgs = new Set<string>();
+  const results: PackageResult[] = [];
+  const relevant = (p: DiscoveredPackage) => opts.forceAll || p.importsC || deps.get(p.importPath)!.some((d) => interestingPkgs.has(d));
+
+  const jobs = opts.jobs > 0 ? opts.jobs : Math.max(1, Math.min(availableParallelism(), 8));
+  const cgoCount = packages.filter((p) => opts.forceAll || p.importsC).length;
+  const pool = jobs > 1 && cgoCount > 2 ? new WorkerPool(Math.min(jobs, cgoCount)) : undefined;
+  if (!pool) await initParsers();
+
+  let nextId = 0;
+  const ready: DiscoveredPackage[] = packages.filter((p) => remaining.get(p.importPath)!.size === 0);
+  const inFlight = new Map<number, Promise<{ pkg: DiscoveredPackage; result?: PackageResult; error?: Error }>>();
+  const done = new Set<string>();
+  const finish = (pkg: DiscoveredPackage) => {
+    done.add(pkg.importPath);
+    for (const d of dependents.get(pkg.importPath) ?? []) {
+      const rem = remaining.get(d)!;
+      rem.delete(pkg.importPath);
+      if (rem.size === 0) ready.push(byPath.get(d)!);
+    }
+  };
+  try {
+    while (ready.length || inFlight.size) {
+      while (ready.length) {
+        const pkg = ready.shift()!;
+        if (!relevant(pkg)) {
+          finish(pkg);
+          continue;
+        }
+        const job = { importPath: pkg.importPath, name: pkg.name, files: pkg.files };
+        const id = nextId++;
+        const external = summaries.slice();
+        const run = pool
+          ? pool.run({ id, job, external, opts: { ...aopts, disabledRules: [...aopts.disabledRules] } })
+          : Promise.resolve().then(() => analyzePackage(job, external, aopts));
+        inFlight.set(
+          id,
+          run.then(
+            (result) => ({ pkg, result }),
+            (error: Error) => ({ pkg, error }),
+          ),
+        );
+        if (!pool) break; // in-process: one at a time
+      }
+      if (!inFlight.size) {
+        // A cycle among the remaining packages (broken code): release them all.
+        const stuck = packages.find((p) => !done.has(p.importPath));
+        if (!stuck) break;
+        remaining.get(stuck.importPath)!.clear();
+        ready.push(stuck);
+        continue;
+      }
+      const settled = await Promise.race([...inFlight.entries()].map(([id, p]) => p.then((r) => ({ id, ...r }))));
+      inFlight.delete(settled.id);
+      if (settled.result) {
+        results.push(settled.result);
+        summaries.push(...settled.result.summaries);
+        if (settled.result.summaries.some(interesting)) interestingPkgs.add(settled.pkg.importPath);
+      } else if (settled.error) {
+        results.push(internalError(settled.pkg, settled.error));
+      }
+      finish(settled.pkg);
+    }
+  } finally {
+    await pool?.close();
+  }
+  return results;
+}
+
+function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {
+  return {
+    importPath: pkg.importPath,
+    findings: [],
+    summaries: [],
+    stats: { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0 },
+    problems: [`internal error while analysing ${pkg.importPath}: ${e.message.split('\n')[0]}`],
+  };
+}

@@ -1,0 +1,25 @@
+// The JSON form other tools read: {"version": 1, "findings": [...], "stats": {...}}.
+import type { Finding } from '../findings/finding.js';
+import type { CheckStats } from '../pipeline/check.js';
+
+export const JSON_VERSION = 1;
+
+export function formatJSON(findings: Finding[], stats: CheckStats): string {
+  const out = {
+    version: JSON_VERSION,
+    findings: findings.map((f) => ({
+      rule: f.rule,
+      severity: f.severity,
+      message: f.message,
+      file: f.file,
+      line: f.line,
+      column: f.column,
+      endLine: f.endLine,
+      endColumn: f.endColumn,
+      function: f.function,
+      trace: f.trace.map((s) => ({ file: s.file, line: s.line, column: s.column, message: s.message })),
+    })),
+    stats,
+  };
+  return `${JSON.stringify(out, null, 2)}\n`;
+}

@@ -1,0 +1,18 @@
+// The rule registry. Flow rules read the dataflow engine's events; directive
+// rules are reported while reading directives and suppressions.
+import { badDirective } from './bad-directive.js';
+import { doubleFree } from './double-free.js';
+import { freeNonHeap } from './free-nonheap.js';
+import { leak } from './leak.js';
+import { mismatchedFree } from './mismatched-free.js';
+import type { FlowRule, RuleMeta } from './rule.js';
+import { unusedIgnore } from './unused-ignore.js';
+import { useAfterFree } from './use-after-free.js';
+
+export const FLOW_RULES: readonly FlowRule[] = [leak, doubleFree, useAfterFree, freeNonHeap, mismatchedFree];
+
+export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), badDirective, unusedIgnore];
+
+export function ruleById(id: string): RuleMeta | undefined {
+  return ALL_RULES.find((r) => r.id === id);
+}

@@ -1,0 +1,29 @@
+import type { FlowRule } from './rule.js';
+
+export const useAfterFree: FlowRule = {
+  meta: {
+    id: 'use-after-free',
+    title: 'C memory is used after it was freed',
+    severity: 'error',
+    rationale:
+      'After C.free (or any release) the block may be reused by the next allocation, so reading it ' +
+      'returns garbage and writing it corrupts someone else\'s data. The rule reports a freed ' +
+      'pointer that is passed to C, dereferenced, indexed, read with C.GoString, C.GoBytes or ' +
+      'unsafe.Slice, or whose field is read, including memory freed by a deferred call inside a ' +
+      'helper before the helper returns it.',
+    bad: `func name(p *C.struct_person) string {
+	C.free(unsafe.Pointer(p.name))
+	return C.GoString(p.name) // read after free
+}`,
+    good: `func name(p *C.struct_person) string {
+	s := C.GoString(p.name)
+	C.free(unsafe.Pointer(p.name))
+	return s
+}`,
+  },
+  check(e) {
+    if (e.kind !== 'use-after-free') return undefined;
+    const by = e.freedBy === 'realloc' ? ' (released by C.realloc)' : e.freedVia ? ` by ${e.freedVia}` : '';
+    return { pos: e.pos, end: e.end, message: `${e.name} is ${e.how} after being freed at line ${e.freedLine}${by}` };
+  },
+};

@@ -1,0 +1,394 @@
+// What to analyse. With the go command: `go list`, which knows modules, build
+// tags and GOOS/GOARCH. Without it, or for directories `go list` cannot load
+// (no go.mod, missing dependencies), a walk of the file tree that evaluates
+// build constraints and honours .gitignore, so a folder of .go files copied
+// from anywhere can still be checked.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import { KNOWN_OS, evalConstraint, evalPlusBuild, matchesFileName, type BuildContext } from './buildtags.js';
+import { readGoHeader } from './goheader.js';
+
+export interface PackageFile {
+  path: string; // absolute
+  display: string; // as the user gave it: absolute in, absolute out
+}
+
+export interface DiscoveredPackage {
+  importPath: string;
+  name: string;
+  dir: string;
+  files: PackageFile[];
+  imports: string[];
+  importsC: boolean;
+  source: 'go list' | 'walk';
+}
+
+export interface DiscoverOptions {
+  cwd: string;
+  tags: string[];
+  tests: boolean;
+  /** True for absolute paths the config excludes. */
+  excluded?: (absPath: string) => boolean;
+}
+
+export interface Discovery {
+  packages: DiscoveredPackage[];
+  /** What could not be done the usual way (said once, on stderr). */
+  notes: string[];
+  goVersion?: string;
+}
+
+export class UsageError extends Error {}
+
+export interface GoEnv {
+  goos: string;
+  goarch: string;
+  version: string; // go1.26.8
+}
+
+/** `go env`, or undefined when the go command is not available. */
+export async function goEnv(cwd: string): Promise<GoEnv | undefined> {
+  try {
+    const out = await run('go', ['env', 'GOOS', 'GOARCH', 'GOVERSION'], cwd, 30_000);
+    const [goos, goarch, version] = out.stdout.trim().split('\n');
+    if (!goos || !goarch) return undefined;
+    return { goos, goarch, version: version ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+function run(cmd: string, args: string[], cwd: string, timeout: number, env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, timeout, maxBuffer: 1 << 30, env: env ?? process.env }, (err, stdout, stderr) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(err);
+      if (err && err.killed) return reject(new Error(`${cmd} ${args[0]} timed out`));
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ stdout, stderr, code });
+    });
+  });
+}
+
+const PATTERN_RE = /^(\.{1,2}(\/|$)|\/)/;
+
+function isPathArg(arg: string, cwd: string): boolean {
+  return PATTERN_RE.test(arg) || arg.endsWith('.go') || existsSync(path.resolve(cwd, arg.replace(/\/\.\.\.$/, '') || '.'));
+}
+
+export async function discover(args: string[], opts: DiscoverOptions): Promise<Discovery> {
+  if (args.length === 0) args = ['.'];
+  const notes: string[] = [];
+  const display = makeDisplay(args, opts.cwd);
+  const env = await goEnv(opts.cwd);
+  const ctx: BuildContext = {
+    goos: env?.goos ?? hostGoos(),
+    goarch: env?.goarch ?? hostGoarch(),
+    tags: opts.tags,
+    cgo: true,
+    goMinor: env ? Number(/go1\.(\d+)/.exec(env.version)?.[1] ?? 99) : 99,
+  };
+  const fileArgs = args.filter((a) => a.endsWith('.go'));
+  const otherArgs = args.filter((a) => !a.endsWith('.go'));
+  const packages: DiscoveredPackage[] = [];
+  const walkArgs: string[] = [];
+  if (fileArgs.length) packages.push(...filePackage(fileArgs, opts, display));
+  if (otherArgs.length && env) {
+    const listed = await goList(otherArgs, opts, ctx, display, notes);
+    packages.push(...listed.packages);
+    walkArgs.push(...listed.fallback);
+  } else if (otherArgs.length) {
+    notes.push('the go command was not found: packages are found by walking the file tree (build constraints for ' + `${ctx.goos}/${ctx.goarch}` + ')');
+    for (const a of otherArgs) {
+      if (!isPathArg(a, opts.cwd)) throw new UsageError(`cannot resolve package pattern "${a}" without the go command; give a directory or ./...`);
+      walkArgs.push(a);
+    }
+  }
+  for (const a of walkArgs) packages.push(...walkPattern(a, opts, ctx, display));
+  // One package per directory and name, first source wins.
+  const seen = new Set<string>();
+  const unique = packages.filter((p) => {
+    const k = `${p.dir}\0${p.name}\0${p.importPath}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  for (const p of unique) if (opts.excluded) p.files = p.files.filter((f) => !opts.excluded!(f.path));
+  return { packages: unique.filter((p) => p.files.length > 0), notes, goVersion: env?.version };
+}
+
+/** Display paths: absolute for files under an absolute argument, else relative to the working directory. */
+function makeDisplay(args: string[], cwd: string): (abs: string) => string {
+  const absRoots = args.filter((a) => path.isAbsolute(a)).map((a) => path.normalize(a.replace(/\/\.\.\.$/, '') || '/'));
+  const under = (abs: string, r: string) => abs === r || abs.startsWith(r.endsWith(path.sep) ? r : r + path.sep);
+  return (abs: string) => {
+    if (absRoots.some((r) => under(abs, r))) return abs;
+    const rel = path.relative(cwd, abs);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
+  };
+}
+
+interface GoListPackage {
+  Dir?: string;
+  ImportPath?: string;
+  Name?: string;
+  GoFiles?: string[];
+  CgoFiles?: string[];
+  TestGoFiles?: string[];
+  XTestGoFiles?: string[];
+  Imports?: string[];
+  Error?: { Err?: string };
+}
+
+async function goList(
+  args: string[],
+  opts: DiscoverOptions,
+  ctx: BuildContext,
+  display: (abs: string) => string,
+  notes: string[],
+): Promise<{ packages: DiscoveredPackage[]; fallback: string[] }> {
+  const fields = 'Dir,ImportPath,Name,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles,Imports,Error';
+  const flags = ['list', '-e', `-json=${fields}`];
+  if (opts.tags.length) flags.push('-tags', opts.tags.join(','));
+  // cgo files are listed as ignored when cgo is off (no C compiler): ask for them anyway.
+  const env = { ...process.env, CGO_ENABLED: '1' };
+  const packages: DiscoveredPackage[] = [];
+  const fallback: string[] = [];
+  const listOne = async (patterns: string[]): Promise<boolean> => {
+    const res = await run('go', [...flags, '--', ...patterns], opts.cwd, 300_000, env);
+    const objs = splitJSONObjects(res.stdout) as GoListPackage[];
+    if (!objs.length) return false;
+    for (const p of objs) {
+      const dir = p.Dir;
+      const files = [...(p.GoFiles ?? []), ...(p.CgoFiles ?? []), ...(opts.tests ? (p.TestGoFiles ?? []) : [])];
+      if (p.Error && files.length === 0) {
+        if (dir && existsSync(dir)) fallback.push(dir);
+        else notes.push(`cannot load ${p.ImportPath ?? '?'}: ${firstLine(p.Error.Err ?? 'unknown error')}`);
+        continue;
+      }
+      if (!dir || !p.ImportPath) continue;
+      const mk = (names: string[]): PackageFile[] =>
+        names.map((n) => {
+          const abs = path.join(dir, n);
+          return { path: abs, display: display(abs) };
+        });
+      const importsC = (p.CgoFiles?.length ?? 0) > 0;
+      packages.push({ importPath: p.ImportPath, name: p.Name ?? '', dir, files: mk(files), imports: p.Imports ?? [], importsC, source: 'go list' });
+      if (opts.tests && p.XTestGoFiles?.length) {
+        packages.push({
+          importPath: `${p.ImportPath}_test`,
+          name: `${p.Name}_test`,
+          dir,
+          files: mk(p.XTestGoFiles),
+          imports: [p.ImportPath],
+          importsC: false,
+          source: 'go list',
+        });
+      }
+    }
+    return true;
+  };
+  if (!(await listOne(args))) {
+    // go list failed as a whole (no module, bad pattern): try each argument on its own.
+    for (const a of args) {
+      if (args.length > 1 && (await listOne([a]))) continue;
+      if (isPathArg(a, opts.cwd)) fallback.push(a);
+      else {
+        const res = await run('go', [...flags, '--', a], opts.cwd, 60_000, env);
+        throw new UsageError(`cannot load ${a}: ${firstLine(res.stderr || 'go list failed')}`);
+      }
+    }
+  }
+  if (fallback.length) notes.push(`go list could not load ${fallback.length === 1 ? fallback[0] : `${fallback.length} patterns`}: walking the file tree instead`);
+  void ctx;
+  return { packages, fallback };
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0];
+}
+
+/** go list -json prints a stream of objects. */
+export function splitJSONObjects(s: string): unknown[] {
+  const out: unknown[] = [];
+  let depth = 0;
+  let start = -1;
+  let inStr = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (inStr) {
+      if (c === '\\') i++;
+      else if (c === '"') inStr = false;
+      continue;
+    }
+    if (c === '"') inStr = true;
+    else if (c === '{') {
+      if (depth++ === 0) start = i;
+    } else if (c === '}') {
+      if (--depth === 0 && start >= 0) {
+        try {
+          out.push(JSON.parse(s.slice(start, i + 1)));
+        } catch {
+          // skip a broken object
+        }
+        start = -1;
+      }
+    }
+  }
+  return out;
+}
+
+function hostGoos(): string {
+  const p = process.platform as string;
+  return p === 'win32' ? 'windows' : KNOWN_OS.has(p) ? p : 'linux';
+}
+
+function hostGoarch(): string {
+  const a = process.arch as string;
+  return a === 'x64' ? 'amd64' : a === 'ia32' ? '386' : a;
+}
+
+// ---------------------------------------------------------------- walk
+
+function walkPattern(arg: string, opts: DiscoverOptions, ctx: BuildContext, display: (abs: string) => string): DiscoveredPackage[] {
+  const recursive = arg.endsWith('/...') || arg === '...';
+  const root = path.resolve(opts.cwd, recursive ? arg.slice(0, -4) || '.' : arg);
+  let st;
+  try {
+    st = statSync(root);
+  } catch {
+    throw new UsageError(`cannot read ${arg}: no such file or directory`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${arg} is not a directory`);
+  const dirs: string[] = [];
+  if (recursive) {
+    const ig = gitignoreAbove(root);
+    const visit = (dir: string, igs: { base: string; ig: Ignore }[]) => {
+      dirs.push(dir);
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      const here = readGitignore(dir);
+      const chain = here ? [...igs, { base: dir, ig: here }] : igs;
+      for (const e of entries) {
+        if (!e.isDirectory()) continue;
+        const n = e.name;
+        if (n.startsWith('.') || n.startsWith('_') || n === 'testdata' || n === 'vendor' || n === 'node_modules') continue;
+        const abs = path.join(dir, n);
+        if (chain.some((c) => c.ig.ignores(`${path.relative(c.base, abs)}/`))) continue;
+        visit(abs, chain);
+      }
+    };
+    visit(root, ig);
+  } else {
+    dirs.push(root);
+  }
+  const out: DiscoveredPackage[] = [];
+  const module = findModule(root);
+  for (const dir of dirs) out.push(...dirPackages(dir, opts, ctx, display, module));
+  return out;
+}
+
+function readGitignore(dir: string): Ignore | undefined {
+  try {
+    return ignore().add(readFileSync(path.join(dir, '.gitignore'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** .gitignore files of the enclosing repository, from its top down to (not including) dir. */
+function gitignoreAbove(dir: string): { base: string; ig: Ignore }[] {
+  const chain: string[] = [];
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    chain.unshift(d);
+    if (existsSync(path.join(d, '.git')) || path.dirname(d) === d) break;
+  }
+  if (!existsSync(path.join(chain[0], '.git'))) return [];
+  const out: { base: string; ig: Ignore }[] = [];
+  for (const d of chain) {
+    const ig = readGitignore(d);
+    if (ig) out.push({ base: d, ig });
+  }
+  return out;
+}
+
+function findModule(dir: string): { root: string; path: string } | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      const m = /^module\s+("?)([^\s"]+)\1/m.exec(readFileSync(path.join(d, 'go.mod'), 'utf8'));
+      if (m) return { root: d, path: m[2] };
+    } catch {
+      // no go.mod here
+    }
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+function dirPackages(
+  dir: string,
+  opts: DiscoverOptions,
+  ctx: BuildContext,
+  display: (abs: string) => string,
+  module: { root: string; path: string } | undefined,
+): DiscoveredPackage[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.go') && !n.startsWith('.') && !n.startsWith('_'));
+  } catch {
+    return [];
+  }
+  const rel = module && (dir === module.root || dir.startsWith(module.root + path.sep)) ? path.relative(module.root, dir) : undefined;
+  const importPath = module && rel !== undefined ? (rel ? `${module.path}/${rel.split(path.sep).join('/')}` : module.path) : display(dir) || '.';
+  const byName = new Map<string, DiscoveredPackage>();
+  for (const n of names.sort()) {
+    const isTest = n.endsWith('_test.go');
+    if (isTest && !opts.tests) continue;
+    if (!matchesFileName(n, ctx)) continue;
+    const abs = path.join(dir, n);
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch {
+      continue;
+    }
+    const h = readGoHeader(text);
+    if (!h.pkgName) continue;
+    if (h.buildConstraint !== undefined ? !evalConstraint(h.buildConstraint, ctx) : h.plusBuild.length > 0 && !evalPlusBuild(h.plusBuild, ctx)) continue;
+    const xtest = isTest && h.pkgName.endsWith('_test');
+    const key = h.pkgName;
+    let p = byName.get(key);
+    if (!p) {
+      p = { importPath: xtest ? `${importPath}_test` : importPath, name: h.pkgName, dir, files: [], imports: [], importsC: false, source: 'walk' };
+      byName.set(key, p);
+    }
+    p.files.push({ path: abs, display: display(abs) });
+    for (const i of h.imports) if (i !== 'C' && !p.imports.includes(i)) p.imports.push(i);
+    if (h.importsC) p.importsC = true;
+  }
+  // Several package names in one directory (broken or generated code): disambiguate import paths.
+  const list = [...byName.values()];
+  const nonTest = list.filter((p) => !p.name.endsWith('_test'));
+  if (nonTest.length > 1) for (const p of nonTest.slice(1)) p.importPath = `${p.importPath}#${p.name}`;
+  return list;
+}
+
+/** Files named on the command line form one package, as with go vet file.go. */
+function filePackage(files: string[], opts: DiscoverOptions, display: (abs: string) => string): DiscoveredPackage[] {
+  const abs = files.map((f) => path.resolve(opts.cwd, f));
+  for (const [i, f] of abs.entries()) if (!existsSync(f)) throw new UsageError(`cannot read ${files[i]}: no such file`);
+  let name = '';
+  const imports: string[] = [];
+  let importsC = false;
+  for (const f of abs) {
+    const h = readGoHeader(readFileSync(f, 'utf8'));
+    name ||= h.pkgName ?? '';
+    imports.push(...h.imports.filter((i) => i !== 'C'));
+    importsC ||= h.importsC;
+  }
+  return [{ importPath: 'command-line-arguments', name, dir: path.dirname(abs[0]), files: abs.map((f) => ({ path: f, display: display(f) })), imports, importsC, source: 'walk' }];
+}
