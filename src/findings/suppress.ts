@@ -4,6 +4,7 @@
 import { badDirective } from '../rules/bad-directive.js';
 import { ruleById } from '../rules/index.js';
 import { unusedIgnore } from '../rules/unused-ignore.js';
+import { parseDirective } from '../syntax/directives.js';
 import type { Finding } from './finding.js';
 
 export interface IgnoreDirective {
@@ -43,9 +44,9 @@ export function applySuppressions(findings: Finding[], directives: IgnoreDirecti
     trace: [],
   });
   for (const d of directives) {
-    const m = /^\/\/\s*cgoguard:(\S+)\s*(.*)$/.exec(d.text.trim());
-    if (!m) continue;
-    const [, verb, rest] = m;
+    const parsed = parseDirective(d.text);
+    if (!parsed) continue;
+    const { verb, text: rest } = parsed;
     if (verb === 'contract') continue; // read by the model
     if (verb !== 'ignore') {
       out.push(problem(d, badDirective.id, badDirective.severity, `unknown directive cgoguard:${verb} (known: ignore, contract)`));

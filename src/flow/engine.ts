@@ -221,7 +221,7 @@ export class FunctionAnalyzer {
     ir.params.forEach((v, i) => {
       if (vars[v].name !== '_') this.bindInput(st, v, `P${i}`, `p${i}`);
     });
-    for (const v of ir.results) st.env.set(varKey(v), this.zeroValue(this.types.vars[v], ir.bodyPos, v));
+    for (const v of ir.results) st.env.set(varKey(v), this.zeroValue(this.types.vars[v], v));
     return st;
   }
 
@@ -235,7 +235,7 @@ export class FunctionAnalyzer {
     st.env.set(varKey(v), objVal(id));
   }
 
-  private zeroValue(t: Ty, pos: number, v?: number): Val {
+  private zeroValue(t: Ty, v?: number): Val {
     const u = this.types.underlyingOf(t);
     switch (u.k) {
       case 'basic':
@@ -259,7 +259,6 @@ export class FunctionAnalyzer {
       default:
         return UNKNOWN_VAL;
     }
-    void pos;
   }
 
   // ---------------------------------------------------------------- driver
@@ -402,7 +401,7 @@ export class FunctionAnalyzer {
     }
     let vals: Val[];
     if (rhs.length === 0) {
-      vals = lhs.map((l) => (l.k === 'ident' && l.v >= 0 ? this.zeroValue(this.types.vars[l.v], instr.pos, l.v) : UNKNOWN_VAL));
+      vals = lhs.map((l) => (l.k === 'ident' && l.v >= 0 ? this.zeroValue(this.types.vars[l.v], l.v) : UNKNOWN_VAL));
     } else {
       vals = this.evalList(rhs, lhs.length, st, ch, frame);
     }
@@ -453,14 +452,14 @@ export class FunctionAnalyzer {
             this.setVar(st, Number(p.slice(3)), v, pos);
             return;
           }
-          this.use(st, p, 'written through', l, pos);
+          this.use(st, p, 'written through', this.nameOf(l.x), pos, l.end);
         }
         this.escape(st, v);
         return;
       case 'index': {
         const base = this.eval(l.x, st, ch, frame);
         l.index.forEach((i) => this.eval(i, st, ch, frame));
-        this.use(st, base, 'written through', l.x, pos);
+        this.use(st, base, 'written through', this.nameOf(l.x), pos, l.end);
         this.escape(st, v);
         return;
       }
@@ -774,7 +773,23 @@ export class FunctionAnalyzer {
     st.objs.delete(id);
     if (o?.revive) {
       const old = st.obj(o.revive);
-      if (old && old.state === 'consumed') st.setObj(o.revive, { ...old, state: 'live', freed: undefined });
+      if (old && old.state === 'consumed') {
+        st.setObj(o.revive, { ...old, state: 'live', freed: undefined });
+        if (!reachable(st).has(o.revive) && old.freed) {
+          const at = old.freed.pos;
+          this.addEvent(`leak:realloc:${at}`, {
+            kind: 'leak',
+            how: 'realloc-failed',
+            what: old.what,
+            pos: at,
+            end: o.siteEnd ?? at,
+            at,
+            atLine: this.line(at),
+            trace: [...old.steps, this.step(at, 'the C.realloc result replaces the only pointer to the old block'), ...st.trace.slice(o.traceAt ?? 0).slice(-3)],
+          });
+          st.objs.delete(o.revive);
+        }
+      }
     }
   }
 
@@ -843,7 +858,7 @@ export class FunctionAnalyzer {
         const id = this.addressedObject(st, base);
         if (!id) return UNKNOWN_VAL;
         const o = st.obj(id)!;
-        if (o.kind === 'c' || (o.kind === 'sym' && this.isCPointer(e.x))) this.use(st, base, `field ${e.name} read`, e.x, e.pos);
+        if (o.kind === 'c' || (o.kind === 'sym' && this.isCPointer(e.x))) this.use(st, base, `field ${e.name} read`, this.nameOf(e.x), e.pos, e.end);
         return this.readField(st, id, e.name, this.types.exprType(e));
       }
       case 'unary': {
@@ -869,7 +884,7 @@ export class FunctionAnalyzer {
         }
         const v = this.eval(e.x, st, ch, frame);
         if (e.op === '*') {
-          this.use(st, v, 'dereferenced', e.x, e.pos);
+          this.use(st, v, 'dereferenced', this.nameOf(e.x), e.pos, e.end);
           if (v.startsWith('a:v')) return st.env.get(v.slice(2)) ?? UNKNOWN_VAL;
           return UNKNOWN_VAL;
         }
@@ -890,13 +905,13 @@ export class FunctionAnalyzer {
       case 'index': {
         const base = this.eval(e.x, st, ch, frame);
         e.index.forEach((i) => this.eval(i, st, ch, frame));
-        this.use(st, base, 'indexed', e.x, e.pos);
+        this.use(st, base, 'indexed', this.nameOf(e.x), e.pos, e.end);
         return UNKNOWN_VAL;
       }
       case 'slice': {
         const base = this.eval(e.x, st, ch, frame);
         for (const p of [e.lo, e.hi, e.max]) if (p) this.eval(p, st, ch, frame);
-        this.use(st, base, 'sliced', e.x, e.pos);
+        this.use(st, base, 'sliced', this.nameOf(e.x), e.pos, e.end);
         return this.derived(st, base);
       }
       case 'assert':
@@ -992,10 +1007,11 @@ export class FunctionAnalyzer {
     const cur = st.env.get(key);
     if (cur !== undefined) return cur;
     const o = st.obj(id)!;
-    if (o.kind === 'go') return o.opaque ? UNKNOWN_VAL : this.zeroValue(t, -1);
-    if (o.kind === 'sym' && o.origin && o.origin.split('.').length <= 2 && (t.k === 'unknown' || mayHoldPointer(t))) {
-      const fid = `${id}.${field}`;
-      if (!st.obj(fid)) st.setObj(fid, { kind: 'sym', state: 'live', what: `${o.origin}.${field}`, site: -1, nullable: true, releasedBy: [], steps: [], origin: `${o.origin}.${field}` });
+    if (o.kind === 'go') return o.opaque ? UNKNOWN_VAL : this.zeroValue(t);
+    if (o.kind === 'sym' && o.origin && !o.opaque && o.origin.split('.').length <= 2 && (t.k === 'unknown' || mayHoldPointer(t))) {
+      const fid = this.allocId(st, `${id}.${field}`);
+      if (!fid) return UNKNOWN_VAL;
+      st.setObj(fid, { kind: 'sym', state: 'live', what: `${o.origin}.${field}`, site: -1, nullable: true, releasedBy: [], steps: [], origin: `${o.origin}.${field}` });
       st.env.set(key, objVal(fid));
       return objVal(fid);
     }
@@ -1043,7 +1059,8 @@ export class FunctionAnalyzer {
     else if ((callee.k === 'func' || callee.k === 'unknown') && callee.recv) recv = this.eval(callee.recv, st, ch, frame);
     else if (callee.k === 'unknown' && f.k !== 'ident' && f.k !== 'sel') fnVal = this.eval(f, st, ch, frame);
     const args = e.args.map((a) => this.eval(a, st, ch, frame));
-    return this.applyCall(e, st, ch, frame, want, args, fnVal, recv, e.pos, callee);
+    const resolved: Callee = fnVal?.startsWith('fn:') ? { k: 'closure', id: Number(fnVal.slice(3)) } : callee;
+    return this.applyCall(e, st, ch, frame, want, args, fnVal, recv, e.pos, resolved);
   }
 
   private callee(f: Expr, e: CallExpr): Callee {
@@ -1143,8 +1160,8 @@ export class FunctionAnalyzer {
         args.slice(1).forEach((a) => this.escape(st, a));
         return [args[0] && objId(args[0]) ? args[0] : NONNIL];
       case 'copy':
-        this.use(st, args[0] ?? NIL, 'written by copy', e.args[0], pos);
-        this.use(st, args[1] ?? NIL, 'read by copy', e.args[1], pos);
+        this.use(st, args[0] ?? NIL, 'written by copy', this.argName(e, 0), pos, e.end);
+        this.use(st, args[1] ?? NIL, 'read by copy', this.argName(e, 1), pos, e.end);
         return [UNKNOWN_VAL];
       case 'recover':
         return [UNKNOWN_VAL];
@@ -1156,10 +1173,10 @@ export class FunctionAnalyzer {
   private unsafeCall(name: string, e: CallExpr, args: Val[], st: State, pos: number): Val[] {
     switch (name) {
       case 'Slice':
-        this.use(st, args[0] ?? NIL, 'wrapped by unsafe.Slice', e.args[0], pos);
+        this.use(st, args[0] ?? NIL, 'wrapped by unsafe.Slice', this.argName(e, 0), pos, e.end);
         return [this.derived(st, args[0] ?? NIL)];
       case 'String':
-        this.use(st, args[0] ?? NIL, 'read by unsafe.String', e.args[0], pos);
+        this.use(st, args[0] ?? NIL, 'read by unsafe.String', this.argName(e, 0), pos, e.end);
         return [NONNIL];
       case 'Add':
       case 'StringData':
@@ -1198,7 +1215,7 @@ export class FunctionAnalyzer {
       case 'GoString':
       case 'GoStringN':
       case 'GoBytes':
-        this.use(st, a0, `read by C.${name}`, e.args[0], pos);
+        this.use(st, a0, `read by C.${name}`, this.argName(e, 0), pos, e.end);
         return [NONNIL];
       case 'realloc':
         return [this.realloc(e, a0, st, pos)];
@@ -1215,11 +1232,13 @@ export class FunctionAnalyzer {
     }
     cfn?.frees.forEach((i) => released.add(i));
     cfn?.retains.forEach((i) => moved.add(i));
+    // A contract names the releaser itself; a preamble body that frees uses libc's free.
+    const releaser = contract?.releases.length ? name : 'free';
     args.forEach((v, i) => {
-      if (released.has(i)) this.release(st, v, name, e.args[i], pos);
+      if (released.has(i)) this.release(st, v, { by: releaser, name: this.argName(e, i), loc: e.args[i], pos, end: e.end });
       else if (moved.has(i)) this.escape(st, v);
       else {
-        this.use(st, v, `passed to C.${name}`, e.args[i], pos);
+        this.use(st, v, `passed to C.${name}`, this.argName(e, i), pos, e.end);
         // C may write through pointers to Go variables and struct storage.
         if (v.startsWith('a:v')) this.havocVar(st, Number(v.slice(3)));
         else this.havocFields(st, v);
@@ -1244,11 +1263,11 @@ export class FunctionAnalyzer {
     const id = objId(old);
     const o = id ? st.obj(id) : undefined;
     if (o && (o.state === 'freed' || o.state === 'consumed')) {
-      this.useAfterFree(st, o, 'passed to C.realloc', e.args[0], pos);
+      this.useAfterFree(o, 'passed to C.realloc', this.argName(e, 0), pos, e.end);
       return UNKNOWN_VAL;
     }
     if (o && o.kind === 'go') {
-      this.freeNonHeap(st, 'realloc', e.args[0], pos, describeGo(o));
+      this.freeNonHeap('realloc', this.argName(e, 0), pos, e.end, describeGo(o));
       return UNKNOWN_VAL;
     }
     const val = this.newC(st, pos, e.end, 'C.realloc', { nullable: true, releasedBy: ['free'] });
@@ -1267,33 +1286,33 @@ export class FunctionAnalyzer {
       return new Array(Math.max(want, 1)).fill(UNKNOWN_VAL);
     }
     const c = s.cases[ch.choose(s.cases.length)];
-    const argFor = (path: string): { val: Val; expr?: Expr } | undefined => {
+    type Target = { val: Val; name: string; loc?: Expr; owner?: string; field?: string };
+    const argFor = (path: string): Target | undefined => {
       const root = path.split('.')[0];
-      if (root === 'r') return recv !== undefined ? { val: recv, expr: (unparen(e.fun) as { x?: Expr }).x } : undefined;
+      if (root === 'r') {
+        const x = (unparen(e.fun) as { x?: Expr }).x;
+        return recv !== undefined && x ? { val: recv, name: this.nameOf(x), loc: x } : undefined;
+      }
       const i = Number(root.slice(1));
-      const idx = s.variadic && i >= s.params.length - 1 ? -1 : i;
-      if (idx < 0) return undefined; // variadic tail: not tracked
-      return args[idx] !== undefined ? { val: args[idx], expr: e.args[idx] } : undefined;
+      if (s.variadic && i >= s.params.length - 1) return undefined; // variadic tail: not tracked
+      return args[i] !== undefined ? { val: args[i], name: this.argName(e, i), loc: e.args[i] } : undefined;
     };
-    const resolvePath = (path: string): { val: Val; expr?: Expr; owner?: string; field?: string } | undefined => {
-      const parts = path.split('.');
-      const root = argFor(path);
-      if (!root) return undefined;
-      let cur: { val: Val; expr?: Expr; owner?: string; field?: string } = { val: root.val, expr: root.expr };
-      for (const field of parts.slice(1)) {
+    const resolvePath = (path: string): Target | undefined => {
+      let cur = argFor(path);
+      if (!cur) return undefined;
+      for (const field of path.split('.').slice(1)) {
         let id = this.addressedObject(st, cur.val);
-        if (!id && cur.val === UNKNOWN_VAL && cur.expr) {
-          const loc = stripConversions(cur.expr);
+        if (!id && cur.val === UNKNOWN_VAL && cur.loc) {
+          const loc = stripConversions(cur.loc);
           if (loc.k === 'ident' && loc.v >= 0) id = this.materialize(st, varKey(loc.v), `U${loc.v}`);
         }
         if (!id) return undefined;
-        const val = this.readField(st, id, field, { k: 'unknown' });
-        let v2 = val;
-        if (v2 === UNKNOWN_VAL) {
+        let val = this.readField(st, id, field, { k: 'unknown' });
+        if (val === UNKNOWN_VAL) {
           const fid = this.materialize(st, fieldKey(id, field), `${id}.${field}`);
-          if (fid) v2 = objVal(fid);
+          if (fid) val = objVal(fid);
         }
-        cur = { val: v2, owner: id, field };
+        cur = { val, name: `${cur.name}.${field}`, owner: id, field };
       }
       return cur;
     };
@@ -1302,13 +1321,13 @@ export class FunctionAnalyzer {
       if (!target) continue;
       switch (eff.k) {
         case 'freed':
-          this.release(st, target.val, eff.by, target.expr ?? e, pos, display, eff.steps);
+          this.release(st, target.val, { by: eff.by, name: target.name, loc: target.loc, pos, end: e.end, via: display, viaSteps: eff.steps });
           break;
         case 'moved':
           this.escape(st, target.val);
           break;
         case 'used':
-          this.use(st, target.val, `used by ${display}`, target.expr ?? e, pos);
+          this.use(st, target.val, `used by ${display}`, target.name, pos, e.end);
           break;
         case 'set':
           if (target.owner && target.field) {
@@ -1367,7 +1386,7 @@ export class FunctionAnalyzer {
     const outerDefers = entry.defers;
     entry.defers = [];
     fn.params.forEach((v, i) => entry.env.set(varKey(v), args[i] ?? UNKNOWN_VAL));
-    for (const v of fn.results) entry.env.set(varKey(v), this.zeroValue(this.types.vars[v], fn.bodyPos, v));
+    for (const v of fn.results) entry.env.set(varKey(v), this.zeroValue(this.types.vars[v], v));
     const exits: State[] = [];
     this.runFrame({ fn, depth: frame.depth + 1 }, entry, (exit) => exits.push(exit));
     if (!exits.length) {
@@ -1390,27 +1409,27 @@ export class FunctionAnalyzer {
   // ---------------------------------------------------------------- typestate transitions
 
   /** A release (C.free, a contract's releaser, a helper that frees). */
-  private release(st: State, v: Val, by: string, expr: Expr, pos: number, via?: string, viaSteps: Step[] = []): void {
+  private release(st: State, v: Val, r: ReleaseSite): void {
     if (v === NIL) return;
-    const name = this.nameOf(expr);
+    const { by, name, pos, end, via } = r;
     if (v.startsWith('a:')) {
-      this.freeNonHeap(st, by, expr, pos, `Go memory (&${name.replace(/^&/, '')})`, via);
+      this.freeNonHeap(by, name, pos, end, `Go memory (&${name.replace(/^&/, '')})`, via);
       return;
     }
     let id = objId(v);
     if (!id) {
       // An unknown pointer: give it an identity so a second free is caught.
-      const loc = stripConversions(expr);
-      if (loc.k === 'ident' && loc.v >= 0 && st.env.get(varKey(loc.v)) === v) id = this.materialize(st, varKey(loc.v), `U${loc.v}`);
+      const loc = r.loc ? stripConversions(r.loc) : undefined;
+      if (loc?.k === 'ident' && loc.v >= 0 && st.env.get(varKey(loc.v)) === v) id = this.materialize(st, varKey(loc.v), `U${loc.v}`);
       if (!id) return;
     }
     const o = st.obj(id);
     if (!o) return;
     if (o.kind === 'go') {
-      this.freeNonHeap(st, by, expr, pos, describeGo(o), via);
+      this.freeNonHeap(by, name, pos, end, describeGo(o), via);
       return;
     }
-    const freedSteps = via ? [this.step(pos, `${via} frees ${name}`), ...viaSteps] : [this.step(pos, `${by === 'free' ? 'C.free' : by} releases ${name} here`)];
+    const freedSteps = via ? [this.step(pos, `${via} frees ${name}`), ...(r.viaSteps ?? [])] : [this.step(pos, `${by === 'free' ? 'C.free' : `C.${by}`} releases ${name} here`)];
     if (o.state === 'freed' || o.state === 'consumed') {
       const first = o.freed!;
       this.addEvent(`double-free:${pos}`, {
@@ -1418,7 +1437,7 @@ export class FunctionAnalyzer {
         name,
         what: o.what,
         pos,
-        end: expr.end,
+        end,
         firstLine: this.line(first.pos),
         firstBy: first.by,
         firstVia: first.via,
@@ -1428,49 +1447,38 @@ export class FunctionAnalyzer {
       return;
     }
     if (o.kind === 'c' && o.releasedBy.length && !o.releasedBy.includes(by)) {
-      this.addEvent(`mismatched-free:${pos}`, {
-        kind: 'mismatched-free',
-        name,
-        what: o.what,
-        by,
-        expected: o.releasedBy,
-        via,
-        pos,
-        end: expr.end,
-        trace: [...o.steps, ...freedSteps],
-      });
+      this.addEvent(`mismatched-free:${pos}`, { kind: 'mismatched-free', name, what: o.what, by, expected: o.releasedBy, via, pos, end, trace: [...o.steps, ...freedSteps] });
     }
     st.setObj(id, { ...o, state: 'freed', freed: { pos, by, via, steps: freedSteps } });
   }
 
-  private freeNonHeap(st: State, by: string, expr: Expr, pos: number, memory: string, via?: string): void {
+  private freeNonHeap(by: string, name: string, pos: number, end: number, memory: string, via?: string): void {
+    const who = via ?? (by === 'free' ? 'C.free' : `C.${by}`);
     this.addEvent(`free-nonheap:${pos}`, {
       kind: 'free-nonheap',
-      name: this.nameOf(expr),
+      name,
       by,
       memory,
       via,
       pos,
-      end: expr.end,
-      trace: [this.step(pos, `${via ?? (by === 'free' ? 'C.free' : by)} releases ${memory}, which C did not allocate`)],
+      end,
+      trace: [this.step(pos, `${who} releases ${name}, ${memory}, which C did not allocate`)],
     });
-    void st;
   }
 
-  private use(st: State, v: Val, how: string, expr: Expr | undefined, pos: number): void {
+  private use(st: State, v: Val, how: string, name: string, pos: number, end: number): void {
     const id = objId(v);
     if (!id) return;
     const o = st.obj(id);
     if (!o) return;
     if (o.state === 'freed' || o.state === 'consumed') {
-      this.useAfterFree(st, o, how, expr, pos);
+      this.useAfterFree(o, how, name, pos, end);
       return;
     }
     if (o.kind === 'sym' && o.origin && !o.used) st.setObj(id, { ...o, used: true });
   }
 
-  private useAfterFree(st: State, o: Obj, how: string, expr: Expr | undefined, pos: number): void {
-    const name = expr ? this.nameOf(expr) : o.what;
+  private useAfterFree(o: Obj, how: string, name: string, pos: number, end: number): void {
     const first = o.freed!;
     this.addEvent(`use-after-free:${pos}`, {
       kind: 'use-after-free',
@@ -1480,10 +1488,9 @@ export class FunctionAnalyzer {
       freedBy: first.by,
       freedVia: first.via,
       pos,
-      end: expr?.end ?? pos,
+      end,
       trace: [...o.steps, ...first.steps, this.step(pos, `${name} is ${how} here, after the free`)],
     });
-    void st;
   }
 
   /** Ownership leaves our view: whatever `v` reaches is no longer ours to free. */
@@ -1509,7 +1516,7 @@ export class FunctionAnalyzer {
       if (!o) return;
       if ((o.kind === 'c' || o.kind === 'sym') && o.state === 'live') st.setObj(oid, { ...o, state: 'moved' });
       if (!deep) return;
-      if (o.kind === 'go') {
+      if (o.kind === 'go' || o.kind === 'sym') {
         for (const [k, fv] of st.env) {
           if (!k.startsWith(`${oid}|`)) continue;
           const fid = objId(fv);
@@ -1568,6 +1575,11 @@ export class FunctionAnalyzer {
     return this.src(stripConversions(e));
   }
 
+  private argName(call: CallExpr, i: number): string {
+    const a = call.args[i];
+    return a ? this.nameOf(a) : `argument ${i + 1} of ${this.src(call.fun)}`;
+  }
+
   private line(pos: number): number {
     return this.file.lines.lineOf(pos);
   }
@@ -1576,6 +1588,16 @@ export class FunctionAnalyzer {
     const p = this.file.lines.position(pos);
     return { file: this.file.display, line: p.line, column: p.column, message };
   }
+}
+
+interface ReleaseSite {
+  by: string; // the C function that releases (free, realloc, sqlite3_free)
+  name: string; // how the code names the pointer
+  pos: number;
+  end: number;
+  loc?: Expr; // the argument expression, to give an unknown pointer an identity
+  via?: string; // Go helper that releases it
+  viaSteps?: Step[];
 }
 
 interface CondResult {

@@ -13,8 +13,9 @@ interface EventBase {
 export interface LeakEvent extends EventBase {
   kind: 'leak';
   /** return: not freed before returning; lost: the only pointer was overwritten;
-   *  dropped: the pointer was never kept; deferred-nil: a deferred free captured nil. */
-  how: 'return' | 'lost' | 'dropped' | 'deferred-nil';
+   *  dropped: the pointer was never kept; deferred-nil: a deferred free captured nil;
+   *  realloc-failed: `p = C.realloc(p, n)` lost the old block on the failure path. */
+  how: 'return' | 'lost' | 'dropped' | 'deferred-nil' | 'realloc-failed';
   what: string; // C.CString, newName (C.CString)
   name?: string; // variable that held it
   at: number; // offset of the return, reassignment or dropping expression

@@ -1,6 +1,7 @@
 // What the cgo preamble declares: C functions (with what their bodies, when
 // present, do with pointer arguments), types, macros and globals. This is
 // what `C.name` can refer to.
+import { directiveBody } from '../syntax/directives.js';
 import { parseC } from '../syntax/parser.js';
 import { copyTree, fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
 
@@ -41,8 +42,8 @@ const ALLOCATORS = new Set(['malloc', 'calloc', 'realloc', 'strdup', 'strndup', 
 
 /** Adds the declarations of one preamble (or C file) to `model`. */
 export function addCSource(model: CModel, text: string): void {
-  for (const m of text.matchAll(/cgoguard:contract\s+([^\n]*?)\s*(\*\/\s*)?$/gm)) {
-    model.contracts.push({ text: m[1], offset: m.index + m[0].indexOf('cgoguard:contract') });
+  for (const m of text.matchAll(/cgoguard:contract\b([^\n]*)$/gm)) {
+    model.contracts.push({ text: directiveBody(m[1]), offset: m.index });
   }
   const tree = parseC(text);
   let root: RawNode;

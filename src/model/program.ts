@@ -1,6 +1,7 @@
 // The package model: a package's files, declarations, C side and contracts,
 // indexed for lookups by name.
 import type { FuncDecl, GoFile, TypeDecl, TypeExpr, ValueDecl } from '../syntax/goast.js';
+import { parseDirective } from '../syntax/directives.js';
 import { LineIndex } from '../syntax/positions.js';
 import { addCSource, emptyCModel, type CModel } from './cmodel.js';
 import { ContractSet, ContractSyntaxError, parseContract, type Contract } from './contracts.js';
@@ -95,11 +96,11 @@ export class PackageModel {
       this.funcs.set(decl.name, info);
     }
     for (const c of decl.doc) {
-      const m = /^\/\/\s*cgoguard:contract\b(.*)$/.exec(c.text);
-      if (!m) continue;
+      const d = parseDirective(c.text);
+      if (d?.verb !== 'contract') continue;
       const paramNames = decl.ir.params.map((v) => decl.vars[v].name);
       try {
-        const contract = parseContract(m[1], `${file.display}:${file.lines.lineOf(c.pos)}`, decl.name, paramNames);
+        const contract = parseContract(d.text, `${file.display}:${file.lines.lineOf(c.pos)}`, decl.name, paramNames);
         info.contract = contract;
         this.goContracts.set(key, contract);
       } catch (e) {

@@ -19,6 +19,6 @@ C.fill((*C.char)(unsafe.Pointer(&buf[0])), 64)
   check(e) {
     if (e.kind !== 'free-nonheap') return undefined;
     const who = e.via ?? (e.by === 'free' ? 'C.free' : `C.${e.by}`);
-    return { pos: e.pos, end: e.end, message: `${who} releases ${e.memory}: only memory allocated by C may be freed` };
+    return { pos: e.pos, end: e.end, message: `${who} releases ${e.name}, which is ${e.memory}: only memory allocated by C may be freed` };
   },
 };

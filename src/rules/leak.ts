@@ -43,6 +43,8 @@ export const leak: FlowRule = {
         return { pos: e.pos, end: e.end, message: `${from} is lost when ${e.name ?? 'its pointer'} is overwritten at line ${e.atLine}` };
       case 'dropped':
         return { pos: e.pos, end: e.end, message: `${from} is never freed: the pointer is not kept` };
+      case 'realloc-failed':
+        return { pos: e.pos, end: e.end, message: `when C.realloc fails, ${from} is lost: its only pointer was overwritten with the nil result` };
       case 'deferred-nil':
         return {
           pos: e.pos,

@@ -1,0 +1,31 @@
+// Every rule's positive and negative fixtures under testdata/fixtures.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyzePackage } from '../src/pipeline/analyze-package.js';
+import { initParsers } from '../src/syntax/parser.js';
+import { compareWants, readWants } from './support/fixtures.js';
+
+const root = path.resolve(__dirname, '../testdata/fixtures');
+
+describe('fixtures', () => {
+  beforeAll(() => initParsers());
+  for (const name of readdirSync(root).sort()) {
+    it(name, () => {
+      const dir = path.join(root, name);
+      const files = readdirSync(dir)
+        .filter((f) => f.endsWith('.go'))
+        .sort()
+        .map((f) => ({ path: path.join(dir, f), display: `${name}/${f}` }));
+      expect(files.length, 'a fixture directory holds a Go package').toBeGreaterThan(0);
+      const display = (abs: string) => `${name}/${path.basename(abs)}`;
+      const wants = readWants(dir, display);
+      // Positive fixtures must expect something; *_ok fixtures expect nothing.
+      if (name.endsWith('_ok')) expect(wants).toEqual([]);
+      else expect(wants.length).toBeGreaterThan(0);
+      const result = analyzePackage({ importPath: `fixtures/${name}`, name, files }, [], { contracts: [], disabledRules: new Set() });
+      expect(compareWants(result.findings, wants)).toEqual([]);
+      expect(result.stats.aborted).toBe(0);
+    });
+  }
+});
