@@ -405,7 +405,11 @@ export class FunctionAnalyzer {
     } else {
       vals = this.evalList(rhs, lhs.length, st, ch, frame);
     }
-    lhs.forEach((l, i) => this.assignTo(l, vals[i] ?? UNKNOWN_VAL, st, ch, frame, instr.pos));
+    lhs.forEach((l, i) => {
+      // `x := ...` inside a loop declares a fresh x each iteration: the old one went out of scope.
+      if (instr.define && l.k === 'ident' && l.v >= 0 && this.info.decl.vars[l.v].pos === l.pos) this.setVar(st, l.v, vals[i] ?? UNKNOWN_VAL, instr.pos, l, true);
+      else this.assignTo(l, vals[i] ?? UNKNOWN_VAL, st, ch, frame, instr.pos);
+    });
   }
 
   /** Evaluates an expression list against `want` targets (a single call may yield a tuple). */
@@ -470,7 +474,7 @@ export class FunctionAnalyzer {
   }
 
   /** Assigns a local variable; an owned C pointer it held and nothing else keeps is leaked. */
-  private setVar(st: State, v: number, val: Val, pos: number, target?: Expr): void {
+  private setVar(st: State, v: number, val: Val, pos: number, target?: Expr, declares = false): void {
     const key = varKey(v);
     const old = st.env.get(key);
     st.env.set(key, val);
@@ -480,7 +484,7 @@ export class FunctionAnalyzer {
     const o = st.obj(id);
     if (!o || o.kind !== 'c' || o.state !== 'live' || o.borrowed) return;
     if (reachable(st).has(id)) return;
-    this.leak(st, id, o, 'lost', pos, target ? this.nameOf(target) : this.info.decl.vars[v].name);
+    this.leak(st, id, o, declares ? 'scope' : 'lost', pos, target ? this.nameOf(target) : this.info.decl.vars[v].name);
     st.objs.delete(id);
   }
 
@@ -650,7 +654,7 @@ export class FunctionAnalyzer {
     }
   }
 
-  private leak(st: State, id: string, o: Obj, how: 'return' | 'lost' | 'dropped', at: number, name?: string): void {
+  private leak(st: State, id: string, o: Obj, how: 'return' | 'lost' | 'scope' | 'dropped', at: number, name?: string): void {
     if (o.site < 0) return;
     const pathSteps = st.trace.slice(o.traceAt ?? 0).slice(-6);
     const final =
@@ -658,7 +662,9 @@ export class FunctionAnalyzer {
         ? this.step(at, 'returns here without freeing it')
         : how === 'lost'
           ? this.step(at, `${name ?? 'the pointer'} is overwritten here; the previous allocation is lost`)
-          : this.step(at, 'the pointer is not kept: nothing can free it');
+          : how === 'scope'
+            ? this.step(at, `the next iteration declares a new ${name ?? 'variable'}; the previous one is gone`)
+            : this.step(at, 'the pointer is not kept: nothing can free it');
     this.addEvent(`leak:${o.site}`, {
       kind: 'leak',
       how,

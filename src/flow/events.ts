@@ -13,9 +13,10 @@ interface EventBase {
 export interface LeakEvent extends EventBase {
   kind: 'leak';
   /** return: not freed before returning; lost: the only pointer was overwritten;
+   *  scope: a loop iteration ended with the only pointer in a variable declared inside it;
    *  dropped: the pointer was never kept; deferred-nil: a deferred free captured nil;
    *  realloc-failed: `p = C.realloc(p, n)` lost the old block on the failure path. */
-  how: 'return' | 'lost' | 'dropped' | 'deferred-nil' | 'realloc-failed';
+  how: 'return' | 'lost' | 'scope' | 'dropped' | 'deferred-nil' | 'realloc-failed';
   what: string; // C.CString, newName (C.CString)
   name?: string; // variable that held it
   at: number; // offset of the return, reassignment or dropping expression

@@ -41,6 +41,8 @@ export const leak: FlowRule = {
         return { pos: e.pos, end: e.end, message: `${from} is not freed on the path that returns at line ${e.atLine}` };
       case 'lost':
         return { pos: e.pos, end: e.end, message: `${from} is lost when ${e.name ?? 'its pointer'} is overwritten at line ${e.atLine}` };
+      case 'scope':
+        return { pos: e.pos, end: e.end, message: `${from} is not freed before ${e.name ?? 'its variable'} goes out of scope at the end of the loop iteration` };
       case 'dropped':
         return { pos: e.pos, end: e.end, message: `${from} is never freed: the pointer is not kept` };
       case 'realloc-failed':

@@ -1,0 +1,3 @@
+module example.com/cgoguard-examples
+
+go 1.24
