@@ -17,6 +17,7 @@ import {
   TRUE,
   UNKNOWN_VAL,
   fieldKey,
+  joinStates,
   objId,
   objVal,
   reachable,
@@ -108,11 +109,17 @@ export class FunctionAnalyzer {
   private readonly file;
   private readonly text: string;
 
+  /**
+   * @param pathSensitive explore paths separately (needed where C memory is
+   * allocated or freed); otherwise states are joined per block, which is
+   * enough to summarise what a function does with its parameters.
+   */
   constructor(
     private readonly info: FuncInfo,
     private readonly resolver: Resolver,
     private readonly summaries: SummaryLookup,
     private readonly budget: Budget = DEFAULT_BUDGET,
+    private readonly pathSensitive = true,
   ) {
     this.file = info.file;
     this.text = info.file.go.text;
@@ -221,14 +228,14 @@ export class FunctionAnalyzer {
     ir.params.forEach((v, i) => {
       if (vars[v].name !== '_') this.bindInput(st, v, `P${i}`, `p${i}`);
     });
-    for (const v of ir.results) st.env.set(varKey(v), this.zeroValue(this.types.vars[v], v));
+    for (const v of ir.results) st.assign(varKey(v), this.zeroValue(this.types.vars[v], v));
     return st;
   }
 
   private bindInput(st: State, v: number, id: string, origin: string): void {
     const t = this.types.vars[v];
     if (t.k !== 'unknown' && !mayHoldPointer(t)) {
-      st.env.set(varKey(v), UNKNOWN_VAL);
+      st.assign(varKey(v), UNKNOWN_VAL);
       return;
     }
     st.setObj(id, { kind: 'sym', state: 'live', what: origin, site: -1, nullable: true, releasedBy: [], steps: [], origin });
@@ -271,7 +278,17 @@ export class FunctionAnalyzer {
     const cfg = this.cfg(frame.fn);
     const seen = new Map<number, Set<string>>();
     const queue: [number, State][] = [];
+    // Without path sensitivity: one joined state per block, iterated to a fixpoint.
+    const joined = new Map<number, State>();
     const push = (block: number, st: State) => {
+      if (!this.pathSensitive) {
+        const old = joined.get(block);
+        const next = old ? joinStates(old, st) : st;
+        if (old && next.key() === old.key()) return;
+        joined.set(block, next);
+        if (!queue.some(([b]) => b === block)) queue.push([block, next]);
+        return;
+      }
       let s = seen.get(block);
       if (!s) seen.set(block, (s = new Set()));
       const key = st.key();
@@ -285,14 +302,16 @@ export class FunctionAnalyzer {
     };
     push(cfg.entry, start);
     while (queue.length) {
-      const [bid, st0] = queue.shift()!;
-      if (++this.steps > this.budget.maxSteps) throw new BudgetExceeded();
+      const [bid, queued] = queue.shift()!;
+      this.tick();
       const block = cfg.blocks[bid];
+      const st0 = this.pathSensitive ? queued : joined.get(bid)!.clone();
       let states = [st0];
       for (const instr of block.instrs) {
         const next: State[] = [];
         for (const st of states) next.push(...this.exec(instr, st, frame));
         states = next.filter((s) => !s.dead);
+        if (states.length > 1) states = this.pathSensitive ? this.distinct(states) : [states.reduce(joinStates)];
         if (!states.length) break;
       }
       for (const st of states) {
@@ -318,18 +337,29 @@ export class FunctionAnalyzer {
     }
   }
 
-  /** Runs one instruction, once per combination of choices its calls offer. */
+  /**
+   * Runs one instruction, once per combination of choices its calls offer.
+   * `pre` belongs to the caller, who gives it up: an instruction without
+   * calls cannot fork and runs on it in place.
+   */
   private exec(instr: Instr, pre: State, frame: Frame): State[] {
-    return this.withChoices(pre, (st, ch) => {
+    const run = (st: State, ch: Chooser) => {
       this.execInstr(instr, st, ch, frame);
       if (frame.depth === 0 && !st.dead) this.collect(st, instr.pos);
-    });
+    };
+    if (!mayFork(instr)) {
+      this.tick();
+      run(pre, new Chooser([]));
+      return [pre];
+    }
+    return this.withChoices(pre, run);
   }
 
   private withChoices(pre: State, run: (st: State, ch: Chooser) => void): State[] {
     const out: State[] = [];
     let vector: number[] | undefined = [];
     for (let guard = 0; vector && guard < 24; guard++) {
+      this.tick();
       const st = pre.clone();
       const ch: Chooser = new Chooser(vector);
       run(st, ch);
@@ -337,6 +367,28 @@ export class FunctionAnalyzer {
       vector = ch.next();
     }
     if (vector) this.partial = true;
+    return out.length > 1 ? this.distinct(out) : out;
+  }
+
+  /** Counts work against the function's budget. */
+  private tick(): void {
+    if (++this.steps > this.budget.maxSteps) throw new BudgetExceeded();
+  }
+
+  /** Drops states equal to an earlier one, and keeps at most the per-block limit. */
+  private distinct(states: State[]): State[] {
+    const seen = new Set<string>();
+    const out: State[] = [];
+    for (const st of states) {
+      const k = `${st.dead}${st.key()}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      if (out.length >= this.budget.maxStatesPerBlock) {
+        this.partial = true;
+        break;
+      }
+      out.push(st);
+    }
     return out;
   }
 
@@ -385,7 +437,7 @@ export class FunctionAnalyzer {
         break;
       case 'results': {
         const vals = this.evalList(instr.results, frame.fn.results.length, st, ch, frame);
-        frame.fn.results.forEach((v, i) => st.env.set(varKey(v), vals[i] ?? UNKNOWN_VAL));
+        frame.fn.results.forEach((v, i) => st.assign(varKey(v), vals[i] ?? UNKNOWN_VAL));
         break;
       }
     }
@@ -444,7 +496,7 @@ export class FunctionAnalyzer {
         }
         const key = fieldKey(base, l.name);
         const old = st.env.get(key);
-        st.env.set(key, v);
+        st.env.set(key, fieldValue(v));
         // A pointer overwritten in a struct field may have other owners: treat it as moved.
         if (old && old !== v) this.escape(st, old, false);
         return;
@@ -477,7 +529,7 @@ export class FunctionAnalyzer {
   private setVar(st: State, v: number, val: Val, pos: number, target?: Expr, declares = false): void {
     const key = varKey(v);
     const old = st.env.get(key);
-    st.env.set(key, val);
+    st.assign(key, val);
     this.dropFacts(st, v);
     const id = old ? objId(old) : undefined;
     if (!id || old === val) return;
@@ -508,7 +560,10 @@ export class FunctionAnalyzer {
     else if (f.k === 'ident' && f.v >= 0) rec.fnVal = st.env.get(varKey(f.v)) ?? UNKNOWN_VAL;
     else if (f.k === 'sel' && !this.isPackageRef(f.x)) rec.recv = this.eval(f.x, st, ch, frame);
     rec.args = call.args.map((a) => this.eval(a, st, ch, frame));
-    st.defers.push(rec);
+    // The same deferred call with the same values (a defer in a loop over
+    // untracked values) adds nothing the analysis can tell apart.
+    const same = st.defers.some((d) => d.pos === rec.pos && d.fnVal === rec.fnVal && d.recv === rec.recv && d.args.join() === rec.args.join());
+    if (!same) st.defers.push(rec);
   }
 
   /** Runs the frame's deferred calls, last first; may fork. */
@@ -530,7 +585,7 @@ export class FunctionAnalyzer {
           }),
         );
       }
-      states = next.filter((s) => !s.dead);
+      states = this.distinct(next.filter((s) => !s.dead));
     }
     return states;
   }
@@ -543,8 +598,8 @@ export class FunctionAnalyzer {
       if (rec.args[i] !== NIL) return;
       const base = stripConversions(a);
       if (base.k !== 'ident' || base.v < 0) return;
-      const now = st.env.get(varKey(base.v));
-      if (!now || now === NIL) return;
+      const now = st.env.get(varKey(base.v)) ?? UNKNOWN_VAL;
+      if (now === NIL) return;
       const id = objId(now);
       const o = id ? st.obj(id) : undefined;
       if (o && (o.kind === 'go' || o.state !== 'live')) return;
@@ -637,6 +692,7 @@ export class FunctionAnalyzer {
 
   /** Unreachable objects after an instruction: owned C memory among them has leaked. */
   private collect(st: State, pos: number): void {
+    if (st.objs.size === 0) return;
     const live = reachable(st);
     let dropped = false;
     for (const [id, o] of st.objs) {
@@ -740,7 +796,7 @@ export class FunctionAnalyzer {
     if (v === FALSE) return { t: false, f: undefined };
     const loc = unparen(e);
     const refine = (b: boolean) => (s: State) => {
-      if (loc.k === 'ident' && loc.v >= 0) s.env.set(varKey(loc.v), b ? TRUE : FALSE);
+      if (loc.k === 'ident' && loc.v >= 0) s.assign(varKey(loc.v), b ? TRUE : FALSE);
       if (fact) s.facts.set(fact, b);
     };
     return { t: refine(true), f: refine(false) };
@@ -763,7 +819,7 @@ export class FunctionAnalyzer {
     }
     const loc = stripConversions(x);
     if (loc.k === 'ident' && loc.v >= 0) {
-      return { t: (s) => s.env.set(varKey(loc.v), NIL), f: (s) => s.env.set(varKey(loc.v), NONNIL) };
+      return { t: (s) => s.assign(varKey(loc.v), NIL), f: (s) => s.assign(varKey(loc.v), NONNIL) };
     }
     return { t: undefined, f: undefined };
   }
@@ -963,7 +1019,7 @@ export class FunctionAnalyzer {
       let field: string | undefined;
       if (isStruct && el.key?.k === 'ident') field = el.key.name;
       else if (isStruct && !el.key && t?.k === 'struct') field = t.fields[i]?.name;
-      if (field) st.env.set(fieldKey(id, field), vals[i]);
+      if (field) st.env.set(fieldKey(id, field), fieldValue(vals[i]));
       else this.escape(st, vals[i]);
     });
     return objVal(id);
@@ -1255,7 +1311,7 @@ export class FunctionAnalyzer {
       if (target?.startsWith('a:v')) {
         const v = Number(target.slice(3));
         const val = this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: w.releasedBy });
-        st.env.set(varKey(v), val);
+        st.assign(varKey(v), val);
       }
     }
     if (contract?.returns?.kind === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy })];
@@ -1391,8 +1447,8 @@ export class FunctionAnalyzer {
     const entry = st.clone();
     const outerDefers = entry.defers;
     entry.defers = [];
-    fn.params.forEach((v, i) => entry.env.set(varKey(v), args[i] ?? UNKNOWN_VAL));
-    for (const v of fn.results) entry.env.set(varKey(v), this.zeroValue(this.types.vars[v], v));
+    fn.params.forEach((v, i) => entry.assign(varKey(v), args[i] ?? UNKNOWN_VAL));
+    for (const v of fn.results) entry.assign(varKey(v), this.zeroValue(this.types.vars[v], v));
     const exits: State[] = [];
     this.runFrame({ fn, depth: frame.depth + 1 }, entry, (exit) => exits.push(exit));
     if (!exits.length) {
@@ -1426,7 +1482,7 @@ export class FunctionAnalyzer {
     if (!id) {
       // An unknown pointer: give it an identity so a second free is caught.
       const loc = r.loc ? stripConversions(r.loc) : undefined;
-      if (loc?.k === 'ident' && loc.v >= 0 && st.env.get(varKey(loc.v)) === v) id = this.materialize(st, varKey(loc.v), `U${loc.v}`);
+      if (loc?.k === 'ident' && loc.v >= 0 && (st.env.get(varKey(loc.v)) ?? UNKNOWN_VAL) === v) id = this.materialize(st, varKey(loc.v), `U${loc.v}`);
       if (!id) return;
     }
     const o = st.obj(id);
@@ -1501,39 +1557,38 @@ export class FunctionAnalyzer {
 
   /** Ownership leaves our view: whatever `v` reaches is no longer ours to free. */
   private escape(st: State, v: Val, deep = true): void {
-    if (v.startsWith('fn:')) {
-      for (const cv of this.capturedBy(Number(v.slice(3)))) {
-        const val = st.env.get(varKey(cv));
-        if (val) this.escape(st, val, deep);
-      }
-      return;
-    }
-    if (v.startsWith('a:v')) {
-      this.havocVar(st, Number(v.slice(3)));
-      return;
-    }
-    const id = objId(v);
-    if (!id) return;
     const seen = new Set<string>();
-    const visit = (oid: string) => {
-      if (seen.has(oid)) return;
-      seen.add(oid);
-      const o = st.obj(oid);
-      if (!o) return;
-      if ((o.kind === 'c' || o.kind === 'sym') && o.state === 'live') st.setObj(oid, { ...o, state: 'moved' });
-      if (!deep) return;
-      if (o.kind === 'go' || o.kind === 'sym') {
-        for (const [k, fv] of st.env) {
-          if (!k.startsWith(`${oid}|`)) continue;
-          const fid = objId(fv);
-          if (fid) visit(fid);
-          else if (fv.startsWith('fn:')) this.escape(st, fv);
+    const work: Val[] = [v];
+    while (work.length) {
+      const cur = work.pop()!;
+      if (seen.has(cur)) continue;
+      seen.add(cur);
+      if (cur.startsWith('fn:')) {
+        // A closure that escapes takes the variables it captures along.
+        for (const cv of this.capturedBy(Number(cur.slice(3)))) {
+          const val = st.env.get(varKey(cv));
+          if (val) work.push(val);
         }
-        st.setObj(oid, { ...st.obj(oid)!, opaque: true });
-        for (const k of [...st.env.keys()]) if (k.startsWith(`${oid}|`)) st.env.delete(k);
+        continue;
       }
-    };
-    visit(id);
+      if (cur.startsWith('a:v')) {
+        this.havocVar(st, Number(cur.slice(3)));
+        continue;
+      }
+      const id = objId(cur);
+      const o = id ? st.obj(id) : undefined;
+      if (!id || !o) continue;
+      if ((o.kind === 'c' || o.kind === 'sym') && o.state === 'live') st.setObj(id, { ...o, state: 'moved' });
+      if (!deep || o.kind === 'c') continue;
+      // Go storage or an input: the unknown code may read and rewrite its fields.
+      const prefix = `${id}|`;
+      for (const [k, fv] of [...st.env]) {
+        if (!k.startsWith(prefix)) continue;
+        work.push(fv);
+        st.env.delete(k);
+      }
+      st.setObj(id, { ...st.obj(id)!, opaque: true });
+    }
   }
 
   /** Code we cannot see may have written this variable. */
@@ -1550,7 +1605,7 @@ export class FunctionAnalyzer {
     }
     if (old.startsWith('a:')) return;
     if (o && (o.kind === 'c' || o.kind === 'sym') && o.state === 'live') st.setObj(id!, { ...o, state: 'moved' });
-    st.env.set(key, UNKNOWN_VAL);
+    st.assign(key, UNKNOWN_VAL);
   }
 
   /** C was given Go struct storage: it may rewrite the fields. */
@@ -1614,6 +1669,47 @@ interface CondResult {
 
 const BUILTINS = new Set(['new', 'make', 'append', 'len', 'cap', 'copy', 'delete', 'panic', 'recover', 'print', 'println', 'close', 'clear', 'min', 'max', 'complex', 'real', 'imag']);
 
+/** Instructions with a call can fork (summary cases, inlined closures). */
+function mayFork(instr: Instr): boolean {
+  let found = false;
+  const visit = (e: Expr | undefined): void => {
+    if (!e || found) return;
+    if (e.k === 'call') {
+      found = true;
+      return;
+    }
+    forEachChildExpr(e, visit);
+  };
+  switch (instr.k) {
+    case 'eval':
+    case 'incdec':
+      visit(instr.x);
+      break;
+    case 'assign':
+      instr.lhs.forEach(visit);
+      instr.rhs.forEach(visit);
+      break;
+    case 'send':
+      visit(instr.ch);
+      visit(instr.value);
+      break;
+    case 'defer':
+    case 'go':
+      return true;
+    case 'range':
+      visit(instr.key);
+      visit(instr.value);
+      break;
+    case 'bind':
+      visit(instr.x);
+      break;
+    case 'results':
+      instr.results.forEach(visit);
+      break;
+  }
+  return found;
+}
+
 function unparen(e: Expr): Expr {
   while (e.k === 'paren') e = e.x;
   return e;
@@ -1636,6 +1732,14 @@ function isConversionLike(f: Expr): boolean {
     if (f.x.name === 'C') return /^(u?(char|short|int|long|longlong)|schar|size_t|uintptr_t|float|double)$/.test(f.name) || /_t$/.test(f.name);
   }
   return f.k === 'type';
+}
+
+/**
+ * What a struct field remembers: pointers and nil. Numbers, booleans and
+ * untracked values would only multiply states without telling owners apart.
+ */
+function fieldValue(v: Val): Val {
+  return v === NIL || v.startsWith('o:') || v.startsWith('fn:') || v.startsWith('a:') ? v : UNKNOWN_VAL;
 }
 
 function nilEquality(a: Val, b: Val): boolean | undefined {

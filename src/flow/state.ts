@@ -89,6 +89,12 @@ export class State {
     return new State(this);
   }
 
+  /** Sets a variable or field. An unknown variable is simply absent, which keeps states small. */
+  assign(key: string, v: Val): void {
+    if (v === UNKNOWN_VAL && !key.includes('|')) this.env.delete(key);
+    else this.env.set(key, v);
+  }
+
   obj(id: string): Obj | undefined {
     return this.objs.get(id);
   }
@@ -102,20 +108,34 @@ export class State {
     if (o) this.objs.set(id, { ...o, ...patch });
   }
 
-  /** A string that identifies the state for deduplication (the trace is left out). */
+  /**
+   * Identifies the state for deduplication (the trace is left out). Entries
+   * are hashed independently of their order, so no sorting is needed; a
+   * collision could only merge two paths (fewer findings, never false ones).
+   */
   key(): string {
-    const parts: string[] = [];
-    for (const k of [...this.env.keys()].sort()) parts.push(`${k}=${this.env.get(k)}`);
-    parts.push('|');
-    for (const id of [...this.objs.keys()].sort()) {
-      const o = this.objs.get(id)!;
-      parts.push(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}`);
+    let a = 0;
+    let b = 0;
+    const mix = (text: string) => {
+      let h1 = 0x811c9dc5;
+      let h2 = 0x1505;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 0x01000193);
+        h2 = (Math.imul(h2, 33) + c) | 0;
+      }
+      a = (a + h1) | 0;
+      b ^= h2 + Math.imul(h1, 0x9e3779b1);
+    };
+    for (const [k, v] of this.env) mix(`${k}=${v}`);
+    for (const [id, o] of this.objs) {
+      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}`);
     }
-    parts.push('|');
-    for (const d of this.defers) parts.push(`${d.pos}(${d.fnVal ?? ''}${d.recv ?? ''};${d.args.join(',')})`);
-    parts.push('|');
-    for (const k of [...this.facts.keys()].sort()) parts.push(`${k}=${this.facts.get(k) ? 1 : 0}`);
-    return parts.join(' ');
+    for (const [k, v] of this.facts) mix(`${k}?${v ? 1 : 0}`);
+    // Deferred calls run in order: hash them as a sequence.
+    let d = '';
+    for (const r of this.defers) d += `${r.pos}(${r.fnVal ?? ''}${r.recv ?? ''};${r.args.join(',')})`;
+    return `${this.env.size}.${this.objs.size}.${this.facts.size}.${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}.${d}`;
   }
 }
 
@@ -171,4 +191,57 @@ export function reachable(st: State, extraRoots: Iterable<Val> = []): Set<string
     for (const v of fieldsOf.get(id) ?? []) push(v);
   }
   return seen;
+}
+
+/**
+ * The join of two states, for functions analysed without path sensitivity:
+ * values that differ become unknown (an object reference wins over nil and
+ * untracked values), typestates take the weaker claim, facts must hold on
+ * both sides. Monotone, so the fixpoint iteration ends.
+ */
+export function joinStates(a: State, b: State): State {
+  const out = a.clone();
+  for (const [k, v] of b.env) {
+    const u = out.env.get(k);
+    // An absent variable is unknown; an absent field still has its zero value.
+    if (u === undefined) {
+      if (k.includes('|')) out.env.set(k, v);
+    } else if (u !== v) out.assign(k, joinVal(u, v));
+  }
+  for (const k of a.env.keys()) if (!k.includes('|') && !b.env.has(k)) out.env.delete(k);
+  for (const [id, o] of b.objs) {
+    const p = out.objs.get(id);
+    if (!p) out.objs.set(id, o);
+    else if (p !== o) out.objs.set(id, joinObj(p, o));
+  }
+  for (const [k, v] of a.facts) if (b.facts.get(k) !== v) out.facts.delete(k);
+  for (const d of b.defers) {
+    if (!out.defers.some((x) => x.pos === d.pos && x.fnVal === d.fnVal && x.recv === d.recv && x.args.join() === d.args.join())) out.defers.push(d);
+  }
+  out.dead = a.dead && b.dead;
+  return out;
+}
+
+const isRef = (v: Val) => v.startsWith('o:') || v.startsWith('fn:') || v.startsWith('a:');
+
+function joinVal(u: Val, v: Val): Val {
+  if (u === UNKNOWN_VAL || v === UNKNOWN_VAL) return UNKNOWN_VAL;
+  if (isRef(u) && isRef(v)) return UNKNOWN_VAL;
+  if (isRef(u)) return u;
+  if (isRef(v)) return v;
+  return UNKNOWN_VAL;
+}
+
+function joinObj(p: Obj, o: Obj): Obj {
+  if (p.state === o.state && !p.used === !o.used && !p.opaque === !o.opaque && p.nullable === o.nullable) return p;
+  const rank: Record<ObjState, number> = { live: 0, consumed: 1, freed: 2, moved: 3 };
+  const state = rank[o.state] > rank[p.state] ? o.state : p.state;
+  return {
+    ...p,
+    state,
+    freed: p.freed ?? o.freed,
+    used: p.used || o.used,
+    opaque: p.opaque || o.opaque,
+    nullable: p.nullable || o.nullable,
+  };
 }

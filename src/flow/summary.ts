@@ -73,3 +73,8 @@ export function limitCases(cases: SummaryCase[]): SummaryCase[] {
   }
   return [{ results, effects }];
 }
+
+/** Hands out owned (or already freed) C memory, or frees or stores C memory in what it is given. */
+export function carriesCMemory(s: Summary): boolean {
+  return s.cases.some((c) => c.results.some((r) => r.k === 'owned' || r.k === 'freed') || c.effects.some((e) => e.k === 'freed' || e.k === 'set-owned'));
+}

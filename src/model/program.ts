@@ -41,6 +41,8 @@ export class PackageModel {
   readonly files: SourceFile[] = [];
   readonly types = new Map<string, { decl: TypeDecl; file: SourceFile }>();
   readonly funcs = new Map<string, FuncInfo>();
+  /** Every function and method declared, in file order (duplicates in broken code included). */
+  private readonly declared: FuncInfo[] = [];
   readonly methods = new Map<string, Map<string, FuncInfo>>();
   readonly globals = new Map<string, { decl: ValueDecl; file: SourceFile }>();
   readonly c: CModel = emptyCModel();
@@ -85,16 +87,15 @@ export class PackageModel {
       if (t.k === 'generic') t = t.base;
       recvType = t.k === 'name' ? t.name : '?';
     }
-    const key = recvType ? `${this.importPath}.${recvType}.${decl.name}` : `${this.importPath}.${decl.name}`;
+    let key = recvType ? `${this.importPath}.${recvType}.${decl.name}` : `${this.importPath}.${decl.name}`;
     const display = recvType ? (ptrRecv ? `(*${recvType}).${decl.name}` : `${recvType}.${decl.name}`) : decl.name;
+    const table = recvType ? this.methodTable(recvType) : this.funcs;
+    // init, _ and redeclarations (broken code) are analysed but cannot be called by name.
+    const callable = decl.name !== '_' && !(decl.name === 'init' && !recvType) && !table.has(decl.name);
+    if (!callable) key = `${key}#${this.files.length}:${decl.pos}`;
     const info: FuncInfo = { key, display, name: decl.name, recvType, ptrRecv, decl, file, pkg: this };
-    if (recvType) {
-      let m = this.methods.get(recvType);
-      if (!m) this.methods.set(recvType, (m = new Map()));
-      m.set(decl.name, info);
-    } else if (decl.name !== 'init' && decl.name !== '_') {
-      this.funcs.set(decl.name, info);
-    }
+    if (callable) table.set(decl.name, info);
+    this.declared.push(info);
     for (const c of decl.doc) {
       const d = parseDirective(c.text);
       if (d?.verb !== 'contract') continue;
@@ -130,28 +131,13 @@ export class PackageModel {
   }
 
   allFuncs(): FuncInfo[] {
-    const out: FuncInfo[] = [];
-    for (const f of this.files) {
-      for (const d of f.go.funcs) {
-        const info = d.recv ? this.findMethodDecl(d) : this.funcs.get(d.name);
-        if (info && info.decl === d) out.push(info);
-        else if (!d.recv) out.push(this.anonymousInfo(d, f));
-      }
-    }
-    return out;
+    return this.declared;
   }
 
-  private findMethodDecl(d: FuncDecl): FuncInfo | undefined {
-    for (const m of this.methods.values()) {
-      const info = m.get(d.name);
-      if (info?.decl === d) return info;
-    }
-    return undefined;
-  }
-
-  /** init functions and duplicates are analysed but not callable by name. */
-  private anonymousInfo(decl: FuncDecl, file: SourceFile): FuncInfo {
-    return { key: `${this.importPath}.${decl.name}#${decl.pos}`, display: decl.name, name: decl.name, ptrRecv: false, decl, file, pkg: this };
+  private methodTable(typeName: string): Map<string, FuncInfo> {
+    let m = this.methods.get(typeName);
+    if (!m) this.methods.set(typeName, (m = new Map()));
+    return m;
   }
 }
 

@@ -137,7 +137,8 @@ export class Resolver {
   }
 
   /** The method `name` of type t: a function of this package, or the key of one elsewhere. */
-  method(t: Ty, name: string): { info?: FuncInfo; key: string } | undefined {
+  method(t: Ty, name: string, depth = 0): { info?: FuncInfo; key: string } | undefined {
+    if (depth > 4) return undefined; // embedding cycles in broken code
     if (t.k === 'pointer') t = t.elem;
     if (t.k !== 'named') return undefined;
     const key = `${t.pkg}.${t.name}.${name}`;
@@ -149,7 +150,7 @@ export class Resolver {
       if (u.k === 'struct') {
         for (const f of u.fields) {
           if (!f.embedded) continue;
-          const m = this.method(f.type, name);
+          const m = this.method(f.type, name, depth + 1);
           if (m) return m;
         }
       }

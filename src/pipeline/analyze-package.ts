@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import type { Finding } from '../findings/finding.js';
 import { applySuppressions, type IgnoreDirective } from '../findings/suppress.js';
-import { DEFAULT_BUDGET, FunctionAnalyzer, type Budget, type SummaryLookup } from '../flow/engine.js';
-import type { Summary, SummaryCase } from '../flow/summary.js';
+import { DEFAULT_BUDGET, FunctionAnalyzer, type Budget, type FunctionResult, type SummaryLookup } from '../flow/engine.js';
+import { carriesCMemory, type Summary, type SummaryCase } from '../flow/summary.js';
 import { ContractSet, parseContract, type Contract } from '../model/contracts.js';
 import { PackageModel, type FuncInfo, type SourceFile } from '../model/program.js';
 import { FuncTypes, Resolver, type ExternalIndex } from '../model/resolve.js';
@@ -13,7 +13,7 @@ import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
 import { badDirective } from '../rules/bad-directive.js';
 import { FLOW_RULES } from '../rules/index.js';
 import { convertGoFile } from '../syntax/goconvert.js';
-import type { Expr } from '../syntax/goast.js';
+import { NO_VAR, type Expr } from '../syntax/goast.js';
 import { parseGo } from '../syntax/parser.js';
 
 export interface PackageJob {
@@ -90,11 +90,26 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
   const funcs = pkg.allFuncs().filter((f) => f.decl.bodyConverted);
   stats.functions = funcs.length;
   const uncertain: { file: string; from: number; to: number }[] = [];
-  for (const scc of sccOrder(funcs, resolver)) {
+  const calls = new Map(funcs.map((f) => [f.key, callsOf(f, resolver)]));
+  for (const scc of sccOrder(funcs, calls)) {
     const results: Summary[] = [];
     for (const fn of scc) {
-      const analyzer = new FunctionAnalyzer(fn, resolver, lookup, opts.budget ?? DEFAULT_BUDGET);
-      const r = analyzer.run();
+      // Paths are told apart only where C memory is handled; elsewhere joined states summarise the function.
+      const c = calls.get(fn.key)!;
+      const pathSensitive = c.touchesC || [...c.callees].some((k) => {
+        const s = lookup.get(k);
+        return s !== undefined && carriesCMemory(s);
+      });
+      let r: FunctionResult;
+      const t0 = performance.now();
+      try {
+        r = new FunctionAnalyzer(fn, resolver, lookup, opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
+      } catch (e) {
+        // A bug of ours must not cost the rest of the package its findings.
+        problems.push(`internal error in ${fn.display} (${fn.file.display}): ${e instanceof Error ? e.message : String(e)}`);
+        r = { events: [], status: 'aborted' };
+      }
+      if (process.env.CGOGUARD_PROFILE) process.stderr.write(`PROFILE ${(performance.now() - t0).toFixed(0)}ms ${fn.display} ${r.status} ${r.summary?.cases.length ?? '-'}\n`);
       stats.analyzed++;
       if (r.status !== 'complete') {
         if (r.status === 'partial') stats.partial++;
@@ -121,7 +136,9 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
     disabled: opts.disabledRules,
     uncertain: (file, line) => uncertain.some((u) => u.file === file && line >= u.from && line <= u.to + 1),
   });
-  return { importPath: job.importPath, findings: kept, summaries: lookup.local(), stats, problems };
+  // Only exported functions and methods can be called from other packages.
+  const exported = lookup.local().filter((x) => /^\p{Lu}/u.test(x.key.slice(x.key.lastIndexOf('.') + 1)));
+  return { importPath: job.importPath, findings: kept, summaries: exported, stats, problems };
 }
 
 function findingAt(file: SourceFile, pos: number, end: number, rule: string, severity: Finding['severity'], message: string, fn: string): Finding {
@@ -172,10 +189,10 @@ function summaryFromContract(fn: FuncInfo, c: Contract, resolver: Resolver): Sum
 }
 
 /** Functions grouped in strongly connected components of the call graph, callees first. */
-function sccOrder(funcs: FuncInfo[], resolver: Resolver): FuncInfo[][] {
+function sccOrder(funcs: FuncInfo[], calls: Map<string, Calls>): FuncInfo[][] {
   const byKey = new Map(funcs.map((f) => [f.key, f]));
   const edges = new Map<string, string[]>();
-  for (const f of funcs) edges.set(f.key, [...calleesOf(f, resolver)].filter((k) => byKey.has(k) && k !== f.key));
+  for (const f of funcs) edges.set(f.key, [...calls.get(f.key)!.callees].filter((k) => byKey.has(k) && k !== f.key));
   // Tarjan's algorithm, iterative.
   let index = 0;
   const idx = new Map<string, number>();
@@ -224,11 +241,23 @@ function sccOrder(funcs: FuncInfo[], resolver: Resolver): FuncInfo[][] {
   return out;
 }
 
-/** Keys of the package functions and methods a function may call. */
-function calleesOf(f: FuncInfo, resolver: Resolver): Set<string> {
+interface Calls {
+  /** Keys of the functions and methods it may call (here and in other packages). */
+  callees: Set<string>;
+  /** It names something from cgo (C.x). */
+  touchesC: boolean;
+}
+
+function callsOf(f: FuncInfo, resolver: Resolver): Calls {
   const types = new FuncTypes(resolver, f);
   const out = new Set<string>();
+  let touchesC = false;
   const visit = (e: Expr): void => {
+    if (e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C') touchesC = true;
+    if (e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR) {
+      const imp = f.file.imports.get(e.x.name);
+      if (imp) out.add(`${imp}.${e.name}`);
+    }
     if (e.k === 'call') {
       const fun = e.fun.k === 'paren' ? e.fun.x : e.fun;
       if (fun.k === 'ident' && fun.v < 0) {
@@ -246,5 +275,5 @@ function calleesOf(f: FuncInfo, resolver: Resolver): Set<string> {
     forEachChildExpr(e, visit);
   };
   walkStmts(f.decl.ir.body, visit);
-  return out;
+  return { callees: out, touchesC };
 }

@@ -3,7 +3,7 @@
 // return findings in a stable order.
 import { availableParallelism } from 'node:os';
 import { SEVERITY_RANK, compareFindings, type Finding, type Severity } from '../findings/finding.js';
-import type { Summary } from '../flow/summary.js';
+import { carriesCMemory, type Summary } from '../flow/summary.js';
 import { initParsers } from '../syntax/parser.js';
 import type { Config, FailOn } from '../workspace/config.js';
 import { discover, type DiscoveredPackage } from '../workspace/discover.js';
@@ -24,6 +24,8 @@ export interface CheckOptions {
   disable?: ReadonlySet<string>;
   /** Analyse every function of every package (robustness and benchmarks). */
   forceAll?: boolean;
+  /** Walk every .go file, testdata and all, whatever its build constraints. */
+  everyFile?: boolean;
 }
 
 export interface CheckStats {
@@ -53,6 +55,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     tags: opts.tags,
     tests: opts.tests,
     excluded: opts.config.excluded,
+    everyFile: opts.everyFile,
   });
   const notes = [...found.notes];
   const disabled = disabledRules(opts);
@@ -108,11 +111,10 @@ export function failsAt(sev: Severity, failOn: FailOn): boolean {
   return failOn !== 'never' && SEVERITY_RANK[sev] >= SEVERITY_RANK[failOn];
 }
 
-/** A summary that changes what callers see (compared with an unknown call). */
+/** An exported function through which C memory can reach callers in other packages. */
 function interesting(s: Summary): boolean {
-  return s.cases.some(
-    (c) => c.results.some((r) => r.k === 'owned' || r.k === 'freed') || c.effects.some((e) => e.k === 'freed' || e.k === 'used' || e.k === 'set-owned'),
-  );
+  const name = s.key.slice(s.key.lastIndexOf('.') + 1);
+  return /^\p{Lu}/u.test(name) && carriesCMemory(s);
 }
 
 /**
@@ -127,7 +129,21 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
   const remaining = new Map(packages.map((p) => [p.importPath, new Set(deps.get(p.importPath))]));
   const dependents = new Map<string, string[]>();
   for (const [p, ds] of deps) for (const d of ds) dependents.set(d, [...(dependents.get(d) ?? []), p]);
-  const summaries: Summary[] = [];
+  const summaries = new Map<string, Summary[]>();
+  /** Summaries of the packages `pkg` imports, directly or not. */
+  const summariesFor = (pkg: DiscoveredPackage): Summary[] => {
+    const out: Summary[] = [];
+    const seen = new Set<string>();
+    const stack = [...deps.get(pkg.importPath)!];
+    while (stack.length) {
+      const d = stack.pop()!;
+      if (seen.has(d)) continue;
+      seen.add(d);
+      out.push(...(summaries.get(d) ?? []));
+      stack.push(...(deps.get(d) ?? []));
+    }
+    return out;
+  };
   const interestingPkgs = new Set<string>();
   const results: PackageResult[] = [];
   const relevant = (p: DiscoveredPackage) => opts.forceAll || p.importsC || deps.get(p.importPath)!.some((d) => interestingPkgs.has(d));
@@ -159,7 +175,7 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
         }
         const job = { importPath: pkg.importPath, name: pkg.name, files: pkg.files };
         const id = nextId++;
-        const external = summaries.slice();
+        const external = summariesFor(pkg);
         const run = pool
           ? pool.run({ id, job, external, opts: { ...aopts, disabledRules: [...aopts.disabledRules] } })
           : Promise.resolve().then(() => analyzePackage(job, external, aopts));
@@ -184,7 +200,7 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
       inFlight.delete(settled.id);
       if (settled.result) {
         results.push(settled.result);
-        summaries.push(...settled.result.summaries);
+        summaries.set(settled.pkg.importPath, settled.result.summaries);
         if (settled.result.summaries.some(interesting)) interestingPkgs.add(settled.pkg.importPath);
       } else if (settled.error) {
         results.push(internalError(settled.pkg, settled.error));

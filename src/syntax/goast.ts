@@ -137,7 +137,6 @@ export interface TypeDecl extends Span {
 export interface ValueDecl extends Span {
   name: string;
   type?: TypeExpr;
-  value?: Expr;
   isConst: boolean;
 }
 

@@ -72,7 +72,7 @@ export function convertGoFile(path: string, text: string, tree: Tree, wantBody: 
         break;
       case 'var_declaration':
       case 'const_declaration':
-        file.values.push(...convertValueDecl(new Converter(text), copyTree(tree, node)));
+        file.values.push(...convertValueDecl(new Converter(text), tree, node));
         break;
       case 'ERROR':
         file.syntaxErrors.push({ pos: node.startIndex, end: node.endIndex });
@@ -252,19 +252,18 @@ function convertTypeDecl(c: Converter, raw: RawNode): TypeDecl[] {
   return out;
 }
 
-function convertValueDecl(c: Converter, raw: RawNode): ValueDecl[] {
+/** Package-level variables and constants: names and declared types (values are not needed, and can be huge tables). */
+function convertValueDecl(c: Converter, tree: Tree, node: Node): ValueDecl[] {
   const out: ValueDecl[] = [];
-  const specs = raw.children.flatMap((s) => (s.type === 'var_spec_list' ? namedChildren(s) : [s]));
+  const specs = node.namedChildren.flatMap((s) => (s?.type === 'var_spec_list' ? s.namedChildren : [s]));
   for (const spec of specs) {
-    if (spec.type !== 'var_spec' && spec.type !== 'const_spec') continue;
-    const typeNode = fieldChild(spec, 'type');
-    const type = typeNode ? c.type(typeNode) : undefined;
-    const values = fieldChild(spec, 'value');
-    const exprs = values ? namedChildren(values).map((v) => c.expr(v)) : [];
-    fieldChildren(spec, 'name').forEach((n, i) => {
-      if (n.type !== 'identifier') return;
-      out.push({ pos: n.start, end: n.end, name: c.text(n), type, value: exprs[i], isConst: spec.type === 'const_spec' });
-    });
+    if (!spec || (spec.type !== 'var_spec' && spec.type !== 'const_spec')) continue;
+    const typeNode = spec.childForFieldName('type');
+    const type = typeNode ? c.type(copyTree(tree, typeNode)) : undefined;
+    for (const n of spec.childrenForFieldName('name')) {
+      if (n?.type !== 'identifier') continue;
+      out.push({ pos: n.startIndex, end: n.endIndex, name: n.text, type, isConst: spec.type === 'const_spec' });
+    }
   }
   return out;
 }

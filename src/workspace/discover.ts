@@ -31,6 +31,8 @@ export interface DiscoverOptions {
   tests: boolean;
   /** True for absolute paths the config excludes. */
   excluded?: (absPath: string) => boolean;
+  /** Robustness runs: walk even where go list works, enter testdata and vendor, ignore build constraints. */
+  everyFile?: boolean;
 }
 
 export interface Discovery {
@@ -94,10 +96,12 @@ export async function discover(args: string[], opts: DiscoverOptions): Promise<D
   const packages: DiscoveredPackage[] = [];
   const walkArgs: string[] = [];
   if (fileArgs.length) packages.push(...filePackage(fileArgs, opts, display));
-  if (otherArgs.length && env) {
-    const listed = await goList(otherArgs, opts, ctx, display, notes);
+  if (otherArgs.length && env && !opts.everyFile) {
+    const listed = await goList(otherArgs, opts, display, notes);
     packages.push(...listed.packages);
     walkArgs.push(...listed.fallback);
+  } else if (otherArgs.length && opts.everyFile) {
+    walkArgs.push(...otherArgs);
   } else if (otherArgs.length) {
     notes.push('the go command was not found: packages are found by walking the file tree (build constraints for ' + `${ctx.goos}/${ctx.goarch}` + ')');
     for (const a of otherArgs) {
@@ -144,7 +148,6 @@ interface GoListPackage {
 async function goList(
   args: string[],
   opts: DiscoverOptions,
-  ctx: BuildContext,
   display: (abs: string) => string,
   notes: string[],
 ): Promise<{ packages: DiscoveredPackage[]; fallback: string[] }> {
@@ -155,16 +158,18 @@ async function goList(
   const env = { ...process.env, CGO_ENABLED: '1' };
   const packages: DiscoveredPackage[] = [];
   const fallback: string[] = [];
-  const listOne = async (patterns: string[]): Promise<boolean> => {
-    const res = await run('go', [...flags, '--', ...patterns], opts.cwd, 300_000, env);
+  /** Lists patterns from cwd; `ok` is false when nothing usable came back. */
+  const listIn = async (cwd: string, patterns: string[]): Promise<{ ok: boolean; stderr: string; errors: string[] }> => {
+    const res = await run('go', [...flags, '--', ...patterns], cwd, 300_000, env);
     const objs = splitJSONObjects(res.stdout) as GoListPackage[];
-    if (!objs.length) return false;
+    const before = packages.length + fallback.length;
+    const errors: string[] = [];
     for (const p of objs) {
       const dir = p.Dir;
       const files = [...(p.GoFiles ?? []), ...(p.CgoFiles ?? []), ...(opts.tests ? (p.TestGoFiles ?? []) : [])];
       if (p.Error && files.length === 0) {
         if (dir && existsSync(dir)) fallback.push(dir);
-        else notes.push(`cannot load ${p.ImportPath ?? '?'}: ${firstLine(p.Error.Err ?? 'unknown error')}`);
+        else errors.push(`cannot load ${p.ImportPath ?? '?'}: ${firstLine(p.Error.Err ?? 'unknown error')}`);
         continue;
       }
       if (!dir || !p.ImportPath) continue;
@@ -187,21 +192,25 @@ async function goList(
         });
       }
     }
-    return true;
+    return { ok: packages.length + fallback.length > before, stderr: res.stderr, errors };
   };
-  if (!(await listOne(args))) {
-    // go list failed as a whole (no module, bad pattern): try each argument on its own.
-    for (const a of args) {
-      if (args.length > 1 && (await listOne([a]))) continue;
-      if (isPathArg(a, opts.cwd)) fallback.push(a);
-      else {
-        const res = await run('go', [...flags, '--', a], opts.cwd, 60_000, env);
-        throw new UsageError(`cannot load ${a}: ${firstLine(res.stderr || 'go list failed')}`);
-      }
-    }
+  const importArgs = args.filter((a) => !isPathArg(a, opts.cwd));
+  if (importArgs.length) {
+    const r = await listIn(opts.cwd, importArgs);
+    if (!r.ok) throw new UsageError(r.errors[0] ?? `cannot load ${importArgs.join(' ')}: ${firstLine(r.stderr || 'go list failed')}`);
+    notes.push(...r.errors);
   }
-  if (fallback.length) notes.push(`go list could not load ${fallback.length === 1 ? fallback[0] : `${fallback.length} patterns`}: walking the file tree instead`);
-  void ctx;
+  // Each directory is listed from inside it, so it is read in its own module.
+  for (const a of args.filter((x) => isPathArg(x, opts.cwd))) {
+    const recursive = a === '...' || a.endsWith('/...');
+    const dir = path.resolve(opts.cwd, recursive ? a.slice(0, -4) || '.' : a);
+    if (!existsSync(dir)) throw new UsageError(`cannot read ${a}: no such file or directory`);
+    if (!statSync(dir).isDirectory()) throw new UsageError(`${a} is not a directory`);
+    const r = await listIn(dir, [recursive ? './...' : '.']);
+    if (r.ok) notes.push(...r.errors);
+    else fallback.push(a);
+  }
+  if (fallback.length) notes.push(`go list could not load ${fallback.length === 1 ? fallback[0] : `${fallback.length} directories`}: walking the file tree instead`);
   return { packages, fallback };
 }
 
@@ -277,7 +286,8 @@ function walkPattern(arg: string, opts: DiscoverOptions, ctx: BuildContext, disp
       for (const e of entries) {
         if (!e.isDirectory()) continue;
         const n = e.name;
-        if (n.startsWith('.') || n.startsWith('_') || n === 'testdata' || n === 'vendor' || n === 'node_modules') continue;
+        if (n.startsWith('.') || n === 'node_modules') continue;
+        if (!opts.everyFile && (n.startsWith('_') || n === 'testdata' || n === 'vendor')) continue;
         const abs = path.join(dir, n);
         if (chain.some((c) => c.ig.ignores(`${path.relative(c.base, abs)}/`))) continue;
         visit(abs, chain);
@@ -348,7 +358,7 @@ function dirPackages(
   for (const n of names.sort()) {
     const isTest = n.endsWith('_test.go');
     if (isTest && !opts.tests) continue;
-    if (!matchesFileName(n, ctx)) continue;
+    if (!opts.everyFile && !matchesFileName(n, ctx)) continue;
     const abs = path.join(dir, n);
     let text: string;
     try {
@@ -357,13 +367,16 @@ function dirPackages(
       continue;
     }
     const h = readGoHeader(text);
-    if (!h.pkgName) continue;
-    if (h.buildConstraint !== undefined ? !evalConstraint(h.buildConstraint, ctx) : h.plusBuild.length > 0 && !evalPlusBuild(h.plusBuild, ctx)) continue;
-    const xtest = isTest && h.pkgName.endsWith('_test');
-    const key = h.pkgName;
+    // Robustness runs take every file, even one without a package clause.
+    const pkgName = h.pkgName ?? (opts.everyFile ? '_' : undefined);
+    if (!pkgName) continue;
+    const constrained = h.buildConstraint !== undefined ? !evalConstraint(h.buildConstraint, ctx) : h.plusBuild.length > 0 && !evalPlusBuild(h.plusBuild, ctx);
+    if (constrained && !opts.everyFile) continue;
+    const xtest = isTest && pkgName.endsWith('_test');
+    const key = pkgName;
     let p = byName.get(key);
     if (!p) {
-      p = { importPath: xtest ? `${importPath}_test` : importPath, name: h.pkgName, dir, files: [], imports: [], importsC: false, source: 'walk' };
+      p = { importPath: xtest ? `${importPath}_test` : importPath, name: pkgName, dir, files: [], imports: [], importsC: false, source: 'walk' };
       byName.set(key, p);
     }
     p.files.push({ path: abs, display: display(abs) });
