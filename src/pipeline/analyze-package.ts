@@ -12,14 +12,18 @@ import { FuncTypes, Resolver, type ExternalIndex } from '../model/resolve.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
 import { badDirective } from '../rules/bad-directive.js';
 import { FLOW_RULES } from '../rules/index.js';
-import { convertGoFile } from '../syntax/goconvert.js';
-import { NO_VAR, type Expr } from '../syntax/goast.js';
+import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
+import type { Tree } from 'web-tree-sitter';
+import { CallIndex } from './relevance.js';
+import { NO_VAR, type Expr, type GoFile } from '../syntax/goast.js';
 import { parseGo } from '../syntax/parser.js';
 
 export interface PackageJob {
   importPath: string;
   name: string;
   files: { path: string; display: string }[];
+  /** Analyse every function, not only those C memory can reach (robustness runs). */
+  everyFunction?: boolean;
 }
 
 export interface PackageStats {
@@ -49,96 +53,162 @@ export interface AnalyzeOptions {
 }
 
 export function analyzePackage(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageResult {
-  const stats: PackageStats = { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0 };
-  const problems: string[] = [];
   const base = ContractSet.withBuiltins();
   for (const c of opts.contracts) base.add(parseContract(c, 'cgoguard.yaml'));
-  const pkg = new PackageModel(job.importPath, job.name, base);
-  const directives: IgnoreDirective[] = [];
-  for (const f of job.files) {
-    let text: string;
-    try {
-      text = readFileSync(f.path, 'utf8');
-    } catch (e) {
-      stats.unreadable++;
-      problems.push(`${f.display}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-      continue;
+  const run = new PackageRun(new PackageModel(job.importPath, job.name, base), external, opts);
+  const trees = run.load(job);
+  try {
+    if (job.everyFunction) {
+      // Everything is converted at once, so the trees can go before the analysis.
+      for (const { go, tree } of trees.splice(0)) {
+        convertBodies(go, tree, () => true);
+        tree.delete();
+      }
+      run.analyze(run.pkg.allFuncs(), []);
+    } else {
+      run.analyzeWhereCMemoryGoes(trees, new Set(external.filter(carriesCMemory).map((s) => s.key)));
     }
-    stats.files++;
-    stats.bytes += Buffer.byteLength(text);
-    const tree = parseGo(text);
-    let go;
-    try {
-      go = convertGoFile(f.path, text, tree, () => true);
-    } finally {
-      tree.delete();
-    }
-    stats.syntaxErrors += go.syntaxErrors.length;
-    const sf = pkg.addFile(go, f.display);
-    for (const c of go.comments) {
-      const p = sf.lines.position(c.pos);
-      const endCol = sf.lines.position(c.end).column;
-      directives.push({ file: f.display, line: p.line, column: p.column, endColumn: endCol, text: c.text });
-    }
+  } finally {
+    for (const { tree } of trees) tree.delete();
+  }
+  return run.result(job.importPath);
+}
+
+/** The state of one package's analysis. */
+class PackageRun {
+  readonly stats: PackageStats = { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0 };
+  readonly problems: string[] = [];
+  private readonly findings: Finding[] = [];
+  private readonly directives: IgnoreDirective[] = [];
+  private readonly lookup: SummaryTable;
+  private readonly resolver: Resolver;
+  private readonly done = new Set<FuncInfo>();
+  /** Lines of functions whose analysis was cut short: an ignore there may have matched. */
+  private readonly uncertain: { file: string; from: number; to: number }[] = [];
+
+  constructor(
+    readonly pkg: PackageModel,
+    external: Summary[],
+    private readonly opts: AnalyzeOptions,
+  ) {
+    this.lookup = new SummaryTable(external);
+    this.resolver = new Resolver(pkg, this.lookup);
   }
 
-  const findings: Finding[] = [];
-  for (const p of pkg.directiveProblems) findings.push(findingAt(p.file, p.pos, p.end, badDirective.id, badDirective.severity, p.message, ''));
+  /** Reads and parses the files and converts their declarations; the trees stay alive for the bodies. */
+  load(job: PackageJob): LoadedFile[] {
+    const trees: LoadedFile[] = [];
+    for (const f of job.files) {
+      let text: string;
+      try {
+        text = readFileSync(f.path, 'utf8');
+      } catch (e) {
+        this.stats.unreadable++;
+        this.problems.push(`${f.display}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+        continue;
+      }
+      this.stats.files++;
+      this.stats.bytes += Buffer.byteLength(text);
+      const tree = parseGo(text);
+      const go = convertGoFile(f.path, text, tree);
+      trees.push({ go, tree });
+      this.stats.syntaxErrors += go.syntaxErrors.length;
+      const sf = this.pkg.addFile(go, f.display);
+      for (const c of go.comments) {
+        const p = sf.lines.position(c.pos);
+        this.directives.push({ file: f.display, line: p.line, column: p.column, endColumn: sf.lines.position(c.end).column, text: c.text });
+      }
+    }
+    this.stats.functions = this.pkg.allFuncs().filter((f) => f.decl.hasBody).length;
+    for (const p of this.pkg.directiveProblems) this.findings.push(findingAt(p.file, p.pos, p.end, badDirective.id, badDirective.severity, p.message, ''));
+    return trees;
+  }
 
-  const lookup = new SummaryTable(external);
-  const resolver = new Resolver(pkg, lookup);
-  const funcs = pkg.allFuncs().filter((f) => f.decl.bodyConverted);
-  stats.functions = funcs.length;
-  const uncertain: { file: string; from: number; to: number }[] = [];
-  const calls = new Map(funcs.map((f) => [f.key, callsOf(f, resolver)]));
-  for (const scc of sccOrder(funcs, calls)) {
-    const results: Summary[] = [];
-    for (const fn of scc) {
-      // Paths are told apart only where C memory is handled; elsewhere joined states summarise the function.
-      const c = calls.get(fn.key)!;
-      const pathSensitive = c.touchesC || [...c.callees].some((k) => {
-        const s = lookup.get(k);
+  /**
+   * Analyses the functions that handle C memory and their direct callees,
+   * then, round by round, the callers of any function whose summary shows
+   * that C memory crosses its boundary. Everything else cannot have findings.
+   */
+  analyzeWhereCMemoryGoes(trees: LoadedFile[], carriers: ReadonlySet<string>): void {
+    const index = new CallIndex(this.pkg, carriers);
+    let batch = index.seeds();
+    while (batch.length) {
+      const next = [...batch, ...index.calleesOf(batch)].filter((f) => !this.done.has(f));
+      const newCarriers = this.analyze(next, trees).filter((f) => {
+        const s = this.lookup.get(f.key);
         return s !== undefined && carriesCMemory(s);
       });
-      let r: FunctionResult;
-      const t0 = performance.now();
-      try {
-        r = new FunctionAnalyzer(fn, resolver, lookup, opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
-      } catch (e) {
-        // A bug of ours must not cost the rest of the package its findings.
-        problems.push(`internal error in ${fn.display} (${fn.file.display}): ${e instanceof Error ? e.message : String(e)}`);
-        r = { events: [], status: 'aborted' };
-      }
-      if (process.env.CGOGUARD_PROFILE) process.stderr.write(`PROFILE ${(performance.now() - t0).toFixed(0)}ms ${fn.display} ${r.status} ${r.summary?.cases.length ?? '-'}\n`);
-      stats.analyzed++;
-      if (r.status !== 'complete') {
-        if (r.status === 'partial') stats.partial++;
-        else stats.aborted++;
-        uncertain.push({ file: fn.file.display, from: fn.file.lines.lineOf(fn.decl.pos), to: fn.file.lines.lineOf(fn.decl.end) });
-      }
-      for (const e of r.events) {
-        for (const rule of FLOW_RULES) {
-          const rep = rule.check(e);
-          if (!rep) continue;
-          const f = findingAt(fn.file, rep.pos, rep.end, rule.meta.id, rule.meta.severity, rep.message, fn.display);
-          f.trace = e.trace;
-          findings.push(f);
-        }
-      }
-      const declared = fn.contract ? summaryFromContract(fn, fn.contract, resolver) : undefined;
-      const s = declared ?? r.summary;
-      if (s) results.push(s);
+      batch = index.callersOf(newCarriers).filter((f) => !this.done.has(f));
     }
-    // Members of a cycle see each other's summaries only after the whole cycle ran.
-    for (const s of results) lookup.set(s);
   }
-  const kept = applySuppressions(findings, directives, {
-    disabled: opts.disabledRules,
-    uncertain: (file, line) => uncertain.some((u) => u.file === file && line >= u.from && line <= u.to + 1),
-  });
-  // Only exported functions and methods can be called from other packages.
-  const exported = lookup.local().filter((x) => /^\p{Lu}/u.test(x.key.slice(x.key.lastIndexOf('.') + 1)));
-  return { importPath: job.importPath, findings: kept, summaries: exported, stats, problems };
+
+  /** Converts the bodies of `funcs` and analyses them callees first. Returns those analysed. */
+  analyze(funcs: FuncInfo[], trees: LoadedFile[]): FuncInfo[] {
+    const wanted = new Set(funcs.map((f) => f.decl));
+    for (const { go, tree } of trees) convertBodies(go, tree, (d) => wanted.has(d));
+    const todo = funcs.filter((f) => f.decl.bodyConverted && !this.done.has(f));
+    const calls = new Map(todo.map((f) => [f.key, callsOf(f, this.resolver)]));
+    for (const scc of sccOrder(todo, calls)) {
+      const results: Summary[] = [];
+      for (const fn of scc) {
+        const s = this.analyzeFunction(fn, calls.get(fn.key)!);
+        if (s) results.push(s);
+      }
+      // Members of a cycle see each other's summaries only after the whole cycle ran.
+      for (const s of results) this.lookup.set(s);
+    }
+    return todo;
+  }
+
+  private analyzeFunction(fn: FuncInfo, c: Calls): Summary | undefined {
+    this.done.add(fn);
+    // Paths are told apart only where C memory is handled; elsewhere joined states summarise the function.
+    const pathSensitive =
+      c.touchesC ||
+      [...c.callees].some((k) => {
+        const s = this.lookup.get(k);
+        return s !== undefined && carriesCMemory(s);
+      });
+    let r: FunctionResult;
+    try {
+      r = new FunctionAnalyzer(fn, this.resolver, this.lookup, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
+    } catch (e) {
+      // A bug of ours must not cost the rest of the package its findings.
+      this.problems.push(`internal error in ${fn.display} (${fn.file.display}): ${e instanceof Error ? e.message : String(e)}`);
+      r = { events: [], status: 'aborted' };
+    }
+    this.stats.analyzed++;
+    if (r.status !== 'complete') {
+      if (r.status === 'partial') this.stats.partial++;
+      else this.stats.aborted++;
+      this.uncertain.push({ file: fn.file.display, from: fn.file.lines.lineOf(fn.decl.pos), to: fn.file.lines.lineOf(fn.decl.end) });
+    }
+    for (const e of r.events) {
+      for (const rule of FLOW_RULES) {
+        const rep = rule.check(e);
+        if (!rep) continue;
+        const f = findingAt(fn.file, rep.pos, rep.end, rule.meta.id, rule.meta.severity, rep.message, fn.display);
+        f.trace = e.trace;
+        this.findings.push(f);
+      }
+    }
+    return fn.contract ? summaryFromContract(fn, fn.contract, this.resolver) : r.summary;
+  }
+
+  result(importPath: string): PackageResult {
+    const kept = applySuppressions(this.findings, this.directives, {
+      disabled: this.opts.disabledRules,
+      uncertain: (file, line) => this.uncertain.some((u) => u.file === file && line >= u.from && line <= u.to + 1),
+    });
+    // Only exported functions and methods can be called from other packages.
+    const exported = this.lookup.local().filter((x) => /^\p{Lu}/u.test(x.key.slice(x.key.lastIndexOf('.') + 1)));
+    return { importPath, findings: kept, summaries: exported, stats: this.stats, problems: this.problems };
+  }
+}
+
+interface LoadedFile {
+  go: GoFile;
+  tree: Tree;
 }
 
 function findingAt(file: SourceFile, pos: number, end: number, rule: string, severity: Finding['severity'], message: string, fn: string): Finding {

@@ -173,7 +173,7 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
           finish(pkg);
           continue;
         }
-        const job = { importPath: pkg.importPath, name: pkg.name, files: pkg.files };
+        const job = { importPath: pkg.importPath, name: pkg.name, files: pkg.files, everyFunction: opts.forceAll };
         const id = nextId++;
         const external = summariesFor(pkg);
         const run = pool

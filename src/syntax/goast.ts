@@ -126,6 +126,8 @@ export interface FuncDecl extends Span {
   vars: VarInfo[];
   hasBody: boolean;
   bodyConverted: boolean;
+  /** Where the body's text is, converted or not. */
+  bodySpan?: Span;
 }
 
 export interface TypeDecl extends Span {

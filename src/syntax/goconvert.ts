@@ -29,10 +29,12 @@ import { decodeGoString } from './golit.js';
 import { LineIndex } from './positions.js';
 import { copyTree, fieldChild, fieldChildren, namedChildren, type RawNode } from './raw.js';
 
-/** Decides, from a function's name and source text, whether its body is converted. */
-export type BodyFilter = (name: string, bodyText: string) => boolean;
-
-export function convertGoFile(path: string, text: string, tree: Tree, wantBody: BodyFilter): GoFile {
+/**
+ * Converts a file's declarations. Function bodies are left out (they hold the
+ * bulk of the nodes); convertBodies adds those that are wanted while the tree
+ * is still alive.
+ */
+export function convertGoFile(path: string, text: string, tree: Tree): GoFile {
   const lines = new LineIndex(text);
   const file: GoFile = {
     path,
@@ -65,7 +67,7 @@ export function convertGoFile(path: string, text: string, tree: Tree, wantBody: 
         break;
       case 'function_declaration':
       case 'method_declaration':
-        file.funcs.push(convertFuncDecl(text, tree, node, docComments(topComments, node.startIndex, lines), wantBody));
+        file.funcs.push(convertFuncDecl(text, tree, node, docComments(topComments, node.startIndex, lines), false));
         break;
       case 'type_declaration':
         file.types.push(...convertTypeDecl(new Converter(text), copyTree(tree, node)));
@@ -184,12 +186,28 @@ function preambleOf(text: string, group: Comment[]): Preamble {
   return { text: parts.join('\n'), offset: lineOffsets[0] ?? group[0].pos, lineOffsets };
 }
 
-function convertFuncDecl(text: string, tree: Tree, node: Node, doc: Comment[], wantBody: BodyFilter): FuncDecl {
+/** Converts the bodies of the functions `want` selects (signatures are already there). */
+export function convertBodies(file: GoFile, tree: Tree, want: (decl: FuncDecl) => boolean): void {
+  const byPos = new Map<number, FuncDecl>();
+  for (const d of file.funcs) if (d.hasBody && !d.bodyConverted && want(d)) byPos.set(d.pos, d);
+  if (!byPos.size) return;
+  for (const node of tree.rootNode.children) {
+    const d = node && byPos.get(node.startIndex);
+    if (!d || (node.type !== 'function_declaration' && node.type !== 'method_declaration')) continue;
+    // Converting again from the node gives the same variables for the signature, plus the body.
+    const full = convertFuncDecl(file.text, tree, node, d.doc, true);
+    d.ir = full.ir;
+    d.vars = full.vars;
+    d.bodyConverted = true;
+  }
+}
+
+function convertFuncDecl(text: string, tree: Tree, node: Node, doc: Comment[], withBody: boolean): FuncDecl {
   const nameNode = node.childForFieldName('name');
   const bodyNode = node.childForFieldName('body');
   const name = nameNode?.text ?? '_';
   const c = new Converter(text);
-  const convertBody = !!bodyNode && wantBody(name, text.slice(bodyNode.startIndex, bodyNode.endIndex));
+  const convertBody = !!bodyNode && withBody;
   // Copy only the signature unless the body is wanted: bodies are where the bulk of the nodes are.
   const raw = convertBody ? copyTree(tree, node) : signatureOnly(tree, node);
   const fn = c.beginFunc(raw);
@@ -205,6 +223,7 @@ function convertFuncDecl(text: string, tree: Tree, node: Node, doc: Comment[], w
     vars: c.vars,
     hasBody: !!bodyNode,
     bodyConverted: convertBody,
+    bodySpan: bodyNode ? { pos: bodyNode.startIndex, end: bodyNode.endIndex } : undefined,
     ir: fn,
   };
   const tps = fieldChild(raw, 'type_parameters');

@@ -1,0 +1,100 @@
+// `npm run bench`: speed and memory of `cgoguard check`, with ratios measured
+// in the same run. Options: --quick (smaller corpus, no --all-functions run).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCorpus } from './corpus.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+const threads = Math.min(availableParallelism(), 8);
+
+function node(script, args, cwd = process.cwd()) {
+  const r = spawnSync(process.execPath, [path.join(here, script), ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+function goFiles(root) {
+  const out = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.go')) out.push(p);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const fmtMB = (b) => `${(b / 1e6).toFixed(1)} MB`;
+const fmtS = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const line = (label, text) => console.log(`  ${label.padEnd(44)} ${text}`);
+
+function parseOnly(files, tmp, name) {
+  const list = path.join(tmp, `${name}.txt`);
+  writeFileSync(list, files.join('\n'));
+  return node('parse-only.js', [list, String(threads)]);
+}
+
+function report(label, m, base) {
+  const s = m.stats;
+  line(
+    label,
+    `${fmtS(m.ms)}  ${(s.files / (m.ms / 1000)).toFixed(0)} files/s  ${(s.bytes / 1e6 / (m.ms / 1000)).toFixed(1)} MB/s  ` +
+      `ratio to parse-only ${(m.ms / base.ms).toFixed(2)}x  peak RSS ${fmtMB(m.maxRSS)}  ` +
+      `(${s.files} files, ${s.functionsAnalyzed} functions, ${s.functionsSkipped} skipped, ${m.findings} findings)`,
+  );
+}
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-bench-'));
+try {
+  console.log(`cgoguard bench — node ${process.version}, ${threads} threads${quick ? ', quick' : ''}`);
+  let goroot;
+  try {
+    goroot = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
+  } catch {
+    console.log('go not found: the GOROOT and go vet measurements need Go');
+  }
+
+  if (goroot) {
+    const src = path.join(goroot, 'src');
+    const files = goFiles(src);
+    const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
+    console.log(`\nGOROOT/src (${files.length} .go files, ${fmtMB(bytes)})`);
+    const base = parseOnly(files, tmp, 'goroot');
+    line('tree-sitter parse only, every file', `${fmtS(base.ms)}  ${(base.files / (base.ms / 1000)).toFixed(0)} files/s  ${(base.bytes / 1e6 / (base.ms / 1000)).toFixed(1)} MB/s  peak RSS ${fmtMB(base.maxRSS)}`);
+    const check = node('measure-check.js', [JSON.stringify({ patterns: [`${src}/...`] })]);
+    report('check GOROOT/src/... (go list; cgo packages)', check, base);
+    if (!quick) {
+      const all = node('measure-check.js', [JSON.stringify({ patterns: [`${src}/...`], forceAll: true, everyFile: true })]);
+      report('check --all-functions, every file', all, base);
+    }
+
+    console.log('\nstd, against go vet (warm build cache)');
+    spawnSync('go', ['vet', '-cgocall', 'std'], { encoding: 'utf8' }); // warm the cache
+    const t0 = performance.now();
+    spawnSync('go', ['vet', '-cgocall', 'std'], { encoding: 'utf8' });
+    const vetMs = performance.now() - t0;
+    line('go vet -cgocall std', fmtS(vetMs));
+    const std = node('measure-check.js', [JSON.stringify({ patterns: ['std'] })]);
+    line('cgoguard check std', `${fmtS(std.ms)}  ratio to go vet ${(std.ms / vetMs).toFixed(2)}x  peak RSS ${fmtMB(std.maxRSS)}`);
+  }
+
+  const shape = quick ? { packages: 20, files: 4, funcs: 10 } : { packages: 100, files: 5, funcs: 20 };
+  const corpus = generateCorpus(path.join(tmp, 'corpus'), shape);
+  const cfiles = goFiles(corpus);
+  const cbytes = cfiles.reduce((a, f) => a + statSync(f).size, 0);
+  console.log(`\ngenerated cgo corpus (${shape.packages} packages, ${cfiles.length} files, ${fmtMB(cbytes)})`);
+  const cbase = parseOnly(cfiles, tmp, 'corpus');
+  line('tree-sitter parse only', `${fmtS(cbase.ms)}  ${(cbase.files / (cbase.ms / 1000)).toFixed(0)} files/s  ${(cbase.bytes / 1e6 / (cbase.ms / 1000)).toFixed(1)} MB/s`);
+  const ccheck = node('measure-check.js', [JSON.stringify({ patterns: ['./...'] })], corpus);
+  report('check ./...', ccheck, cbase);
+  const expected = shape.packages * shape.files * Math.ceil(shape.funcs / 10);
+  line('planted leaks found', `${ccheck.findings} of ${expected}`);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
