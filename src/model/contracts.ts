@@ -45,9 +45,9 @@ export function parseContract(text: string, origin: string, defaultName?: string
   const c: Contract = { name: defaultName ?? '', releases: [], takes: [], borrows: [], writesOwned: [], origin };
   const CLAUSE_WORDS = new Set(['returns', 'releases', 'takes', 'borrows', 'writes']);
   if (peek() && !CLAUSE_WORDS.has(peek())) {
-    const name = next();
+    const name = next().replace(/^C\./, '');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ContractSyntaxError(`expected a function name, found "${name}"`);
-    c.name = name.replace(/^C\./, '');
+    c.name = name;
   }
   if (!c.name) throw new ContractSyntaxError('missing function name');
   if (peek() === '(') {
