@@ -2,6 +2,7 @@
 // path by path (states are deduplicated per block), tracking each memory
 // object's typestate. It reports typestate violations as events and, at
 // each normal exit, records a summary case for callers.
+import { looksLikeReleaser } from '../model/cmodel.js';
 import type { FuncInfo } from '../model/program.js';
 import { FuncTypes, type Resolver } from '../model/resolve.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
@@ -228,7 +229,7 @@ export class FunctionAnalyzer {
     ir.params.forEach((v, i) => {
       if (vars[v].name !== '_') this.bindInput(st, v, `P${i}`, `p${i}`);
     });
-    for (const v of ir.results) st.assign(varKey(v), this.zeroValue(this.types.vars[v], v));
+    for (const v of ir.results) st.assign(varKey(v), this.zeroValue(st, v));
     return st;
   }
 
@@ -242,7 +243,13 @@ export class FunctionAnalyzer {
     st.env.set(varKey(v), objVal(id));
   }
 
-  private zeroValue(t: Ty, v?: number): Val {
+  /** The zero value of variable v: struct variables get storage whose fields start nil. */
+  private zeroValue(st: State, v: number): Val {
+    if (this.isStructVar(v)) return this.storage(st, v, false);
+    return this.zeroOf(this.types.vars[v]);
+  }
+
+  private zeroOf(t: Ty): Val {
     const u = this.types.underlyingOf(t);
     switch (u.k) {
       case 'basic':
@@ -257,15 +264,28 @@ export class FunctionAnalyzer {
       case 'func':
       case 'interface':
         return NIL;
-      case 'struct':
-      case 'array':
-        return UNKNOWN_VAL;
-      case 'c':
-        // A C struct or array value: storage whose fields we can follow.
-        return /^(struct|union)_/.test(u.name) && v !== undefined ? `a:${varKey(v)}` : UNKNOWN_VAL;
       default:
         return UNKNOWN_VAL;
     }
+  }
+
+  private isStructVar(v: number): boolean {
+    return this.resolver.isStruct(this.types.vars[v]);
+  }
+
+  /**
+   * The storage of a struct variable, as an object whose fields are tracked;
+   * `&s` and `s` both refer to it. Storage made for a value of unknown origin
+   * is opaque: its fields are unknown, not zero.
+   */
+  private storage(st: State, v: number, opaque: boolean): Val {
+    const cur = st.env.get(varKey(v));
+    if (cur && objId(cur) && st.obj(objId(cur)!)) return cur;
+    const id = this.allocId(st, `s${v}`);
+    if (!id) return UNKNOWN_VAL;
+    st.setObj(id, { kind: 'go', state: 'live', what: 'variable', site: -1, nullable: false, releasedBy: [], steps: [], opaque: opaque || undefined });
+    st.assign(varKey(v), objVal(id));
+    return objVal(id);
   }
 
   // ---------------------------------------------------------------- driver
@@ -453,7 +473,11 @@ export class FunctionAnalyzer {
     }
     let vals: Val[];
     if (rhs.length === 0) {
-      vals = lhs.map((l) => (l.k === 'ident' && l.v >= 0 ? this.zeroValue(this.types.vars[l.v], l.v) : UNKNOWN_VAL));
+      vals = lhs.map((l) => {
+        if (l.k !== 'ident' || l.v < 0) return UNKNOWN_VAL;
+        st.env.delete(varKey(l.v)); // a fresh variable, not the previous iteration's storage
+        return this.zeroValue(st, l.v);
+      });
     } else {
       vals = this.evalList(rhs, lhs.length, st, ch, frame);
     }
@@ -490,7 +514,10 @@ export class FunctionAnalyzer {
         return;
       case 'sel': {
         const base = this.baseObject(l.x, st, ch, frame, true);
-        if (!base) {
+        const owner = base ? st.obj(base) : undefined;
+        // Fields are followed in Go storage and in the caller's structs (parameters);
+        // a pointer stored into C memory or memory of unknown origin belongs to that memory now.
+        if (!base || !owner || owner.kind === 'c' || (owner.kind === 'sym' && !owner.origin)) {
           this.escape(st, v);
           return;
         }
@@ -626,7 +653,7 @@ export class FunctionAnalyzer {
   private releaserName(call: CallExpr): string | undefined {
     const f = unparen(call.fun);
     if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C') {
-      if (f.name === 'free' || this.info.pkg.contracts.get(f.name)?.releases.length || this.info.pkg.c.funcs.get(f.name)?.frees.size) return f.name;
+      if (f.name === 'free' || this.info.pkg.contracts.get(f.name)?.releases.length || this.info.pkg.c.funcs.get(f.name)?.frees.size || looksLikeReleaser(f.name)) return f.name;
     }
     return undefined;
   }
@@ -648,7 +675,10 @@ export class FunctionAnalyzer {
   }
 
   private recordCase(st: State, results: Val[]): void {
-    const resAbs: ResultAbs[] = results.map((v) => this.abstractResult(st, v));
+    const resAbs: ResultAbs[] = results.map((v, i) => {
+      const first = results.indexOf(v);
+      return first < i && objId(v) ? { k: 'same', as: first } : this.abstractResult(st, v);
+    });
     const effects: Effect[] = [];
     for (const [id, o] of st.objs) {
       if (o.kind !== 'sym' || !o.origin) continue;
@@ -892,7 +922,10 @@ export class FunctionAnalyzer {
   private eval(e: Expr, st: State, ch: Chooser, frame: Frame): Val {
     switch (e.k) {
       case 'ident':
-        if (e.v >= 0) return st.env.get(varKey(e.v)) ?? UNKNOWN_VAL;
+        if (e.v >= 0) {
+          const cur = st.env.get(varKey(e.v)) ?? UNKNOWN_VAL;
+          return !objId(cur) && cur !== NIL && this.isStructVar(e.v) ? this.storage(st, e.v, true) : cur;
+        }
         if (e.v === NO_VAR) {
           if (e.name === 'true') return TRUE;
           if (e.name === 'false') return FALSE;
@@ -927,6 +960,7 @@ export class FunctionAnalyzer {
         const x = unparen(e.x);
         if (e.op === '&') {
           if (x.k === 'ident' && x.v >= 0) {
+            if (this.isStructVar(x.v)) return this.eval(x, st, ch, frame);
             const cur = st.env.get(varKey(x.v)) ?? UNKNOWN_VAL;
             return cur.startsWith('a:') ? cur : `a:${varKey(x.v)}`;
           }
@@ -1007,7 +1041,7 @@ export class FunctionAnalyzer {
 
   private composite(e: Extract<Expr, { k: 'composite' }>, st: State, ch: Chooser, frame: Frame): Val {
     const t = e.type ? this.types.underlyingOf(this.types.resolve(e.type)) : undefined;
-    const isStruct = t?.k === 'struct' || (t?.k === 'c' && /^(struct|union)_/.test(t.name));
+    const isStruct = !!t && this.resolver.isStruct(t);
     const id = this.allocId(st, `g${e.pos}`);
     const vals = e.elts.map((el) => this.eval(el.value, st, ch, frame));
     if (!id) {
@@ -1027,17 +1061,6 @@ export class FunctionAnalyzer {
 
   /** The object whose fields `x.f` addresses, for a base value. */
   private addressedObject(st: State, base: Val): string | undefined {
-    if (base.startsWith('a:v')) {
-      // A struct variable's storage: give it an identity on first use.
-      const key = base.slice(2);
-      const cur = st.env.get(key);
-      const cid = cur ? objId(cur) : undefined;
-      if (cid && st.obj(cid)) return cid;
-      const id = this.allocId(st, `s${key}`);
-      if (!id) return undefined;
-      st.setObj(id, { kind: 'go', state: 'live', what: 'variable', site: -1, nullable: false, releasedBy: [], steps: [] });
-      return id;
-    }
     const id = objId(base);
     return id && st.obj(id) ? id : undefined;
   }
@@ -1047,14 +1070,7 @@ export class FunctionAnalyzer {
     x = unparen(x);
     if (x.k === 'ident' && x.v >= 0) {
       const key = varKey(x.v);
-      let cur = st.env.get(key) ?? UNKNOWN_VAL;
-      if (cur.startsWith('a:v')) return this.addressedObject(st, cur);
-      const t = this.types.underlyingOf(this.types.vars[x.v]);
-      if (!objId(cur) && (t.k === 'struct' || (t.k === 'c' && /^(struct|union)_/.test(t.name)))) {
-        cur = `a:${key}`;
-        st.env.set(key, cur);
-        return this.addressedObject(st, cur);
-      }
+      const cur = this.eval(x, st, ch, frame);
       const id = objId(cur);
       if (id && st.obj(id)) return id;
       if (materialize && cur === UNKNOWN_VAL) return this.materialize(st, key, `U${x.v}`);
@@ -1069,7 +1085,7 @@ export class FunctionAnalyzer {
     const cur = st.env.get(key);
     if (cur !== undefined) return cur;
     const o = st.obj(id)!;
-    if (o.kind === 'go') return o.opaque ? UNKNOWN_VAL : this.zeroValue(t);
+    if (o.kind === 'go') return o.opaque ? UNKNOWN_VAL : this.zeroOf(t);
     if (o.kind === 'sym' && o.origin && !o.opaque && o.origin.split('.').length <= 2 && (t.k === 'unknown' || mayHoldPointer(t))) {
       const fid = this.allocId(st, `${id}.${field}`);
       if (!fid) return UNKNOWN_VAL;
@@ -1294,6 +1310,8 @@ export class FunctionAnalyzer {
     }
     cfn?.frees.forEach((i) => released.add(i));
     cfn?.retains.forEach((i) => moved.add(i));
+    // An unknown function named like a releaser: what it gets is no longer ours to track.
+    if (!contract && !cfn?.defined && looksLikeReleaser(name)) args.forEach((_, i) => moved.add(i));
     // A contract names the releaser itself; a preamble body that frees uses libc's free.
     const releaser = contract?.releases.length ? name : 'free';
     args.forEach((v, i) => {
@@ -1431,7 +1449,12 @@ export class FunctionAnalyzer {
           if (id) st.updateObj(id, { state: 'freed', freed: { pos, by: r.by, via: display, steps: [this.step(pos, `${display} returns memory it has already freed`)] } });
           return v;
         }
+        case 'same':
+          return UNKNOWN_VAL; // filled in below, from the result it repeats
       }
+    });
+    c.results.forEach((r, i) => {
+      if (r.k === 'same') out[i] = out[r.as] ?? UNKNOWN_VAL;
     });
     while (out.length < want) out.push(UNKNOWN_VAL);
     return out;
@@ -1448,7 +1471,7 @@ export class FunctionAnalyzer {
     const outerDefers = entry.defers;
     entry.defers = [];
     fn.params.forEach((v, i) => entry.assign(varKey(v), args[i] ?? UNKNOWN_VAL));
-    for (const v of fn.results) entry.assign(varKey(v), this.zeroValue(this.types.vars[v], v));
+    for (const v of fn.results) entry.assign(varKey(v), this.zeroValue(entry, v));
     const exits: State[] = [];
     this.runFrame({ fn, depth: frame.depth + 1 }, entry, (exit) => exits.push(exit));
     if (!exits.length) {

@@ -15,7 +15,9 @@ export type ResultAbs =
   /** C memory the function freed before returning it. */
   | { k: 'freed'; what: string; by: string; steps: Step[] }
   /** The object the caller passed at this parameter path. */
-  | { k: 'param'; path: string };
+  | { k: 'param'; path: string }
+  /** The same memory as an earlier result (a pointer and a slice over it). */
+  | { k: 'same'; as: number };
 
 export type Effect =
   | { k: 'freed'; path: string; by: string; steps: Step[] }
@@ -44,7 +46,7 @@ export interface Summary {
 export const MAX_CASES = 8;
 
 export function caseKey(c: SummaryCase): string {
-  const r = c.results.map((x) => (x.k === 'owned' ? `owned:${x.what}:${x.releasedBy.join('/')}:${x.nullable}` : x.k === 'freed' ? `freed:${x.what}` : x.k === 'bool' ? `b${x.v}` : x.k === 'param' ? `p:${x.path}` : x.k));
+  const r = c.results.map((x) => (x.k === 'owned' ? `owned:${x.what}:${x.releasedBy.join('/')}:${x.nullable}` : x.k === 'freed' ? `freed:${x.what}` : x.k === 'bool' ? `b${x.v}` : x.k === 'param' ? `p:${x.path}` : x.k === 'same' ? `=${x.as}` : x.k));
   const e = c.effects.map((x) => `${x.k}:${x.path}${x.k === 'set' ? `=${x.value}` : ''}${x.k === 'freed' ? `/${x.by}` : ''}`).sort();
   return `${r.join(',')}|${e.join(',')}`;
 }

@@ -28,6 +28,8 @@ export interface CModel {
   funcs: Map<string, CFunc>;
   /** Names usable as C.name in type position: typedefs, struct_x, union_x, enum_x. */
   types: Set<string>;
+  /** Of those, the ones naming struct or union values (struct_x, and typedefs of a struct). */
+  structs: Set<string>;
   /** Object-like macros, enumerators and global variables: values, not functions. */
   values: Set<string>;
   /** Contract directive lines in the preamble: text after `cgoguard:contract`, with offsets. */
@@ -35,10 +37,25 @@ export interface CModel {
 }
 
 export function emptyCModel(): CModel {
-  return { funcs: new Map(), types: new Set(), values: new Set(), contracts: [] };
+  return { funcs: new Map(), types: new Set(), structs: new Set(), values: new Set(), contracts: [] };
 }
 
 const ALLOCATORS = new Set(['malloc', 'calloc', 'realloc', 'strdup', 'strndup', 'aligned_alloc']);
+
+/**
+ * Names of C functions that, by every convention we know, release what they
+ * are given (duckdb_free, git_repository_free, curl_easy_cleanup, g_object_unref).
+ * Without a contract the analysis cannot say what they release, so memory
+ * handed to them is treated as moved, never as leaked.
+ */
+export function looksLikeReleaser(name: string): boolean {
+  return (
+    LIBC_RELEASERS.has(name) ||
+    /(^|_|[a-zA-Z0-9])(free|Free|FREE|release|Release|destroy|Destroy|dispose|Dispose|unref|Unref|dealloc|delete|Delete|cleanup|Cleanup|finalize|Finalize)(_|[A-Z0-9]|$)/.test(name)
+  );
+}
+
+const LIBC_RELEASERS = new Set(['freeaddrinfo', 'freeifaddrs', 'globfree', 'regfree', 'freelocale']);
 
 /** Adds the declarations of one preamble (or C file) to `model`. */
 export function addCSource(model: CModel, text: string): void {
@@ -83,9 +100,13 @@ export function addCSource(model: CModel, text: string): void {
         }
         case 'type_definition': {
           collectTypes(c, model, src);
+          const t = fieldChild(c, 'type');
+          const isStruct = t?.type === 'struct_specifier' || t?.type === 'union_specifier' || (t?.type === 'type_identifier' && model.structs.has(src(t)));
           for (const d of c.children.filter((x) => x.field === 'declarator')) {
             const id = declaredName(d);
-            if (id) model.types.add(src(id));
+            if (!id) continue;
+            model.types.add(src(id));
+            if (isStruct && d.type === 'type_identifier') model.structs.add(src(id));
           }
           break;
         }
@@ -121,6 +142,7 @@ function collectTypes(n: RawNode, model: CModel, src: (n: RawNode) => string): v
       const name = fieldChild(x, 'name');
       const prefix = x.type === 'struct_specifier' ? 'struct_' : x.type === 'union_specifier' ? 'union_' : 'enum_';
       if (name) model.types.add(prefix + src(name));
+      if (name && prefix !== 'enum_') model.structs.add(prefix + src(name));
       if (x.type === 'enum_specifier') {
         const body = fieldChild(x, 'body');
         for (const e of body ? namedChildren(body) : []) {
@@ -230,6 +252,11 @@ function summarizeBodies(model: CModel, defined: { fn: CFunc; body: RawNode }[],
           const argList = args ? namedChildren(args) : [];
           const callee = f?.type === 'identifier' ? src(f) : '';
           const calleeFn = model.funcs.get(callee);
+          // `lib_set(obj, p, free)`: a destructor goes along, so the callee keeps p.
+          const withDestructor = argList.some((a) => {
+            const x = stripCasts(a.type === 'pointer_expression' ? namedChildren(a)[0] : a);
+            return x?.type === 'identifier' && src(x) === 'free';
+          });
           argList.forEach((a, i) => {
             const pi = paramIndex(a);
             if (pi < 0) return;
@@ -239,7 +266,7 @@ function summarizeBodies(model: CModel, defined: { fn: CFunc; body: RawNode }[],
                 changed = true;
               }
             }
-            if (calleeFn?.retains.has(i) && !fn.retains.has(pi)) {
+            if ((calleeFn?.retains.has(i) || (withDestructor && fn.params[pi].isPointer)) && !fn.retains.has(pi)) {
               fn.retains.add(pi);
               changed = true;
             }

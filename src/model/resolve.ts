@@ -121,6 +121,12 @@ export class Resolver {
     return t;
   }
 
+  /** True for struct values: Go structs, C structs and unions (by tag or typedef). */
+  isStruct(t: Ty): boolean {
+    const u = t.k === 'named' ? this.underlying(t) : t;
+    return u.k === 'struct' || (u.k === 'c' && (/^(struct|union)_/.test(u.name) || this.pkg.c.structs.has(u.name)));
+  }
+
   /** The type of field `name` of a struct (or pointer to struct), following embedded fields. */
   fieldType(t: Ty, name: string, depth = 0): Ty | undefined {
     if (depth > 4) return undefined;
