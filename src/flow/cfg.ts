@@ -3,6 +3,7 @@
 // among successors nondeterministically; returns and panics end in terminators
 // that the interpreter treats as function exits (running deferred calls).
 import { NO_VAR, type Expr, type FuncIR, type Stmt, type VarId } from '../syntax/goast.js';
+import { forEachChildExpr } from '../syntax/walk.js';
 
 export type Instr =
   | { k: 'eval'; x: Expr; pos: number }
@@ -338,4 +339,45 @@ class Builder {
     this.cur.term = { k: 'cond', cond: e, t, f };
     this.cur = this.newBlock();
   }
+}
+
+/** Instructions with a call can fork (summary cases, inlined closures). */
+export function mayFork(instr: Instr): boolean {
+  let found = false;
+  const visit = (e: Expr | undefined): void => {
+    if (!e || found) return;
+    if (e.k === 'call') {
+      found = true;
+      return;
+    }
+    forEachChildExpr(e, visit);
+  };
+  switch (instr.k) {
+    case 'eval':
+    case 'incdec':
+      visit(instr.x);
+      break;
+    case 'assign':
+      instr.lhs.forEach(visit);
+      instr.rhs.forEach(visit);
+      break;
+    case 'send':
+      visit(instr.ch);
+      visit(instr.value);
+      break;
+    case 'defer':
+    case 'go':
+      return true;
+    case 'range':
+      visit(instr.key);
+      visit(instr.value);
+      break;
+    case 'bind':
+      visit(instr.x);
+      break;
+    case 'results':
+      instr.results.forEach(visit);
+      break;
+  }
+  return found;
 }

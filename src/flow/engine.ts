@@ -8,7 +8,8 @@ import { FuncTypes, type Resolver } from '../model/resolve.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
 import { isError, mayHoldPointer, type Ty } from '../model/types.js';
 import { BLANK_VAR, NO_VAR, type Expr, type FuncIR } from '../syntax/goast.js';
-import { buildCFG, type CFG, type Instr } from './cfg.js';
+import { buildCFG, mayFork, type CFG, type Instr } from './cfg.js';
+import { stripConversions, unparen } from '../syntax/exprs.js';
 import type { FlowEvent } from './events.js';
 import {
   FALSE,
@@ -17,8 +18,12 @@ import {
   State,
   TRUE,
   UNKNOWN_VAL,
+  describeGo,
   fieldKey,
+  fieldValue,
   joinStates,
+  nilEquality,
+  withoutLocals,
   objId,
   objVal,
   reachable,
@@ -1692,96 +1697,3 @@ interface CondResult {
 
 const BUILTINS = new Set(['new', 'make', 'append', 'len', 'cap', 'copy', 'delete', 'panic', 'recover', 'print', 'println', 'close', 'clear', 'min', 'max', 'complex', 'real', 'imag']);
 
-/** Instructions with a call can fork (summary cases, inlined closures). */
-function mayFork(instr: Instr): boolean {
-  let found = false;
-  const visit = (e: Expr | undefined): void => {
-    if (!e || found) return;
-    if (e.k === 'call') {
-      found = true;
-      return;
-    }
-    forEachChildExpr(e, visit);
-  };
-  switch (instr.k) {
-    case 'eval':
-    case 'incdec':
-      visit(instr.x);
-      break;
-    case 'assign':
-      instr.lhs.forEach(visit);
-      instr.rhs.forEach(visit);
-      break;
-    case 'send':
-      visit(instr.ch);
-      visit(instr.value);
-      break;
-    case 'defer':
-    case 'go':
-      return true;
-    case 'range':
-      visit(instr.key);
-      visit(instr.value);
-      break;
-    case 'bind':
-      visit(instr.x);
-      break;
-    case 'results':
-      instr.results.forEach(visit);
-      break;
-  }
-  return found;
-}
-
-function unparen(e: Expr): Expr {
-  while (e.k === 'paren') e = e.x;
-  return e;
-}
-
-/** `unsafe.Pointer((*C.char)(p))` is p. */
-export function stripConversions(e: Expr): Expr {
-  for (;;) {
-    if (e.k === 'paren') e = e.x;
-    else if (e.k === 'conv') e = e.x;
-    else if (e.k === 'call' && e.args.length === 1 && isConversionLike(e.fun)) e = e.args[0];
-    else return e;
-  }
-}
-
-function isConversionLike(f: Expr): boolean {
-  f = unparen(f);
-  if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR) {
-    if (f.x.name === 'unsafe') return f.name === 'Pointer';
-    if (f.x.name === 'C') return /^(u?(char|short|int|long|longlong)|schar|size_t|uintptr_t|float|double)$/.test(f.name) || /_t$/.test(f.name);
-  }
-  return f.k === 'type';
-}
-
-/**
- * What a struct field remembers: pointers and nil. Numbers, booleans and
- * untracked values would only multiply states without telling owners apart.
- */
-function fieldValue(v: Val): Val {
-  return v === NIL || v.startsWith('o:') || v.startsWith('fn:') || v.startsWith('a:') ? v : UNKNOWN_VAL;
-}
-
-function nilEquality(a: Val, b: Val): boolean | undefined {
-  if (a === NIL && b === NIL) return true;
-  const definite = (v: Val) => v === NONNIL || v.startsWith('a:') || v.startsWith('fn:');
-  if ((a === NIL && definite(b)) || (b === NIL && definite(a))) return false;
-  return undefined;
-}
-
-function describeGo(o: Obj): string {
-  if (o.what === 'make' || o.what === 'new') return `Go memory (${o.what})`;
-  if (o.what === 'composite literal') return 'Go memory (a composite literal)';
-  return 'Go memory';
-}
-
-/** A copy of the state without local variables (for exit reachability: locals die). */
-function withoutLocals(st: State): State {
-  const s = st.clone();
-  for (const k of [...s.env.keys()]) if (!k.includes('|')) s.env.delete(k);
-  s.defers = [];
-  return s;
-}

@@ -245,3 +245,32 @@ function joinObj(p: Obj, o: Obj): Obj {
     nullable: p.nullable || o.nullable,
   };
 }
+
+/**
+ * What a struct field remembers: pointers and nil. Numbers, booleans and
+ * untracked values would only multiply states without telling owners apart.
+ */
+export function fieldValue(v: Val): Val {
+  return v === NIL || v.startsWith('o:') || v.startsWith('fn:') || v.startsWith('a:') ? v : UNKNOWN_VAL;
+}
+
+export function nilEquality(a: Val, b: Val): boolean | undefined {
+  if (a === NIL && b === NIL) return true;
+  const definite = (v: Val) => v === NONNIL || v.startsWith('a:') || v.startsWith('fn:');
+  if ((a === NIL && definite(b)) || (b === NIL && definite(a))) return false;
+  return undefined;
+}
+
+export function describeGo(o: Obj): string {
+  if (o.what === 'make' || o.what === 'new') return `Go memory (${o.what})`;
+  if (o.what === 'composite literal') return 'Go memory (a composite literal)';
+  return 'Go memory';
+}
+
+/** A copy of the state without local variables (for exit reachability: locals die). */
+export function withoutLocals(st: State): State {
+  const s = st.clone();
+  for (const k of [...s.env.keys()]) if (!k.includes('|')) s.env.delete(k);
+  s.defers = [];
+  return s;
+}

@@ -1,7 +1,7 @@
 // Type resolution over the light type model: declared types, the types of
 // expressions, struct fields and methods, and cgo's C names.
-import { NO_VAR, type Expr, type FuncIR, type Stmt, type TypeExpr } from '../syntax/goast.js';
-import { forEachChildExpr } from '../syntax/walk.js';
+import { NO_VAR, type Expr, type FuncIR, type TypeExpr } from '../syntax/goast.js';
+import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
 import { parseGoInt } from '../syntax/golit.js';
 import type { FuncInfo, PackageModel, SourceFile } from './program.js';
 import { BASIC_TYPES, UNKNOWN, UNSAFE_POINTER, basic, pointerTo, type Ty } from './types.js';
@@ -193,101 +193,42 @@ export class FuncTypes {
   }
 
   private inferBody(fn: FuncIR): void {
-    const visitStmts = (stmts: Stmt[]) => stmts.forEach(visit);
-    const visitExpr = (e: Expr | undefined): void => {
-      if (!e) return;
-      if (e.k === 'funclit') {
-        this.inferBody(e.fn);
-        return;
-      }
-      forEachChildExpr(e, visitExpr);
-    };
     const define = (lhs: Expr[], rhs: Expr[]) => {
-      const types =
-        rhs.length === 1 && lhs.length > 1
-          ? tupleItems(this.exprType(rhs[0]))
-          : rhs.map((x) => this.exprType(x));
+      const types = rhs.length === 1 && lhs.length > 1 ? tupleItems(this.exprType(rhs[0])) : rhs.map((x) => this.exprType(x));
       lhs.forEach((l, i) => {
         if (l.k === 'ident' && l.v >= 0 && this.vars[l.v].k === 'unknown' && types[i]) this.vars[l.v] = types[i];
       });
     };
-    const visit = (s: Stmt): void => {
+    const visitExpr = (e: Expr): void => {
+      if (e.k === 'funclit') this.inferBody(e.fn);
+      else forEachChildExpr(e, visitExpr);
+    };
+    walkStmts(fn.body, visitExpr, (s) => {
       switch (s.k) {
         case 'assign':
-          s.rhs.forEach(visitExpr);
           if (s.define) define(s.lhs, s.rhs);
           break;
         case 'vardecl':
-          s.values.forEach(visitExpr);
           if (!s.type) define(s.vars, s.values);
           break;
-        case 'expr':
-          visitExpr(s.x);
-          break;
-        case 'go':
-        case 'defer':
-          visitExpr(s.call);
-          break;
-        case 'return':
-          s.results.forEach(visitExpr);
-          break;
-        case 'block':
-          visitStmts(s.body);
-          break;
-        case 'if':
-          if (s.init) visit(s.init);
-          visitExpr(s.cond);
-          visitStmts(s.then);
-          if (s.else) visit(s.else);
-          break;
-        case 'for':
-          if (s.init) visit(s.init);
-          visitExpr(s.cond);
-          if (s.post) visit(s.post);
-          visitStmts(s.body);
-          break;
         case 'range': {
-          visitExpr(s.x);
-          if (s.define && s.x) {
-            const xt = this.exprType(s.x);
-            const u = xt.k === 'named' ? this.r.underlying(xt) : xt;
-            const [kt, vt] = rangeTypes(u);
-            for (const [e, t] of [[s.key, kt], [s.value, vt]] as const) {
-              if (e?.k === 'ident' && e.v >= 0 && this.vars[e.v].k === 'unknown') this.vars[e.v] = t;
-            }
+          if (!s.define || !s.x) break;
+          const [kt, vt] = rangeTypes(this.underlyingOf(this.exprType(s.x)));
+          for (const [e, t] of [[s.key, kt], [s.value, vt]] as const) {
+            if (e?.k === 'ident' && e.v >= 0 && this.vars[e.v].k === 'unknown') this.vars[e.v] = t;
           }
-          visitStmts(s.body);
           break;
         }
-        case 'switch':
-          if (s.init) visit(s.init);
-          visitExpr(s.tag);
-          for (const c of s.cases) visitStmts(c.body);
-          break;
         case 'typeswitch':
-          if (s.init) visit(s.init);
-          visitExpr(s.x);
           for (const c of s.cases) {
-            if (c.bind !== undefined && this.vars[c.bind].k === 'unknown' && !(c.types && c.types.length === 1)) {
-              this.vars[c.bind] = this.exprType(s.x);
-            }
-            visitStmts(c.body);
+            // A clause listing several types (or none) binds the value with the switched type.
+            if (c.bind !== undefined && this.vars[c.bind].k === 'unknown' && !(c.types && c.types.length === 1)) this.vars[c.bind] = this.exprType(s.x);
           }
-          break;
-        case 'select':
-          for (const c of s.cases) {
-            if (c.comm) visit(c.comm);
-            visitStmts(c.body);
-          }
-          break;
-        case 'labeled':
-          visit(s.stmt);
           break;
         default:
           break;
       }
-    };
-    visitStmts(fn.body);
+    });
   }
 
   resolve(te: TypeExpr | undefined): Ty {
