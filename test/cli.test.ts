@@ -284,6 +284,15 @@ describe('discovery without go', () => {
     expect(JSON.parse(t.stdout).findings).toHaveLength(1);
   });
 
+  it('reports unreadable files and exits 2, after reporting the rest', () => {
+    const dir = pkgDir('unreadable', { 'a.go': LEAKY });
+    symlinkSync(path.join(tmp, 'nowhere'), path.join(dir, 'b.go'));
+    const r = cgoguard(['check', '.'], { cwd: dir, env: envWithoutGo() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cgoguard: b.go: cannot read (ENOENT)');
+    expect(r.stdout).toContain('a.go:10:8');
+  });
+
   it('checks .go files named on the command line as one package', () => {
     const dir = pkgDir('files', { 'a.go': LEAKY, 'b.go': 'package leaky\n' });
     const r = cgoguard(['check', path.join(dir, 'a.go'), path.join(dir, 'b.go')]);

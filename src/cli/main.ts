@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
         disable: o.disable ? new Set(o.disable) : undefined,
         forceAll: !!o.allFunctions,
       });
-      for (const n of result.notes) err(`cgoguard: ${n}\n`);
+      for (const n of [...result.notes, ...result.unreadable]) err(`cgoguard: ${n}\n`);
       const text =
         o.format === 'json'
           ? formatJSON(result.findings, result.stats)
@@ -96,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       if (o.output) writeOutput(path.resolve(cwd, o.output), text);
       else out(text);
       const failOn: FailOn = o.failOn ?? config.failOn ?? 'warning';
-      exitCode = result.findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
+      exitCode = result.unreadable.length ? 2 : result.findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
     });
 
   program

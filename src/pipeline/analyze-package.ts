@@ -42,8 +42,10 @@ export interface PackageResult {
   findings: Finding[];
   summaries: Summary[];
   stats: PackageStats;
-  /** Files that could not be read, with the reason. */
+  /** What went wrong on our side (never the user's fault). */
   problems: string[];
+  /** Files that could not be read, with the reason. */
+  unreadable: string[];
 }
 
 export interface AnalyzeOptions {
@@ -78,6 +80,7 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
 class PackageRun {
   readonly stats: PackageStats = { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0 };
   readonly problems: string[] = [];
+  readonly unreadable: string[] = [];
   private readonly findings: Finding[] = [];
   private readonly directives: IgnoreDirective[] = [];
   private readonly lookup: SummaryTable;
@@ -104,7 +107,7 @@ class PackageRun {
         text = readFileSync(f.path, 'utf8');
       } catch (e) {
         this.stats.unreadable++;
-        this.problems.push(`${f.display}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+        this.unreadable.push(`${f.display}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
         continue;
       }
       this.stats.files++;
@@ -202,7 +205,7 @@ class PackageRun {
     });
     // Only exported functions and methods can be called from other packages.
     const exported = this.lookup.local().filter((x) => /^\p{Lu}/u.test(x.key.slice(x.key.lastIndexOf('.') + 1)));
-    return { importPath, findings: kept, summaries: exported, stats: this.stats, problems: this.problems };
+    return { importPath, findings: kept, summaries: exported, stats: this.stats, problems: this.problems, unreadable: this.unreadable };
   }
 }
 

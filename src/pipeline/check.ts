@@ -47,6 +47,8 @@ export interface CheckResult {
   findings: Finding[];
   stats: CheckStats;
   notes: string[];
+  /** Go files that could not be read: the check is incomplete. */
+  unreadable: string[];
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
@@ -58,6 +60,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     everyFile: opts.everyFile,
   });
   const notes = [...found.notes];
+  const unreadable = [...found.unreadable];
   const disabled = disabledRules(opts);
   const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled };
   const results = await analyzeAll(found.packages, analyzeOpts, opts);
@@ -83,6 +86,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     stats.functionsSkipped += r.stats.aborted;
     stats.syntaxErrors += r.stats.syntaxErrors;
     notes.push(...r.problems);
+    unreadable.push(...r.unreadable);
     for (const f of r.findings) {
       if (disabled.has(f.rule)) continue;
       const sev = opts.config.rules.get(f.rule);
@@ -91,7 +95,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   }
   if (stats.functionsSkipped) notes.push(`${stats.functionsSkipped} function(s) exceeded the analysis budget and were skipped`);
   findings.sort(compareFindings);
-  return { findings, stats, notes };
+  return { findings, stats, notes, unreadable };
 }
 
 function disabledRules(opts: CheckOptions): Set<string> {
@@ -220,5 +224,6 @@ function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {
     summaries: [],
     stats: { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0 },
     problems: [`internal error while analysing ${pkg.importPath}: ${e.message.split('\n')[0]}`],
+    unreadable: [],
   };
 }

@@ -39,6 +39,8 @@ export interface Discovery {
   packages: DiscoveredPackage[];
   /** What could not be done the usual way (said once, on stderr). */
   notes: string[];
+  /** Go files that exist but cannot be read. */
+  unreadable: string[];
   goVersion?: string;
 }
 
@@ -82,6 +84,7 @@ function isPathArg(arg: string, cwd: string): boolean {
 export async function discover(args: string[], opts: DiscoverOptions): Promise<Discovery> {
   if (args.length === 0) args = ['.'];
   const notes: string[] = [];
+  const unreadable: string[] = [];
   const display = makeDisplay(args, opts.cwd);
   const env = await goEnv(opts.cwd);
   const ctx: BuildContext = {
@@ -109,7 +112,7 @@ export async function discover(args: string[], opts: DiscoverOptions): Promise<D
       walkArgs.push(a);
     }
   }
-  for (const a of walkArgs) packages.push(...walkPattern(a, opts, ctx, display));
+  for (const a of walkArgs) packages.push(...walkPattern(a, opts, ctx, display, unreadable));
   // One package per directory and name, first source wins.
   const seen = new Set<string>();
   const unique = packages.filter((p) => {
@@ -119,7 +122,7 @@ export async function discover(args: string[], opts: DiscoverOptions): Promise<D
     return true;
   });
   for (const p of unique) if (opts.excluded) p.files = p.files.filter((f) => !opts.excluded!(f.path));
-  return { packages: unique.filter((p) => p.files.length > 0), notes, goVersion: env?.version };
+  return { packages: unique.filter((p) => p.files.length > 0), notes, unreadable, goVersion: env?.version };
 }
 
 /** Display paths: absolute for files under an absolute argument, else relative to the working directory. */
@@ -260,7 +263,7 @@ function hostGoarch(): string {
 
 // ---------------------------------------------------------------- walk
 
-function walkPattern(arg: string, opts: DiscoverOptions, ctx: BuildContext, display: (abs: string) => string): DiscoveredPackage[] {
+function walkPattern(arg: string, opts: DiscoverOptions, ctx: BuildContext, display: (abs: string) => string, unreadable: string[]): DiscoveredPackage[] {
   const recursive = arg.endsWith('/...') || arg === '...';
   const root = path.resolve(opts.cwd, recursive ? arg.slice(0, -4) || '.' : arg);
   let st;
@@ -299,7 +302,7 @@ function walkPattern(arg: string, opts: DiscoverOptions, ctx: BuildContext, disp
   }
   const out: DiscoveredPackage[] = [];
   const module = findModule(root);
-  for (const dir of dirs) out.push(...dirPackages(dir, opts, ctx, display, module));
+  for (const dir of dirs) out.push(...dirPackages(dir, opts, ctx, display, module, unreadable));
   return out;
 }
 
@@ -345,6 +348,7 @@ function dirPackages(
   ctx: BuildContext,
   display: (abs: string) => string,
   module: { root: string; path: string } | undefined,
+  unreadable: string[],
 ): DiscoveredPackage[] {
   let names: string[];
   try {
@@ -363,7 +367,8 @@ function dirPackages(
     let text: string;
     try {
       text = readFileSync(abs, 'utf8');
-    } catch {
+    } catch (e) {
+      unreadable.push(`${display(abs)}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
       continue;
     }
     const h = readGoHeader(text);
@@ -398,7 +403,13 @@ function filePackage(files: string[], opts: DiscoverOptions, display: (abs: stri
   const imports: string[] = [];
   let importsC = false;
   for (const f of abs) {
-    const h = readGoHeader(readFileSync(f, 'utf8'));
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${display(f)} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    const h = readGoHeader(text);
     name ||= h.pkgName ?? '';
     imports.push(...h.imports.filter((i) => i !== 'C'));
     importsC ||= h.importsC;
