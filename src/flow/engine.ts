@@ -1536,7 +1536,7 @@ export class FunctionAnalyzer {
       });
       return;
     }
-    if (o.kind === 'c' && o.releasedBy.length && !o.releasedBy.includes(by)) {
+    if (o.kind === 'c' && by && o.releasedBy.length && !o.releasedBy.includes(by)) {
       this.addEvent(`mismatched-free:${pos}`, { kind: 'mismatched-free', name, what: o.what, by, expected: o.releasedBy, via, pos, end, trace: [...o.steps, ...freedSteps] });
     }
     st.setObj(id, { ...o, state: 'freed', freed: { pos, by, via, steps: freedSteps } });
@@ -1680,7 +1680,7 @@ export class FunctionAnalyzer {
 }
 
 interface ReleaseSite {
-  by: string; // the C function that releases (free, realloc, sqlite3_free)
+  by: string; // the C function that releases (free, realloc, sqlite3_free); '' when not known
   name: string; // how the code names the pointer
   pos: number;
   end: number;

@@ -195,7 +195,7 @@ class PackageRun {
         this.findings.push(f);
       }
     }
-    return fn.contract ? summaryFromContract(fn, fn.contract, this.resolver) : r.summary;
+    return fn.contract ? summaryFromContract(fn, fn.contract, this.resolver, r.summary) : r.summary;
   }
 
   result(importPath: string): PackageResult {
@@ -242,8 +242,16 @@ class SummaryTable implements SummaryLookup, ExternalIndex {
   }
 }
 
-/** A summary stated by a `cgoguard:contract` directive on a Go function. */
-function summaryFromContract(fn: FuncInfo, c: Contract, resolver: Resolver): Summary {
+/**
+ * A summary stated by a `cgoguard:contract` directive on a Go function. Which
+ * C function does the releasing comes from the analysed body when it says so;
+ * otherwise it is left unknown (no mismatch can be claimed).
+ */
+function summaryFromContract(fn: FuncInfo, c: Contract, resolver: Resolver, analysed: Summary | undefined): Summary {
+  const releaser = (path: string): string => {
+    for (const cs of analysed?.cases ?? []) for (const e of cs.effects) if (e.k === 'freed' && e.path === path) return e.by;
+    return '';
+  };
   const sig = resolver.funcSignature(fn);
   const origin = `${fn.file.display}:${fn.file.lines.lineOf(fn.decl.pos)}`;
   const step = { file: fn.file.display, line: fn.file.lines.lineOf(fn.decl.pos), column: 1, message: `contract of ${fn.display} (${origin})` };
@@ -254,7 +262,7 @@ function summaryFromContract(fn: FuncInfo, c: Contract, resolver: Resolver): Sum
         : { k: 'unknown' },
     ),
     effects: [
-      ...c.releases.map((i) => ({ k: 'freed' as const, path: `p${i}`, by: 'free', steps: [step] })),
+      ...c.releases.map((i) => ({ k: 'freed' as const, path: `p${i}`, by: releaser(`p${i}`), steps: [step] })),
       ...c.takes.map((i) => ({ k: 'moved' as const, path: `p${i}` })),
     ],
   };
