@@ -1,9 +1,10 @@
 // Every rule's positive and negative fixtures under testdata/fixtures.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzePackage } from '../src/pipeline/analyze-package.js';
 import { initParsers } from '../src/syntax/parser.js';
+import { readGoHeader } from '../src/workspace/goheader.js';
 import { compareWants, readWants } from './support/fixtures.js';
 
 const root = path.resolve(__dirname, '../testdata/fixtures');
@@ -23,7 +24,8 @@ describe('fixtures', () => {
       // Positive fixtures must expect something; *_ok fixtures expect nothing.
       if (name.endsWith('_ok')) expect(wants).toEqual([]);
       else expect(wants.length).toBeGreaterThan(0);
-      const result = analyzePackage({ importPath: `fixtures/${name}`, name, files }, [], { contracts: [], disabledRules: new Set() });
+      const pkgName = readGoHeader(readFileSync(files[0].path, 'utf8')).pkgName ?? name;
+      const result = analyzePackage({ importPath: `fixtures/${name}`, name: pkgName, files }, [], { contracts: [], disabledRules: new Set() });
       expect(compareWants(result.findings, wants)).toEqual([]);
       expect(result.stats.aborted).toBe(0);
     });

@@ -672,8 +672,10 @@ export class FunctionAnalyzer {
     const inputs: Val[] = [];
     for (const [id, o] of st.objs) if (o.kind === 'sym' && o.origin) inputs.push(objVal(id));
     const keep = reachable(withoutLocals(st), [...results, ...inputs]);
+    // Returning from main ends the process: what is still allocated then is not a leak.
+    const exitsProcess = this.info.pkg.name === 'main' && this.info.key.endsWith('.main') && !this.info.recvType;
     for (const [id, o] of st.objs) {
-      if (o.kind !== 'c' || o.state !== 'live' || o.borrowed || keep.has(id)) continue;
+      if (exitsProcess || o.kind !== 'c' || o.state !== 'live' || o.borrowed || keep.has(id)) continue;
       this.leak(st, id, o, 'return', pos);
     }
     this.recordCase(st, results);
@@ -1037,9 +1039,12 @@ export class FunctionAnalyzer {
   private convert(to: Ty, v: Val): Val {
     const u = this.types.underlyingOf(to);
     if (u.k === 'basic') {
-      if (u.name === 'string') return v === NIL ? NONNIL : NONNIL;
-      return UNKNOWN_VAL; // numbers, uintptr: not a pointer we follow
+      if (u.name === 'string') return NONNIL;
+      // A pointer hidden in a uintptr is still the same memory (it may be converted back and freed).
+      if (u.name === 'uintptr' && objId(v)) return v;
+      return UNKNOWN_VAL;
     }
+    if (u.k === 'c' && u.name === 'uintptr_t' && objId(v)) return v;
     if (u.k === 'slice' && v !== NIL && !objId(v)) return NONNIL;
     return v;
   }

@@ -245,6 +245,8 @@ function summarizeBodies(model: CModel, defined: { fn: CFunc; body: RawNode }[],
       };
       const local = locals.get(fn)!;
       const ownedLocals = new Set<string>();
+      const freedLocals = new Set<string>();
+      let returnsOwnedLocal = false;
       const walk = (n: RawNode) => {
         if (n.type === 'call_expression') {
           const f = fieldChild(n, 'function');
@@ -257,6 +259,10 @@ function summarizeBodies(model: CModel, defined: { fn: CFunc; body: RawNode }[],
             const x = stripCasts(a.type === 'pointer_expression' ? namedChildren(a)[0] : a);
             return x?.type === 'identifier' && src(x) === 'free';
           });
+          if (callee === 'free' && argList[0]) {
+            const x = stripCasts(argList[0]);
+            if (x?.type === 'identifier') freedLocals.add(src(x));
+          }
           argList.forEach((a, i) => {
             const pi = paramIndex(a);
             if (pi < 0) return;
@@ -297,13 +303,15 @@ function summarizeBodies(model: CModel, defined: { fn: CFunc; body: RawNode }[],
             const f = fieldChild(v, 'function');
             const callee = f ? src(f) : '';
             if (ALLOCATORS.has(callee) || model.funcs.get(callee)?.returnsOwned) fn.returnsOwned = true;
-          } else if (v?.type === 'identifier' && ownedLocals.has(src(v))) {
-            fn.returnsOwned = true;
+          } else if (v?.type === 'identifier' && ownedLocals.has(src(v)) && !freedLocals.has(src(v))) {
+            returnsOwnedLocal = true;
           }
         }
         n.children.forEach(walk);
       };
       walk(body);
+      // A local that the body also frees is not handed out (a freed block returned is a bug for the C side).
+      if (returnsOwnedLocal && ![...freedLocals].some((l) => ownedLocals.has(l))) fn.returnsOwned = true;
     }
     if (!changed) break;
   }
