@@ -25,7 +25,13 @@ describe('fixtures', () => {
       if (name.endsWith('_ok')) expect(wants).toEqual([]);
       else expect(wants.length).toBeGreaterThan(0);
       const pkgName = readGoHeader(readFileSync(files[0].path, 'utf8')).pkgName ?? name;
-      const result = analyzePackage({ importPath: `fixtures/${name}`, name: pkgName, files }, [], { contracts: [], disabledRules: new Set() });
+      const cFiles = readdirSync(dir)
+        .filter((f) => /\.[ch]$/.test(f))
+        .sort()
+        .map((f) => ({ path: path.join(dir, f), display: `${name}/${f}` }));
+      const build = { goos: 'linux', goarch: 'amd64', tags: [], cgo: true, goMinor: 26 };
+      const job = { importPath: `fixtures/${name}`, name: pkgName, dir, files, cFiles, build };
+      const result = analyzePackage(job, [], { contracts: [], disabledRules: new Set() });
       expect(compareWants(result.findings, wants)).toEqual([]);
       expect(result.stats.aborted).toBe(0);
     });

@@ -658,7 +658,7 @@ export class FunctionAnalyzer {
   private releaserName(call: CallExpr): string | undefined {
     const f = unparen(call.fun);
     if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C') {
-      if (f.name === 'free' || this.info.pkg.contracts.get(f.name)?.releases.length || this.info.pkg.c.funcs.get(f.name)?.frees.size || looksLikeReleaser(f.name)) return f.name;
+      if (f.name === 'free' || this.info.pkg.contract(f.name)?.releases.length || this.info.pkg.cFunc(f.name)?.frees.size || looksLikeReleaser(f.name)) return f.name;
     }
     return undefined;
   }
@@ -1308,8 +1308,8 @@ export class FunctionAnalyzer {
       case 'realloc':
         return [this.realloc(e, a0, st, pos)];
     }
-    const contract = this.info.pkg.contracts.get(name);
-    const cfn = this.info.pkg.c.funcs.get(name);
+    const contract = this.info.pkg.contract(name);
+    const cfn = this.info.pkg.cFunc(name);
     const kind = this.resolver.cName(name);
     if (kind === 'type' || kind === 'value') return [this.convert({ k: 'c', name }, a0)];
     const moved = new Set<number>();
@@ -1343,7 +1343,7 @@ export class FunctionAnalyzer {
       }
     }
     if (contract?.returns?.kind === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy })];
-    if (!contract?.returns && cfn?.returnsOwned) return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: ['free'] })];
+    if (!contract?.returns && cfn?.returns === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: ['free'] })];
     void ch;
     void frame;
     return [UNKNOWN_VAL];

@@ -1,46 +1,76 @@
-// What the cgo preamble declares: C functions (with what their bodies, when
-// present, do with pointer arguments), types, macros and globals. This is
-// what `C.name` can refer to.
+// What the C side declares: functions (with a summary of what their bodies,
+// when present, do with pointer arguments), typedefs, struct layouts, macros
+// and globals. This is what `C.name` can refer to. Sources: the cgo preamble,
+// the package's .c and .h files, and the preamble run through the C
+// preprocessor when a compiler is available (for declarations from headers).
 import { directiveBody } from '../syntax/directives.js';
 import { parseC } from '../syntax/parser.js';
 import { copyTree, fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
+import { summarizeCBodies, type CWrite } from './csummary.js';
+import { C_VOID, applyDeclarator, baseCType, resolveCType, type CType, type CTypeScope } from './ctypes.js';
 
 export interface CParam {
   name?: string;
-  isPointer: boolean;
+  type: CType;
 }
 
 export interface CFunc {
   name: string;
   params: CParam[];
-  returnsPointer: boolean;
+  ret: CType;
   defined: boolean;
-  /** Argument indexes the body frees (directly or through other preamble functions). */
+  /** Where it was read: offset in the source text, and which source (the preamble or a .c file). */
+  offset: number;
+  source: string;
+  /** Argument indexes the body frees (directly or through other C functions). */
   frees: Set<number>;
   /** Argument indexes the body stores where they outlive the call. */
   retains: Set<number>;
-  returnsOwned: boolean;
-  /** Offset of the declaration in the preamble text. */
-  offset: number;
+  /** What the result is: freshly allocated, borrowed (an argument, a global, a literal), or not known. */
+  returns: 'owned' | 'borrowed' | 'unknown';
+  /** How the body writes through pointer arguments. */
+  writes: Map<number, CWrite>;
 }
 
-export interface CModel {
+export interface CModel extends CTypeScope {
   funcs: Map<string, CFunc>;
-  /** Names usable as C.name in type position: typedefs, struct_x, union_x, enum_x. */
-  types: Set<string>;
-  /** Of those, the ones naming struct or union values (struct_x, and typedefs of a struct). */
-  structs: Set<string>;
   /** Object-like macros, enumerators and global variables: values, not functions. */
   values: Set<string>;
+  /** Global variables and their types. */
+  globals: Map<string, CType>;
   /** Contract directive lines in the preamble: text after `cgoguard:contract`, with offsets. */
   contracts: { text: string; offset: number }[];
+  /** Names of function-like macros (callable in C, not from Go). */
+  macros: Set<string>;
 }
 
 export function emptyCModel(): CModel {
-  return { funcs: new Map(), types: new Set(), structs: new Set(), values: new Set(), contracts: [] };
+  return { funcs: new Map(), typedefs: new Map(), structs: new Map(), values: new Set(), globals: new Map(), contracts: [], macros: new Set() };
 }
 
-const ALLOCATORS = new Set(['malloc', 'calloc', 'realloc', 'strdup', 'strndup', 'aligned_alloc']);
+/** The C type a Go name `C.x` stands for, if x names a type. */
+export function cTypeOfGoName(model: CModel, name: string): CType | undefined {
+  const m = /^(struct|union)_(.+)$/.exec(name);
+  if (m) return resolveCType({ k: 'struct', tag: m[2], union: m[1] === 'union' }, model);
+  if (/^enum_/.test(name)) return { k: 'enum' };
+  const td = model.typedefs.get(name);
+  if (td) return resolveCType(td, model);
+  const prim = GO_C_NUMERIC[name];
+  return prim ? { k: 'prim', name: prim } : undefined;
+}
+
+/** cgo's names for C's numeric types. */
+const GO_C_NUMERIC: Record<string, string> = {
+  char: 'char', schar: 'signed char', uchar: 'unsigned char', short: 'short', ushort: 'unsigned short',
+  int: 'int', uint: 'unsigned int', long: 'long', ulong: 'unsigned long', longlong: 'long long',
+  ulonglong: 'unsigned long long', float: 'float', double: 'double', size_t: 'size_t', ssize_t: 'ssize_t',
+  uintptr_t: 'uintptr_t', intptr_t: 'intptr_t', int8_t: 'int8_t', uint8_t: 'uint8_t', int16_t: 'int16_t',
+  uint16_t: 'uint16_t', int32_t: 'int32_t', uint32_t: 'uint32_t', int64_t: 'int64_t', uint64_t: 'uint64_t',
+};
+
+export function isCNumericName(name: string): boolean {
+  return name in GO_C_NUMERIC;
+}
 
 /**
  * Names of C functions that, by every convention we know, release what they
@@ -57,67 +87,91 @@ export function looksLikeReleaser(name: string): boolean {
 
 const LIBC_RELEASERS = new Set(['freeaddrinfo', 'freeifaddrs', 'globfree', 'regfree', 'freelocale']);
 
-/** Adds the declarations of one preamble (or C file) to `model`. */
-export function addCSource(model: CModel, text: string): void {
-  for (const m of text.matchAll(/cgoguard:contract\b([^\n]*)$/gm)) {
-    model.contracts.push({ text: directiveBody(m[1]), offset: m.index });
+const BODIES = new Set(['compound_statement']);
+
+export interface CSourceOptions {
+  /** Name of the source, for messages: "preamble", "x.c", "headers". */
+  source: string;
+  /** Read function bodies (false for preprocessed headers: only declarations matter there). */
+  bodies: boolean;
+  /** Read cgoguard:contract directives (only in text the user wrote). */
+  directives: boolean;
+}
+
+/** Adds the declarations of one C text to `model`. Later definitions win over declarations. */
+export function addCSource(model: CModel, text: string, opts: CSourceOptions): void {
+  if (opts.directives) {
+    for (const m of text.matchAll(/cgoguard:contract\b([^\n]*)$/gm)) {
+      model.contracts.push({ text: directiveBody(m[1]), offset: m.index });
+    }
   }
   const tree = parseC(text);
   let root: RawNode;
   try {
-    root = copyTree(tree, tree.rootNode);
+    // Declarations only: function bodies are left out when they are not read.
+    root = copyTree(tree, tree.rootNode, opts.bodies ? undefined : BODIES);
   } finally {
     tree.delete();
   }
   const src = (n: RawNode) => text.slice(n.start, n.end);
+  const onStruct = (s: CType & { k: 'struct' }) => {
+    if (s.tag && s.fields) model.structs.set(`${s.union ? 'union' : 'struct'} ${s.tag}`, s);
+  };
   const defined: { fn: CFunc; body: RawNode }[] = [];
   const visit = (n: RawNode) => {
     for (const c of namedChildren(n)) {
       switch (c.type) {
         case 'function_definition':
         case 'declaration': {
-          collectTypes(c, model, src);
-          const decls = c.children.filter((d) => d.field === 'declarator');
-          for (const d of decls) {
+          const base = baseCType(fieldChild(c, 'type'), src, onStruct);
+          collectEnumerators(c, model, src);
+          for (const d of c.children.filter((x) => x.field === 'declarator')) {
             const fd = findFunctionDeclarator(d);
             if (fd) {
-              const fn = cFunc(fd, d, c, src);
-              const prev = model.funcs.get(fn.name);
+              const fn = cFunc(fd, d, base, c, src, opts.source);
+              // Headers never replace what the package itself defines or declares.
+              if (!opts.bodies && model.funcs.has(fn.name)) continue;
               if (c.type === 'function_definition') {
                 fn.defined = true;
                 model.funcs.set(fn.name, fn);
                 const body = fieldChild(c, 'body');
-                if (body) defined.push({ fn, body });
-              } else if (!prev) {
+                if (body && opts.bodies) defined.push({ fn, body });
+              } else if (!model.funcs.has(fn.name)) {
                 model.funcs.set(fn.name, fn);
               }
             } else {
-              const id = declaredName(d);
-              if (id) model.values.add(src(id));
+              const { name, type } = applyDeclarator(d, base, src);
+              if (name) {
+                model.values.add(name);
+                model.globals.set(name, type);
+              }
             }
           }
           break;
         }
         case 'type_definition': {
-          collectTypes(c, model, src);
-          const t = fieldChild(c, 'type');
-          const isStruct = t?.type === 'struct_specifier' || t?.type === 'union_specifier' || (t?.type === 'type_identifier' && model.structs.has(src(t)));
+          const base = baseCType(fieldChild(c, 'type'), src, onStruct);
+          collectEnumerators(c, model, src);
           for (const d of c.children.filter((x) => x.field === 'declarator')) {
-            const id = declaredName(d);
-            if (!id) continue;
-            model.types.add(src(id));
-            if (isStruct && d.type === 'type_identifier') model.structs.add(src(id));
+            const { name, type } = applyDeclarator(d, base, src);
+            if (name) model.typedefs.set(name, type);
           }
           break;
         }
         case 'struct_specifier':
         case 'union_specifier':
         case 'enum_specifier':
-          collectTypes(c, model, src);
+          baseCType(c, src, onStruct);
+          collectEnumerators(c, model, src);
           break;
         case 'preproc_def': {
           const name = fieldChild(c, 'name');
           if (name) model.values.add(src(name));
+          break;
+        }
+        case 'preproc_function_def': {
+          const name = fieldChild(c, 'name');
+          if (name) model.macros.add(src(name));
           break;
         }
         case 'preproc_if':
@@ -133,26 +187,40 @@ export function addCSource(model: CModel, text: string): void {
     }
   };
   visit(root);
-  summarizeBodies(model, defined, src);
+  if (defined.length) summarizeCBodies(model, defined, src);
 }
 
-function collectTypes(n: RawNode, model: CModel, src: (n: RawNode) => string): void {
+const headerCache = new Map<string, CModel>();
+
+/**
+ * Adds the declarations of preprocessed headers, never replacing what the
+ * package itself declares. Packages of one project include the same headers,
+ * so the parsed declarations are kept for the next package (a few texts).
+ */
+export function addHeaderDeclarations(model: CModel, text: string): void {
+  let decls = headerCache.get(text);
+  if (!decls) {
+    decls = emptyCModel();
+    addCSource(decls, text, { source: 'headers', bodies: false, directives: false });
+    if (headerCache.size >= 8) headerCache.delete(headerCache.keys().next().value!);
+    headerCache.set(text, decls);
+  }
+  for (const [k, v] of decls.funcs) if (!model.funcs.has(k)) model.funcs.set(k, v);
+  for (const [k, v] of decls.typedefs) if (!model.typedefs.has(k)) model.typedefs.set(k, v);
+  for (const [k, v] of decls.structs) if (!model.structs.has(k)) model.structs.set(k, v);
+  for (const [k, v] of decls.globals) if (!model.globals.has(k)) model.globals.set(k, v);
+  for (const v of decls.values) model.values.add(v);
+  for (const v of decls.macros) model.macros.add(v);
+}
+
+function collectEnumerators(n: RawNode, model: CModel, src: (n: RawNode) => string): void {
   const walk = (x: RawNode) => {
-    if (x.type === 'struct_specifier' || x.type === 'union_specifier' || x.type === 'enum_specifier') {
-      const name = fieldChild(x, 'name');
-      const prefix = x.type === 'struct_specifier' ? 'struct_' : x.type === 'union_specifier' ? 'union_' : 'enum_';
-      if (name) model.types.add(prefix + src(name));
-      if (name && prefix !== 'enum_') model.structs.add(prefix + src(name));
-      if (x.type === 'enum_specifier') {
-        const body = fieldChild(x, 'body');
-        for (const e of body ? namedChildren(body) : []) {
-          const en = fieldChild(e, 'name');
-          if (en) model.values.add(src(en));
-        }
-      }
+    if (x.type === 'enumerator') {
+      const en = fieldChild(x, 'name');
+      if (en) model.values.add(src(en));
     }
     if (x.type === 'compound_statement') return;
-    for (const c of x.children) walk(c);
+    x.children.forEach(walk);
   };
   walk(n);
 }
@@ -170,157 +238,35 @@ function findFunctionDeclarator(d: RawNode): RawNode | undefined {
   return undefined;
 }
 
-function declaredName(d: RawNode): RawNode | undefined {
-  if (d.type === 'identifier' || d.type === 'type_identifier' || d.type === 'field_identifier') return d;
-  const inner = fieldChild(d, 'declarator') ?? namedChildren(d).find((c) => c.type.endsWith('declarator') || c.type === 'identifier');
-  return inner ? declaredName(inner) : undefined;
-}
-
-function cFunc(fd: RawNode, outer: RawNode, decl: RawNode, src: (n: RawNode) => string): CFunc {
-  const nameNode = declaredName(fieldChild(fd, 'declarator') ?? fd);
+function cFunc(fd: RawNode, outer: RawNode, base: CType, decl: RawNode, src: (n: RawNode) => string, source: string): CFunc {
+  const nameNode = fieldChild(fd, 'declarator');
+  const name = nameNode ? (applyDeclarator(nameNode, C_VOID, src).name ?? '') : '';
+  // The return type: the base with the pointers written before the name (`char *f(...)`).
+  let ret = base;
+  for (let d: RawNode | undefined = outer; d && d !== fd; d = fieldChild(d, 'declarator')) {
+    if (d.type === 'pointer_declarator') ret = { k: 'ptr', to: ret };
+  }
   const params: CParam[] = [];
   const plist = fieldChild(fd, 'parameters');
-  for (const p of plist ? namedChildren(plist) : []) {
-    if (p.type !== 'parameter_declaration') continue;
+  const items = plist ? namedChildren(plist).filter((p) => p.type === 'parameter_declaration') : [];
+  for (const p of items) {
+    const pbase = baseCType(fieldChild(p, 'type'), src);
     const pd = fieldChild(p, 'declarator');
-    const typeText = src(fieldChild(p, 'type') ?? p);
-    if (!pd && typeText === 'void' && namedChildren(plist!).length === 1) break;
-    const isPointer = !!pd && containsPointer(pd);
-    const name = pd ? declaredName(pd) : undefined;
-    params.push({ name: name ? src(name) : undefined, isPointer });
+    if (!pd && pbase.k === 'void' && items.length === 1) break;
+    const { name: pname, type } = applyDeclarator(pd, pbase, src);
+    // Array parameters are pointers.
+    params.push({ name: pname, type: type.k === 'array' ? { k: 'ptr', to: type.of } : type });
   }
   return {
-    name: nameNode ? src(nameNode) : '',
+    name,
     params,
-    returnsPointer: outer !== fd && outer.type === 'pointer_declarator',
+    ret,
     defined: false,
+    offset: decl.start,
+    source,
     frees: new Set(),
     retains: new Set(),
-    returnsOwned: false,
-    offset: decl.start,
+    returns: 'unknown',
+    writes: new Map(),
   };
-}
-
-function containsPointer(d: RawNode): boolean {
-  if (d.type === 'pointer_declarator' || d.type === 'abstract_pointer_declarator' || d.type === 'array_declarator') return true;
-  return d.children.some(containsPointer);
-}
-
-/** Strips casts and parentheses: `(void *)(p)` is `p`. */
-function stripCasts(n: RawNode | undefined): RawNode | undefined {
-  while (n && (n.type === 'cast_expression' || n.type === 'parenthesized_expression')) {
-    n = n.type === 'cast_expression' ? fieldChild(n, 'value') : namedChildren(n)[0];
-  }
-  return n;
-}
-
-/**
- * A first cut at C function summaries: frees, retention of pointer
- * arguments, and owned returns, from the bodies in the preamble.
- */
-function summarizeBodies(model: CModel, defined: { fn: CFunc; body: RawNode }[], src: (n: RawNode) => string): void {
-  const locals = new Map<CFunc, Set<string>>();
-  for (const { fn, body } of defined) {
-    const set = new Set<string>();
-    const walk = (n: RawNode) => {
-      if (n.type === 'declaration') {
-        for (const d of n.children.filter((c) => c.field === 'declarator')) {
-          const id = declaredName(d);
-          if (id) set.add(src(id));
-        }
-      }
-      n.children.forEach(walk);
-    };
-    walk(body);
-    locals.set(fn, set);
-  }
-  // Frees propagate through calls between preamble functions: iterate.
-  for (let round = 0; round < 4; round++) {
-    let changed = false;
-    for (const { fn, body } of defined) {
-      const paramIndex = (n: RawNode | undefined): number => {
-        const x = stripCasts(n);
-        if (!x || x.type !== 'identifier') return -1;
-        return fn.params.findIndex((p) => p.name === src(x));
-      };
-      const local = locals.get(fn)!;
-      const ownedLocals = new Set<string>();
-      const freedLocals = new Set<string>();
-      let returnsOwnedLocal = false;
-      const walk = (n: RawNode) => {
-        if (n.type === 'call_expression') {
-          const f = fieldChild(n, 'function');
-          const args = fieldChild(n, 'arguments');
-          const argList = args ? namedChildren(args) : [];
-          const callee = f?.type === 'identifier' ? src(f) : '';
-          const calleeFn = model.funcs.get(callee);
-          // `lib_set(obj, p, free)`: a destructor goes along, so the callee keeps p.
-          const withDestructor = argList.some((a) => {
-            const x = stripCasts(a.type === 'pointer_expression' ? namedChildren(a)[0] : a);
-            return x?.type === 'identifier' && src(x) === 'free';
-          });
-          if (callee === 'free' && argList[0]) {
-            const x = stripCasts(argList[0]);
-            if (x?.type === 'identifier') freedLocals.add(src(x));
-          }
-          argList.forEach((a, i) => {
-            const pi = paramIndex(a);
-            if (pi < 0) return;
-            if ((callee === 'free' && i === 0) || calleeFn?.frees.has(i)) {
-              if (!fn.frees.has(pi)) {
-                fn.frees.add(pi);
-                changed = true;
-              }
-            }
-            if ((calleeFn?.retains.has(i) || (withDestructor && fn.params[pi].isPointer)) && !fn.retains.has(pi)) {
-              fn.retains.add(pi);
-              changed = true;
-            }
-          });
-        } else if (n.type === 'assignment_expression' || n.type === 'init_declarator') {
-          const left = fieldChild(n, n.type === 'init_declarator' ? 'declarator' : 'left');
-          const right = stripCasts(fieldChild(n, n.type === 'init_declarator' ? 'value' : 'right'));
-          const pi = paramIndex(right);
-          const base = left ? baseIdentifier(left) : undefined;
-          const baseName = base ? src(base) : '';
-          if (pi >= 0 && left && n.type === 'assignment_expression') {
-            const isParam = fn.params.some((p) => p.name === baseName);
-            const isLocal = local.has(baseName) && !isParam;
-            // Stored into a global, or into memory reachable from a parameter or a global.
-            const retained = left.type === 'identifier' ? !isLocal && !isParam : !isLocal;
-            if (retained && !fn.retains.has(pi)) {
-              fn.retains.add(pi);
-              changed = true;
-            }
-          }
-          if (right?.type === 'call_expression') {
-            const f = fieldChild(right, 'function');
-            if (f && ALLOCATORS.has(src(f)) && baseName && local.has(baseName)) ownedLocals.add(baseName);
-          }
-        } else if (n.type === 'return_statement') {
-          const v = stripCasts(namedChildren(n)[0]);
-          if (v?.type === 'call_expression') {
-            const f = fieldChild(v, 'function');
-            const callee = f ? src(f) : '';
-            if (ALLOCATORS.has(callee) || model.funcs.get(callee)?.returnsOwned) fn.returnsOwned = true;
-          } else if (v?.type === 'identifier' && ownedLocals.has(src(v)) && !freedLocals.has(src(v))) {
-            returnsOwnedLocal = true;
-          }
-        }
-        n.children.forEach(walk);
-      };
-      walk(body);
-      // A local that the body also frees is not handed out (a freed block returned is a bug for the C side).
-      if (returnsOwnedLocal && ![...freedLocals].some((l) => ownedLocals.has(l))) fn.returnsOwned = true;
-    }
-    if (!changed) break;
-  }
-}
-
-function baseIdentifier(n: RawNode): RawNode | undefined {
-  let x: RawNode | undefined = n;
-  while (x && x.type !== 'identifier') {
-    x = fieldChild(x, 'argument') ?? fieldChild(x, 'declarator') ?? namedChildren(x)[0];
-  }
-  return x;
 }

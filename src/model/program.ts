@@ -3,7 +3,8 @@
 import type { FuncDecl, GoFile, TypeDecl, TypeExpr, ValueDecl } from '../syntax/goast.js';
 import { parseDirective } from '../syntax/directives.js';
 import { LineIndex } from '../syntax/positions.js';
-import { addCSource, emptyCModel, type CModel } from './cmodel.js';
+import { addCSource, addHeaderDeclarations, cTypeOfGoName, emptyCModel, type CFunc, type CModel } from './cmodel.js';
+import type { CType } from './ctypes.js';
 import { ContractSet, ContractSyntaxError, parseContract, type Contract } from './contracts.js';
 
 export interface FuncInfo {
@@ -30,8 +31,14 @@ export interface SourceFile {
   display: string;
 }
 
+/** A text with a display path and line index: a Go file or a C file of the package. */
+export interface Located {
+  lines: LineIndex;
+  display: string;
+}
+
 export interface DirectiveProblem {
-  file: SourceFile;
+  file: Located;
   pos: number;
   end: number;
   message: string;
@@ -113,10 +120,70 @@ export class PackageModel {
 
   private addPreamble(file: SourceFile): void {
     const pre = file.go.preamble!;
+    this.addC(file, pre.text, 'preamble', (offset) => preambleOffsetToGo(pre.text, pre.lineOffsets, offset));
+  }
+
+  /** A .c or .h file of the package: its definitions and its contract directives. */
+  addCFile(display: string, text: string): void {
+    this.addC({ lines: new LineIndex(text), display }, text, display, (offset) => offset);
+  }
+
+  /** Preprocesses the preambles when declarations from headers are first needed. */
+  headerLoader?: () => string | undefined;
+  private headersRead = false;
+
+  /** The C model, completed with declarations from the headers the preambles include. */
+  cWithHeaders(): CModel {
+    if (!this.headersRead) {
+      this.headersRead = true;
+      const text = this.headerLoader?.();
+      if (text) addHeaderDeclarations(this.c, text);
+    }
+    return this.c;
+  }
+
+  /** Reads the package's .c and .h files when a definition or contract is first looked for. */
+  cFileLoader?: () => void;
+
+  private withCFiles(): void {
+    const load = this.cFileLoader;
+    this.cFileLoader = undefined;
+    load?.();
+  }
+
+  /** A C function as the package itself has it (preamble, .c and .h files): with its summary when defined there. */
+  cFunc(name: string): CFunc | undefined {
+    const f = this.c.funcs.get(name);
+    if (f?.defined) return f;
+    this.withCFiles();
+    return this.c.funcs.get(name);
+  }
+
+  /** A C function's declaration, from the headers when the package does not declare it (for its signature). */
+  cDeclaration(name: string): CFunc | undefined {
+    return this.cFunc(name) ?? this.cWithHeaders().funcs.get(name);
+  }
+
+  /** The ownership contract of a C function (or of a Go wrapper, by its C name). */
+  contract(name: string): Contract | undefined {
+    const c = this.contracts.get(name);
+    if (c) return c;
+    this.withCFiles();
+    return this.contracts.get(name);
+  }
+
+  /** The C type `C.name` stands for, reading headers for names the package does not declare. */
+  cType(name: string): CType | undefined {
+    const t = cTypeOfGoName(this.c, name);
+    const complete = t && !(t.k === 'struct' && !t.fields) && t.k !== 'named';
+    return complete ? t : cTypeOfGoName(this.cWithHeaders(), name);
+  }
+
+  private addC(file: Located, text: string, source: string, toFile: (offset: number) => number): void {
     const before = this.c.contracts.length;
-    addCSource(this.c, pre.text);
+    addCSource(this.c, text, { source, bodies: true, directives: true });
     for (const dir of this.c.contracts.slice(before)) {
-      const pos = preambleOffsetToGo(pre.text, pre.lineOffsets, dir.offset);
+      const pos = toFile(dir.offset);
       try {
         this.contracts.add(parseContract(dir.text, `${file.display}:${file.lines.lineOf(pos)}`));
       } catch (e) {

@@ -3,6 +3,8 @@
 import { NO_VAR, type Expr, type FuncIR, type TypeExpr } from '../syntax/goast.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
 import { parseGoInt } from '../syntax/golit.js';
+import { isCNumericName } from './cmodel.js';
+import { resolveCType } from './ctypes.js';
 import type { FuncInfo, PackageModel, SourceFile } from './program.js';
 import { BASIC_TYPES, UNKNOWN, UNSAFE_POINTER, basic, pointerTo, type Ty } from './types.js';
 
@@ -15,12 +17,6 @@ export interface ExternalSignature {
 export interface ExternalIndex {
   signature(key: string): ExternalSignature | undefined;
 }
-
-/** cgo's predefined C numeric types. */
-const C_NUMERIC = new Set([
-  'char', 'schar', 'uchar', 'short', 'ushort', 'int', 'uint', 'long', 'ulong', 'longlong', 'ulonglong',
-  'float', 'double', 'complexfloat', 'complexdouble', 'size_t', 'ssize_t', 'uintptr_t', 'intptr_t',
-]);
 
 export type CName = 'type' | 'func' | 'value' | 'special';
 
@@ -39,9 +35,10 @@ export class Resolver {
   cName(name: string): CName {
     if (CGO_SPECIALS.has(name)) return 'special';
     if (this.pkg.c.funcs.has(name)) return 'func';
-    if (this.pkg.c.types.has(name) || C_NUMERIC.has(name) || /^(struct|union|enum)_/.test(name)) return 'type';
+    if (this.pkg.c.typedefs.has(name) || isCNumericName(name) || /^(struct|union|enum)_/.test(name)) return 'type';
+    if (this.pkg.c.macros.has(name)) return 'func';
     if (this.pkg.c.values.has(name)) return 'value';
-    if (this.pkg.contracts.get(name)) return 'func';
+    if (this.pkg.contract(name)) return 'func';
     // Unknown names (from headers we have not read): *_t names are types by convention.
     if (/_t$/.test(name)) return 'type';
     if (/^[A-Z][A-Z0-9_]*$/.test(name)) return 'value';
@@ -124,7 +121,13 @@ export class Resolver {
   /** True for struct values: Go structs, C structs and unions (by tag or typedef). */
   isStruct(t: Ty): boolean {
     const u = t.k === 'named' ? this.underlying(t) : t;
-    return u.k === 'struct' || (u.k === 'c' && (/^(struct|union)_/.test(u.name) || this.pkg.c.structs.has(u.name)));
+    if (u.k === 'struct') return true;
+    if (u.k !== 'c') return false;
+    // struct_x and union_x are structs whatever the headers say; *_t names are
+    // taken as scalars without reading headers (fields of those are not followed).
+    if (/^(struct|union)_/.test(u.name)) return true;
+    if (isCNumericName(u.name) || (/_t$/.test(u.name) && !this.pkg.c.typedefs.has(u.name))) return false;
+    return this.pkg.cType(u.name)?.k === 'struct';
   }
 
   /** The type of field `name` of a struct (or pointer to struct), following embedded fields. */
@@ -401,8 +404,8 @@ export class FuncTypes {
           case 'GoBytes':
             return { k: 'slice', elem: basic('uint8') };
         }
-        const cf = this.r.pkg.c.funcs.get(f.name);
-        return cf?.returnsPointer ? pointerTo(UNKNOWN) : UNKNOWN;
+        const cf = this.r.pkg.cFunc(f.name);
+        return cf && resolveCType(cf.ret, this.r.pkg.c).k === 'ptr' ? pointerTo(UNKNOWN) : UNKNOWN;
       }
       if (f.x.name === 'unsafe') {
         if (f.name === 'Slice' && e.args[0]) {

@@ -7,7 +7,7 @@ import { applySuppressions, type IgnoreDirective } from '../findings/suppress.js
 import { DEFAULT_BUDGET, FunctionAnalyzer, type Budget, type FunctionResult, type SummaryLookup } from '../flow/engine.js';
 import { carriesCMemory, type Summary, type SummaryCase } from '../flow/summary.js';
 import { ContractSet, parseContract, type Contract } from '../model/contracts.js';
-import { PackageModel, type FuncInfo, type SourceFile } from '../model/program.js';
+import { PackageModel, type FuncInfo, type Located } from '../model/program.js';
 import { FuncTypes, Resolver, type ExternalIndex } from '../model/resolve.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
 import { badDirective } from '../rules/bad-directive.js';
@@ -15,13 +15,20 @@ import { FLOW_RULES } from '../rules/index.js';
 import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
 import { CallIndex } from './relevance.js';
+import { cgoFlags, preprocessPreamble } from '../model/cpreprocess.js';
+import type { BuildContext } from '../workspace/buildtags.js';
 import { NO_VAR, type Expr, type GoFile } from '../syntax/goast.js';
 import { parseGo } from '../syntax/parser.js';
 
 export interface PackageJob {
   importPath: string;
   name: string;
+  dir: string;
   files: { path: string; display: string }[];
+  /** The package's .c and .h files. */
+  cFiles: { path: string; display: string }[];
+  /** Selects the `#cgo` flags that apply. */
+  build: BuildContext;
   /** Analyse every function, not only those C memory can reach (robustness runs). */
   everyFunction?: boolean;
 }
@@ -35,6 +42,9 @@ export interface PackageStats {
   aborted: number;
   syntaxErrors: number;
   unreadable: number;
+  /** Packages whose headers were read through the C preprocessor, or could not be. */
+  headersRead: number;
+  headersUnavailable: number;
 }
 
 export interface PackageResult {
@@ -46,6 +56,8 @@ export interface PackageResult {
   problems: string[];
   /** Files that could not be read, with the reason. */
   unreadable: string[];
+  /** Why preambles could not be preprocessed (distinct reasons). */
+  preprocessProblems: string[];
 }
 
 export interface AnalyzeOptions {
@@ -78,7 +90,8 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
 
 /** The state of one package's analysis. */
 class PackageRun {
-  readonly stats: PackageStats = { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0 };
+  readonly stats: PackageStats = { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0, headersRead: 0, headersUnavailable: 0 };
+  readonly preprocessProblems = new Set<string>();
   readonly problems: string[] = [];
   readonly unreadable: string[] = [];
   private readonly findings: Finding[] = [];
@@ -101,15 +114,20 @@ class PackageRun {
   /** Reads and parses the files and converts their declarations; the trees stay alive for the bodies. */
   load(job: PackageJob): LoadedFile[] {
     const trees: LoadedFile[] = [];
+    const preambles: string[] = [];
+    // The package's C files: those with contract directives now, the others
+    // when a definition is first looked for (most checks never need them).
+    const later: { display: string; text: string }[] = [];
+    for (const f of job.cFiles) {
+      const text = this.read(f);
+      if (text === undefined) continue;
+      if (/cgoguard:contract\b/.test(text)) this.pkg.addCFile(f.display, text);
+      else later.push({ display: f.display, text });
+    }
+    if (later.length) this.pkg.cFileLoader = () => later.forEach((f) => this.pkg.addCFile(f.display, f.text));
     for (const f of job.files) {
-      let text: string;
-      try {
-        text = readFileSync(f.path, 'utf8');
-      } catch (e) {
-        this.stats.unreadable++;
-        this.unreadable.push(`${f.display}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-        continue;
-      }
+      const text = this.read(f);
+      if (text === undefined) continue;
       this.stats.files++;
       this.stats.bytes += Buffer.byteLength(text);
       const tree = parseGo(text);
@@ -117,14 +135,42 @@ class PackageRun {
       trees.push({ go, tree });
       this.stats.syntaxErrors += go.syntaxErrors.length;
       const sf = this.pkg.addFile(go, f.display);
+      if (go.preamble) preambles.push(go.preamble.text);
       for (const c of go.comments) {
         const p = sf.lines.position(c.pos);
         this.directives.push({ file: f.display, line: p.line, column: p.column, endColumn: sf.lines.position(c.end).column, text: c.text });
       }
     }
+    if (preambles.length) this.pkg.headerLoader = () => this.readHeaders(preambles, job);
     this.stats.functions = this.pkg.allFuncs().filter((f) => f.decl.hasBody).length;
     for (const p of this.pkg.directiveProblems) this.findings.push(findingAt(p.file, p.pos, p.end, badDirective.id, badDirective.severity, p.message, ''));
     return trees;
+  }
+
+  private read(f: { path: string; display: string }): string | undefined {
+    try {
+      return readFileSync(f.path, 'utf8');
+    } catch (e) {
+      this.stats.unreadable++;
+      this.unreadable.push(`${f.display}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  }
+
+  /**
+   * The headers the preambles include, through the C preprocessor, when the
+   * analysis first needs a declaration the package does not make itself: one
+   * run for the package (the preprocessor does not mind definitions twice).
+   */
+  private readHeaders(preambles: string[], job: PackageJob): string | undefined {
+    const all = preambles.join('\n');
+    const pre = preprocessPreamble(all, job.dir, cgoFlags(all, job.dir, job.build));
+    if (pre.text !== undefined) this.stats.headersRead++;
+    else if (pre.problem) {
+      this.stats.headersUnavailable++;
+      this.preprocessProblems.add(pre.problem);
+    }
+    return pre.text;
   }
 
   /**
@@ -205,7 +251,15 @@ class PackageRun {
     });
     // Only exported functions and methods can be called from other packages.
     const exported = this.lookup.local().filter((x) => /^\p{Lu}/u.test(x.key.slice(x.key.lastIndexOf('.') + 1)));
-    return { importPath, findings: kept, summaries: exported, stats: this.stats, problems: this.problems, unreadable: this.unreadable };
+    return {
+      importPath,
+      findings: kept,
+      summaries: exported,
+      stats: this.stats,
+      problems: this.problems,
+      unreadable: this.unreadable,
+      preprocessProblems: [...this.preprocessProblems],
+    };
   }
 }
 
@@ -214,7 +268,7 @@ interface LoadedFile {
   tree: Tree;
 }
 
-function findingAt(file: SourceFile, pos: number, end: number, rule: string, severity: Finding['severity'], message: string, fn: string): Finding {
+function findingAt(file: Located, pos: number, end: number, rule: string, severity: Finding['severity'], message: string, fn: string): Finding {
   const a = file.lines.position(pos);
   const b = file.lines.position(Math.max(end, pos));
   return { rule, severity, message, file: file.display, line: a.line, column: a.column, endLine: b.line, endColumn: b.column, function: fn, trace: [] };

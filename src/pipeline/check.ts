@@ -7,7 +7,8 @@ import { carriesCMemory, type Summary } from '../flow/summary.js';
 import { initParsers } from '../syntax/parser.js';
 import type { Config, FailOn } from '../workspace/config.js';
 import { discover, type DiscoveredPackage } from '../workspace/discover.js';
-import { analyzePackage, type AnalyzeOptions, type PackageResult } from './analyze-package.js';
+import type { BuildContext } from '../workspace/buildtags.js';
+import { analyzePackage, type AnalyzeOptions, type PackageJob, type PackageResult } from './analyze-package.js';
 import { WorkerPool } from './pool.js';
 
 export interface CheckOptions {
@@ -40,6 +41,9 @@ export interface CheckStats {
   /** Functions given up (analysis budget): no findings, no summary. */
   functionsSkipped: number;
   syntaxErrors: number;
+  /** Packages whose C headers were read (through the C preprocessor, when needed), or could not be. */
+  cHeadersRead: number;
+  cHeadersUnavailable: number;
   discovery: string;
 }
 
@@ -63,7 +67,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const unreadable = [...found.unreadable];
   const disabled = disabledRules(opts);
   const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled };
-  const results = await analyzeAll(found.packages, analyzeOpts, opts);
+  const results = await analyzeAll(found.packages, analyzeOpts, opts, found.build);
   const stats: CheckStats = {
     packages: found.packages.length,
     packagesAnalyzed: results.length,
@@ -74,9 +78,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     functionsPartial: 0,
     functionsSkipped: 0,
     syntaxErrors: 0,
+    cHeadersRead: 0,
+    cHeadersUnavailable: 0,
     discovery: [...new Set(found.packages.map((p) => p.source))].sort().join('+') || 'none',
   };
   const findings: Finding[] = [];
+  const preprocessProblems = new Set<string>();
   for (const r of results) {
     stats.files += r.stats.files;
     stats.bytes += r.stats.bytes;
@@ -85,6 +92,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     stats.functionsPartial += r.stats.partial;
     stats.functionsSkipped += r.stats.aborted;
     stats.syntaxErrors += r.stats.syntaxErrors;
+    stats.cHeadersRead += r.stats.headersRead;
+    stats.cHeadersUnavailable += r.stats.headersUnavailable;
+    for (const p of r.preprocessProblems) preprocessProblems.add(p);
     notes.push(...r.problems);
     unreadable.push(...r.unreadable);
     for (const f of r.findings) {
@@ -92,6 +102,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       const sev = opts.config.rules.get(f.rule);
       findings.push(sev && sev !== 'off' ? { ...f, severity: sev } : f);
     }
+  }
+  if (stats.cHeadersUnavailable) {
+    notes.push(
+      `the C headers of ${stats.cHeadersUnavailable} package(s) could not be read (${[...preprocessProblems].slice(0, 3).join('; ')}): ` +
+        'only what the preambles declare themselves is known',
+    );
   }
   if (stats.functionsSkipped) notes.push(`${stats.functionsSkipped} function(s) exceeded the analysis budget and were skipped`);
   findings.sort(compareFindings);
@@ -127,7 +143,7 @@ function interesting(s: Summary): boolean {
  * A package that neither uses cgo nor imports one with interesting summaries
  * cannot have findings and is not parsed at all.
  */
-async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, opts: CheckOptions): Promise<PackageResult[]> {
+async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, opts: CheckOptions, build: BuildContext): Promise<PackageResult[]> {
   const byPath = new Map(packages.map((p) => [p.importPath, p]));
   const deps = new Map(packages.map((p) => [p.importPath, p.imports.filter((i) => byPath.has(i) && i !== p.importPath)]));
   const remaining = new Map(packages.map((p) => [p.importPath, new Set(deps.get(p.importPath))]));
@@ -177,7 +193,7 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
           finish(pkg);
           continue;
         }
-        const job = { importPath: pkg.importPath, name: pkg.name, files: pkg.files, everyFunction: opts.forceAll };
+        const job: PackageJob = { importPath: pkg.importPath, name: pkg.name, dir: pkg.dir, files: pkg.files, cFiles: pkg.cFiles, build, everyFunction: opts.forceAll };
         const id = nextId++;
         const external = summariesFor(pkg);
         const run = pool
@@ -222,8 +238,9 @@ function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {
     importPath: pkg.importPath,
     findings: [],
     summaries: [],
-    stats: { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0 },
+    stats: { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0, headersRead: 0, headersUnavailable: 0 },
     problems: [`internal error while analysing ${pkg.importPath}: ${e.message.split('\n')[0]}`],
     unreadable: [],
+    preprocessProblems: [],
   };
 }

@@ -41,18 +41,21 @@ function tablesFor(tree: Tree): LanguageTables {
   return t;
 }
 
-/** Copies `node` and its descendants. Anonymous punctuation is dropped. */
-export function copyTree(tree: Tree, node: Node): RawNode {
+/**
+ * Copies `node` and its descendants. Anonymous punctuation is dropped, and
+ * so are the insides of nodes whose type is in `prune` (kept as empty nodes).
+ */
+export function copyTree(tree: Tree, node: Node, prune?: ReadonlySet<string>): RawNode {
   const t = tablesFor(tree);
   const cursor = node.walk();
   try {
-    return copyAt(cursor, t, null);
+    return copyAt(cursor, t, null, prune);
   } finally {
     cursor.delete();
   }
 }
 
-function copyAt(cursor: TreeCursor, t: LanguageTables, field: string | null): RawNode {
+function copyAt(cursor: TreeCursor, t: LanguageTables, field: string | null, prune: ReadonlySet<string> | undefined): RawNode {
   const typeId = cursor.nodeTypeId;
   const out: RawNode = {
     type: t.typeNames[typeId],
@@ -62,6 +65,7 @@ function copyAt(cursor: TreeCursor, t: LanguageTables, field: string | null): Ra
     named: t.named[typeId],
     children: [],
   };
+  if (prune?.has(out.type)) return out;
   if (cursor.gotoFirstChild()) {
     do {
       const fid = cursor.currentFieldId;
@@ -70,7 +74,7 @@ function copyAt(cursor: TreeCursor, t: LanguageTables, field: string | null): Ra
         const id = cursor.nodeTypeId;
         if (!t.named[id] && !KEEP_ANONYMOUS.has(t.typeNames[id])) continue;
       }
-      out.children.push(copyAt(cursor, t, childField));
+      out.children.push(copyAt(cursor, t, childField, prune));
     } while (cursor.gotoNextSibling());
     cursor.gotoParent();
   }

@@ -20,6 +20,8 @@ export interface DiscoveredPackage {
   name: string;
   dir: string;
   files: PackageFile[];
+  /** The package's .c and .h files (compiled with it by cgo). */
+  cFiles: PackageFile[];
   imports: string[];
   importsC: boolean;
   source: 'go list' | 'walk';
@@ -41,6 +43,8 @@ export interface Discovery {
   notes: string[];
   /** Go files that exist but cannot be read. */
   unreadable: string[];
+  /** The build the packages were selected for. */
+  build: BuildContext;
   goVersion?: string;
 }
 
@@ -122,7 +126,7 @@ export async function discover(args: string[], opts: DiscoverOptions): Promise<D
     return true;
   });
   for (const p of unique) if (opts.excluded) p.files = p.files.filter((f) => !opts.excluded!(f.path));
-  return { packages: unique.filter((p) => p.files.length > 0), notes, unreadable, goVersion: env?.version };
+  return { packages: unique.filter((p) => p.files.length > 0), notes, unreadable, build: ctx, goVersion: env?.version };
 }
 
 /** Display paths: absolute for files under an absolute argument, else relative to the working directory. */
@@ -142,6 +146,8 @@ interface GoListPackage {
   Name?: string;
   GoFiles?: string[];
   CgoFiles?: string[];
+  CFiles?: string[];
+  HFiles?: string[];
   TestGoFiles?: string[];
   XTestGoFiles?: string[];
   Imports?: string[];
@@ -154,7 +160,7 @@ async function goList(
   display: (abs: string) => string,
   notes: string[],
 ): Promise<{ packages: DiscoveredPackage[]; fallback: string[] }> {
-  const fields = 'Dir,ImportPath,Name,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles,Imports,Error';
+  const fields = 'Dir,ImportPath,Name,GoFiles,CgoFiles,CFiles,HFiles,TestGoFiles,XTestGoFiles,Imports,Error';
   const flags = ['list', '-e', `-json=${fields}`];
   if (opts.tags.length) flags.push('-tags', opts.tags.join(','));
   // cgo files are listed as ignored when cgo is off (no C compiler): ask for them anyway.
@@ -182,13 +188,23 @@ async function goList(
           return { path: abs, display: display(abs) };
         });
       const importsC = (p.CgoFiles?.length ?? 0) > 0;
-      packages.push({ importPath: p.ImportPath, name: p.Name ?? '', dir, files: mk(files), imports: p.Imports ?? [], importsC, source: 'go list' });
+      packages.push({
+        importPath: p.ImportPath,
+        name: p.Name ?? '',
+        dir,
+        files: mk(files),
+        cFiles: mk([...(p.CFiles ?? []), ...(p.HFiles ?? [])]),
+        imports: p.Imports ?? [],
+        importsC,
+        source: 'go list',
+      });
       if (opts.tests && p.XTestGoFiles?.length) {
         packages.push({
           importPath: `${p.ImportPath}_test`,
           name: `${p.Name}_test`,
           dir,
           files: mk(p.XTestGoFiles),
+          cFiles: [],
           imports: [p.ImportPath],
           importsC: false,
           source: 'go list',
@@ -350,12 +366,17 @@ function dirPackages(
   module: { root: string; path: string } | undefined,
   unreadable: string[],
 ): DiscoveredPackage[] {
-  let names: string[];
+  let all: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.go') && !n.startsWith('.') && !n.startsWith('_'));
+    all = readdirSync(dir).filter((n) => !n.startsWith('.') && !n.startsWith('_'));
   } catch {
     return [];
   }
+  const names = all.filter((n) => n.endsWith('.go'));
+  const cFiles = all
+    .filter((n) => /\.[ch]$/.test(n) && (opts.everyFile || matchesFileName(n.replace(/\.[ch]$/, '.go'), ctx)))
+    .sort()
+    .map((n) => ({ path: path.join(dir, n), display: display(path.join(dir, n)) }));
   const rel = module && (dir === module.root || dir.startsWith(module.root + path.sep)) ? path.relative(module.root, dir) : undefined;
   const importPath = module && rel !== undefined ? (rel ? `${module.path}/${rel.split(path.sep).join('/')}` : module.path) : display(dir) || '.';
   const byName = new Map<string, DiscoveredPackage>();
@@ -381,7 +402,7 @@ function dirPackages(
     const key = pkgName;
     let p = byName.get(key);
     if (!p) {
-      p = { importPath: xtest ? `${importPath}_test` : importPath, name: pkgName, dir, files: [], imports: [], importsC: false, source: 'walk' };
+      p = { importPath: xtest ? `${importPath}_test` : importPath, name: pkgName, dir, files: [], cFiles: xtest ? [] : cFiles, imports: [], importsC: false, source: 'walk' };
       byName.set(key, p);
     }
     p.files.push({ path: abs, display: display(abs) });
@@ -414,5 +435,5 @@ function filePackage(files: string[], opts: DiscoverOptions, display: (abs: stri
     imports.push(...h.imports.filter((i) => i !== 'C'));
     importsC ||= h.importsC;
   }
-  return [{ importPath: 'command-line-arguments', name, dir: path.dirname(abs[0]), files: abs.map((f) => ({ path: f, display: display(f) })), imports, importsC, source: 'walk' }];
+  return [{ importPath: 'command-line-arguments', name, dir: path.dirname(abs[0]), files: abs.map((f) => ({ path: f, display: display(f) })), cFiles: [], imports, importsC, source: 'walk' }];
 }

@@ -1,0 +1,73 @@
+// The cgo preamble through the C preprocessor, so that declarations from the
+// headers it includes (sqlite3.h, stdlib.h) are known: `cc -E -P` with the
+// package's `#cgo CFLAGS` and `#cgo pkg-config` flags. Without a compiler, or
+// when a header is missing, the analysis falls back to what the preamble
+// itself declares.
+import { spawnSync } from 'node:child_process';
+import { evalPlusBuild, type BuildContext } from '../workspace/buildtags.js';
+
+export interface CgoFlags {
+  cflags: string[];
+  pkgConfig: string[];
+}
+
+/** The `#cgo` directives of a preamble that apply to this build. */
+export function cgoFlags(preamble: string, dir: string, ctx: BuildContext): CgoFlags {
+  const out: CgoFlags = { cflags: [], pkgConfig: [] };
+  for (const line of preamble.split('\n')) {
+    const m = /^\s*#cgo\s+([^:]*?)\s*(CFLAGS|CPPFLAGS|pkg-config)\s*:(.*)$/.exec(line);
+    if (!m) continue;
+    const [, constraint, kind, rest] = m;
+    if (constraint.trim() && !evalPlusBuild([constraint.trim()], ctx)) continue;
+    const words = shellWords(rest).map((w) => w.replace(/\$\{SRCDIR\}/g, dir));
+    if (kind === 'pkg-config') out.pkgConfig.push(...words);
+    else out.cflags.push(...words);
+  }
+  return out;
+}
+
+function shellWords(s: string): string[] {
+  const out: string[] = [];
+  for (const m of s.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
+}
+
+export interface Preprocessed {
+  text?: string;
+  /** Why preprocessing was not possible (missing compiler, missing header). */
+  problem?: string;
+}
+
+let compilerMissing: boolean | undefined;
+
+/** Runs the preamble (with its #cgo lines blanked) through `$CC -E -P`. */
+export function preprocessPreamble(preamble: string, dir: string, flags: CgoFlags): Preprocessed {
+  if (compilerMissing) return { problem: 'no C compiler' };
+  const cc = process.env.CC?.trim() || 'cc';
+  const extra: string[] = [];
+  if (flags.pkgConfig.length) {
+    const pc = spawnSync('pkg-config', ['--cflags', ...flags.pkgConfig], { encoding: 'utf8', timeout: 10_000 });
+    if (pc.status === 0) extra.push(...shellWords(pc.stdout));
+    else return { problem: `pkg-config ${flags.pkgConfig.join(' ')} failed` };
+  }
+  const input = preamble
+    .split('\n')
+    .map((l) => (/^\s*#cgo\b/.test(l) ? '' : l))
+    .join('\n');
+  const r = spawnSync(cc, ['-E', '-P', '-w', ...flags.cflags, ...extra, '-x', 'c', '-'], {
+    input,
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 20_000,
+    maxBuffer: 64 << 20,
+  });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    compilerMissing = true;
+    return { problem: 'no C compiler' };
+  }
+  if (r.status !== 0) {
+    const first = (r.stderr ?? '').split('\n').find((l) => /error/.test(l)) ?? 'the preprocessor failed';
+    return { problem: first.replace(/^<stdin>:\d+:\d+: /, '').trim() };
+  }
+  return { text: r.stdout };
+}

@@ -1,0 +1,298 @@
+// Summaries of C function bodies, for the Go side to use at each call: which
+// pointer arguments the body frees, keeps beyond the call, or writes through
+// (and how far), and what kind of pointer it returns. The reading is
+// syntactic and flow-insensitive within a function, and iterated across the
+// functions so that wrappers inherit what they call.
+import { fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
+import type { CFunc, CModel } from './cmodel.js';
+import { cSizeOf, parseCInt, resolveCType } from './ctypes.js';
+
+/** How a function writes through one of its pointer arguments. */
+export type CWrite =
+  /** No bound the caller controls: strcpy, sprintf, gets, memcpy with a length from elsewhere. */
+  | { k: 'unbounded'; via: string; bytes?: number }
+  /** Bounded by another argument (memcpy(dst, src, n) with n a parameter). */
+  | { k: 'bounded'; by: number; via: string }
+  /** A known number of bytes (memset(p, 0, 64), strcpy(p, "overflow!")). */
+  | { k: 'fixed'; bytes: number; via: string };
+
+const ALLOCATORS = new Set(['malloc', 'calloc', 'realloc', 'strdup', 'strndup', 'aligned_alloc']);
+/** Writers whose destination is argument 0 and that take no length. */
+const UNBOUNDED_WRITERS = new Set(['strcpy', 'strcat', 'stpcpy', 'sprintf', 'vsprintf', 'gets', 'wcscpy', 'wcscat']);
+/** Writers whose destination is argument 0, and the argument index of their length. */
+const LENGTH_WRITERS: Record<string, number> = { memcpy: 2, memmove: 2, memset: 2, strncpy: 2, snprintf: 1, vsnprintf: 1, strncat: 2, fgets: 1, memccpy: 3, bzero: 1 };
+/** read(fd, buf, n): the destination is argument 1. */
+const READ_LIKE: Record<string, [number, number]> = { read: [1, 2], pread: [1, 2], recv: [1, 2], fread: [0, 2] };
+
+type Origin = { k: 'param'; i: number } | { k: 'alloc' } | { k: 'borrowed' } | { k: 'unknown' };
+
+export function summarizeCBodies(model: CModel, defined: { fn: CFunc; body: RawNode }[], src: (n: RawNode) => string): void {
+  const infos = defined.map(({ fn, body }) => ({ fn, body, ...scan(fn, body, src) }));
+  // What callees do propagates to callers: iterate until nothing changes.
+  for (let round = 0; round < 6; round++) {
+    let changed = false;
+    for (const info of infos) if (summarize(model, info, src)) changed = true;
+    if (!changed) break;
+  }
+}
+
+interface Scan {
+  locals: Set<string>;
+  /** Local variable → where its value comes from (flow-insensitive: conflicting assignments give unknown). */
+  origins: Map<string, Origin>;
+}
+
+function stripCasts(n: RawNode | undefined): RawNode | undefined {
+  while (n && (n.type === 'cast_expression' || n.type === 'parenthesized_expression')) {
+    n = n.type === 'cast_expression' ? fieldChild(n, 'value') : namedChildren(n)[0];
+  }
+  return n;
+}
+
+function scan(fn: CFunc, body: RawNode, src: (n: RawNode) => string): Scan {
+  const locals = new Set<string>();
+  const assigned = new Map<string, RawNode[]>();
+  const walk = (n: RawNode) => {
+    if (n.type === 'declaration') {
+      for (const d of n.children.filter((c) => c.field === 'declarator')) {
+        const id = declaredName(d, src);
+        if (!id) continue;
+        locals.add(id);
+        const v = d.type === 'init_declarator' ? fieldChild(d, 'value') : undefined;
+        if (v) assigned.set(id, [...(assigned.get(id) ?? []), v]);
+      }
+    } else if (n.type === 'assignment_expression') {
+      const l = stripCasts(fieldChild(n, 'left'));
+      const r = fieldChild(n, 'right');
+      if (l?.type === 'identifier' && r) assigned.set(src(l), [...(assigned.get(src(l)) ?? []), r]);
+    }
+    n.children.forEach(walk);
+  };
+  walk(body);
+  const scanResult: Scan = { locals, origins: new Map() };
+  // Resolve locals in a few passes so `q = p; r = q;` settles.
+  for (let pass = 0; pass < 3; pass++) {
+    for (const [name, values] of assigned) {
+      if (!locals.has(name) || fn.params.some((p) => p.name === name)) continue;
+      const os = values.map((v) => originOf(v, fn, scanResult, src, undefined));
+      const first = os[0];
+      const same = os.every((o) => o.k === first.k && (o.k !== 'param' || (first.k === 'param' && o.i === first.i)));
+      scanResult.origins.set(name, same ? first : { k: 'unknown' });
+    }
+  }
+  return scanResult;
+}
+
+function declaredName(d: RawNode, src: (n: RawNode) => string): string | undefined {
+  let x: RawNode | undefined = d;
+  while (x && x.type !== 'identifier') x = fieldChild(x, 'declarator') ?? undefined;
+  return x ? src(x) : undefined;
+}
+
+/** Where the value of a C expression comes from. */
+function originOf(e: RawNode | undefined, fn: CFunc, s: Scan, src: (n: RawNode) => string, model: CModel | undefined): Origin {
+  const x = stripCasts(e);
+  if (!x) return { k: 'unknown' };
+  switch (x.type) {
+    case 'identifier': {
+      const name = src(x);
+      const pi = fn.params.findIndex((p) => p.name === name);
+      if (pi >= 0) return { k: 'param', i: pi };
+      if (s.locals.has(name)) return s.origins.get(name) ?? { k: 'unknown' };
+      return { k: 'borrowed' }; // a global
+    }
+    case 'string_literal':
+    case 'concatenated_string':
+      return { k: 'borrowed' };
+    case 'pointer_expression': {
+      // &global is borrowed; &local is not something to hand out.
+      const arg = stripCasts(fieldChild(x, 'argument'));
+      if (src(x).startsWith('&') && arg?.type === 'identifier' && !s.locals.has(src(arg))) return { k: 'borrowed' };
+      return { k: 'unknown' };
+    }
+    case 'binary_expression': {
+      // Pointer arithmetic keeps pointing into the same block.
+      const l = originOf(fieldChild(x, 'left'), fn, s, src, model);
+      return l.k === 'param' || l.k === 'borrowed' ? l : { k: 'unknown' };
+    }
+    case 'call_expression': {
+      const f = fieldChild(x, 'function');
+      const callee = f?.type === 'identifier' ? src(f) : '';
+      if (ALLOCATORS.has(callee) || model?.funcs.get(callee)?.returns === 'owned') return { k: 'alloc' };
+      return { k: 'unknown' };
+    }
+    case 'null':
+      return { k: 'unknown' };
+    default:
+      return { k: 'unknown' };
+  }
+}
+
+function paramOf(e: RawNode | undefined, fn: CFunc, s: Scan, src: (n: RawNode) => string): number {
+  const o = originOf(e, fn, s, src, undefined);
+  return o.k === 'param' ? o.i : -1;
+}
+
+/** One pass over a body; returns true when the summary grew. */
+function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src: (n: RawNode) => string): boolean {
+  const { fn, body } = info;
+  const before = `${[...fn.frees]}|${[...fn.retains]}|${fn.returns}|${JSON.stringify([...fn.writes])}`;
+  const freedLocals = new Set<string>();
+  const returns: Origin[] = [];
+  const constant = (n: RawNode | undefined): number | undefined => {
+    const x = stripCasts(n);
+    if (!x) return undefined;
+    if (x.type === 'number_literal') return parseCInt(src(x));
+    if (x.type === 'sizeof_expression') {
+      const t = fieldChild(x, 'type');
+      if (t) {
+        const name = src(t).replace(/\s+/g, ' ').trim();
+        return cSizeOf(model.typedefs.get(name) ?? { k: 'prim', name }, model);
+      }
+    }
+    if (x.type === 'binary_expression') {
+      const a = constant(fieldChild(x, 'left'));
+      const b = constant(fieldChild(x, 'right'));
+      const op = x.children.find((c) => c.field === 'operator');
+      if (a !== undefined && b !== undefined && op) {
+        const o = src(op);
+        if (o === '*') return a * b;
+        if (o === '+') return a + b;
+        if (o === '-') return a - b;
+      }
+    }
+    return undefined;
+  };
+  const write = (pi: number, w: CWrite) => {
+    if (pi < 0) return;
+    const prev = fn.writes.get(pi);
+    // Keep the most dangerous description: unbounded over fixed over bounded.
+    const rank = (x: CWrite) => (x.k === 'unbounded' ? 3 : x.k === 'fixed' ? 2 : 1);
+    if (!prev || rank(w) > rank(prev) || (w.k === 'fixed' && prev.k === 'fixed' && w.bytes > prev.bytes)) fn.writes.set(pi, w);
+  };
+  const walk = (n: RawNode) => {
+    if (n.type === 'call_expression') {
+      const f = fieldChild(n, 'function');
+      const callee = f?.type === 'identifier' ? src(f) : '';
+      const args = fieldChild(n, 'arguments');
+      const argList = args ? namedChildren(args) : [];
+      const calleeFn = model.funcs.get(callee);
+      const withDestructor = argList.some((a) => {
+        const x = stripCasts(a.type === 'pointer_expression' ? namedChildren(a)[0] : a);
+        return x?.type === 'identifier' && src(x) === 'free';
+      });
+      if (callee === 'free' && argList[0]) {
+        const x = stripCasts(argList[0]);
+        if (x?.type === 'identifier') freedLocals.add(src(x));
+      }
+      argList.forEach((a, i) => {
+        const pi = paramOf(a, fn, info, src);
+        if (pi < 0) return;
+        if ((callee === 'free' && i === 0) || calleeFn?.frees.has(i)) fn.frees.add(pi);
+        // `lib_set(obj, p, free)`: a destructor goes along, so the callee keeps p.
+        if (calleeFn?.retains.has(i) || (withDestructor && fn.params[pi].type.k === 'ptr')) fn.retains.add(pi);
+        const cw = calleeFn?.writes.get(i);
+        if (cw) {
+          if (cw.k === 'bounded') {
+            const bound = argList[cw.by];
+            const bj = paramOf(bound, fn, info, src);
+            const bc = constant(bound);
+            if (bj >= 0) write(pi, { k: 'bounded', by: bj, via: callee });
+            else if (bc !== undefined) write(pi, { k: 'fixed', bytes: bc, via: callee });
+            else write(pi, { k: 'unbounded', via: callee });
+          } else {
+            write(pi, { ...cw, via: cw.via === callee ? callee : `${callee} (${cw.via})` });
+          }
+        }
+      });
+      // Library writers: the destination and what bounds the write.
+      const dest = (idx: number) => paramOf(argList[idx], fn, info, src);
+      if (UNBOUNDED_WRITERS.has(callee)) {
+        const lit = callee === 'strcpy' || callee === 'stpcpy' || callee === 'sprintf' ? literalBytes(argList[1], src) : undefined;
+        write(dest(0), { k: 'unbounded', via: callee, bytes: lit !== undefined && (callee !== 'sprintf' || !/%/.test(src(argList[1]!))) ? lit + 1 : undefined });
+      } else if (callee in LENGTH_WRITERS || callee in READ_LIKE) {
+        const [d, li] = callee in READ_LIKE ? READ_LIKE[callee] : [0, LENGTH_WRITERS[callee]];
+        const len = argList[li];
+        const lj = paramOf(len, fn, info, src);
+        const lc = constant(len);
+        if (lj >= 0) write(dest(d), { k: 'bounded', by: lj, via: callee });
+        else if (lc !== undefined) write(dest(d), { k: 'fixed', bytes: lc, via: callee });
+        else write(dest(d), { k: 'unbounded', via: callee });
+      }
+    } else if (n.type === 'assignment_expression') {
+      const left = fieldChild(n, 'left');
+      const right = fieldChild(n, 'right');
+      const pi = paramOf(right, fn, info, src);
+      if (pi >= 0 && left && fn.params[pi].type.k === 'ptr') {
+        const base = baseIdentifier(left, src);
+        const isParam = base !== undefined && fn.params.some((p) => p.name === base);
+        const isLocal = base !== undefined && info.locals.has(base) && !isParam;
+        // Stored into a global, or into memory reachable from a parameter or a global.
+        const l = stripCasts(left);
+        const retained = l?.type === 'identifier' ? !isLocal && !isParam : !isLocal;
+        if (retained) fn.retains.add(pi);
+      }
+      // p[i] = v with a constant index writes at least i+1 elements.
+      const l = stripCasts(left);
+      if (l?.type === 'subscript_expression') {
+        const arr = fieldChild(l, 'argument');
+        const idx = constant(fieldChild(l, 'index') ?? namedChildren(l)[1]);
+        const wp = paramOf(arr, fn, info, src);
+        if (wp >= 0 && idx !== undefined) {
+          const pt = resolveCType(fn.params[wp].type, model);
+          const elem = pt.k === 'ptr' ? cSizeOf(pt.to, model) : undefined;
+          if (elem !== undefined) write(wp, { k: 'fixed', bytes: (idx + 1) * elem, via: 'an indexed store' });
+        }
+      }
+    } else if (n.type === 'return_statement') {
+      const v = namedChildren(n)[0];
+      if (v) returns.push(originOf(v, fn, info, src, model));
+    }
+    n.children.forEach(walk);
+  };
+  walk(body);
+  // A local the body frees is not handed out.
+  const freedAlloc = [...freedLocals].some((l) => info.origins.get(l)?.k === 'alloc');
+  const kinds = returns.map((o) => o.k);
+  if (kinds.length && kinds.every((k) => k === 'alloc') && !freedAlloc) fn.returns = 'owned';
+  else if (kinds.length && kinds.every((k) => k === 'borrowed' || k === 'param')) fn.returns = 'borrowed';
+  const after = `${[...fn.frees]}|${[...fn.retains]}|${fn.returns}|${JSON.stringify([...fn.writes])}`;
+  return before !== after;
+}
+
+function baseIdentifier(n: RawNode, src: (n: RawNode) => string): string | undefined {
+  let x: RawNode | undefined = n;
+  while (x && x.type !== 'identifier') {
+    x = fieldChild(x, 'argument') ?? fieldChild(x, 'declarator') ?? fieldChild(x, 'left') ?? namedChildren(x)[0];
+  }
+  return x ? src(x) : undefined;
+}
+
+/** Bytes of a C string literal (without the terminating NUL). */
+function literalBytes(n: RawNode | undefined, src: (n: RawNode) => string): number | undefined {
+  const x = stripCasts(n);
+  if (!x || x.type !== 'string_literal') return undefined;
+  const body = src(x).replace(/^[LuU8]*"/, '').replace(/"$/, '');
+  let bytes = 0;
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === '\\') {
+      const e = body[i + 1];
+      if (e === 'x') {
+        i += 1;
+        while (/[0-9a-fA-F]/.test(body[i + 1] ?? '')) i++;
+      } else if (/[0-7]/.test(e)) {
+        let k = 0;
+        while (k < 3 && /[0-7]/.test(body[i + 1] ?? '')) {
+          i++;
+          k++;
+        }
+      } else i++;
+      bytes++;
+    } else {
+      const c = body.codePointAt(i)!;
+      bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+      if (c > 0xffff) i++;
+    }
+  }
+  return bytes;
+}
