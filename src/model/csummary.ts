@@ -177,10 +177,17 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
       const args = fieldChild(n, 'arguments');
       const argList = args ? namedChildren(args) : [];
       const calleeFn = model.funcs.get(callee);
-      const withDestructor = argList.some((a) => {
+      const destructorAt = argList.findIndex((a) => {
         const x = stripCasts(a.type === 'pointer_expression' ? namedChildren(a)[0] : a);
         return x?.type === 'identifier' && src(x) === 'free';
       });
+      // `lib_set(obj, value, free)` and `sqlite3_result_text(ctx, s, n, free)`: the destructor
+      // goes with the data, not with the object or context passed first.
+      const pointerArgs = argList.map((a, i) => ({ a, i })).filter(({ a }) => {
+        const pi = paramOf(a, fn, info, src);
+        return pi >= 0 && fn.params[pi].type.k === 'ptr';
+      });
+      const handedOver = new Set(destructorAt < 0 ? [] : pointerArgs.length > 1 ? pointerArgs.slice(1).map((x) => x.i) : pointerArgs.map((x) => x.i));
       if (callee === 'free' && argList[0]) {
         const x = stripCasts(argList[0]);
         if (x?.type === 'identifier') freedLocals.add(src(x));
@@ -189,8 +196,7 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
         const pi = paramOf(a, fn, info, src);
         if (pi < 0) return;
         if ((callee === 'free' && i === 0) || calleeFn?.frees.has(i)) fn.frees.add(pi);
-        // `lib_set(obj, p, free)`: a destructor goes along, so the callee keeps p.
-        if (calleeFn?.retains.has(i) || (withDestructor && fn.params[pi].type.k === 'ptr')) fn.retains.add(pi);
+        if (calleeFn?.retains.has(i) || handedOver.has(i)) fn.retains.add(pi);
         const cw = calleeFn?.writes.get(i);
         if (cw) {
           if (cw.k === 'bounded') {
