@@ -6,7 +6,10 @@ import { looksLikeReleaser } from '../model/cmodel.js';
 import type { FuncInfo } from '../model/program.js';
 import { FuncTypes, type Resolver } from '../model/resolve.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
-import { isError, mayHoldPointer, type Ty } from '../model/types.js';
+import { isError, isStringType, mayHoldPointer, type Ty } from '../model/types.js';
+import { cHasPointers, resolveCType } from '../model/ctypes.js';
+import { parseGoInt } from '../syntax/golit.js';
+import { goMemoryName, goPointerInObject, goPointerInValue, isCMemory, isGoPointer, typeView, type TypeView } from './gomemory.js';
 import { BLANK_VAR, NO_VAR, type Expr, type FuncIR } from '../syntax/goast.js';
 import { buildCFG, mayFork, type CFG, type Instr } from './cfg.js';
 import { stripConversions, unparen } from '../syntax/exprs.js';
@@ -14,6 +17,7 @@ import type { FlowEvent } from './events.js';
 import {
   FALSE,
   NIL,
+  HEAP_STRING,
   NONNIL,
   State,
   TRUE,
@@ -30,6 +34,7 @@ import {
   varKey,
   type DeferRec,
   type Obj,
+  type Region,
   type Step,
   type Val,
 } from './state.js';
@@ -87,6 +92,15 @@ interface Frame {
 
 type CallExpr = Extract<Expr, { k: 'call' }>;
 
+/** A call's evaluated operands (also kept for deferred calls). */
+interface Operands {
+  args: Val[];
+  fnVal?: Val;
+  recv?: Val;
+  /** For C calls: the memory each argument points to, as cgo's check sees it. */
+  regions?: (Region | undefined)[];
+}
+
 type Callee =
   | { k: 'conv'; to: Ty }
   | { k: 'builtin'; name: string }
@@ -96,7 +110,14 @@ type Callee =
   | { k: 'closure'; id: number }
   | { k: 'func'; key: string; display: string; recv?: Expr }
   | { k: 'pure' }
+  | { k: 'pinner'; op: string; recv: Expr }
   | { k: 'unknown'; recv?: Expr };
+
+/** Standard library functions that return a new string on the Go heap. */
+const HEAP_STRING_FUNCS = new Set([
+  'strings.Repeat', 'strings.Join', 'strings.ToUpper', 'strings.ToLower', 'strings.ReplaceAll', 'strings.Replace',
+  'strings.Title', 'fmt.Sprint', 'fmt.Sprintf', 'fmt.Sprintln', 'strconv.Quote', 'strconv.QuoteToASCII',
+]);
 
 /** Standard packages whose functions neither keep nor free what they are given. */
 const PURE_PACKAGES = new Set(['fmt', 'strings', 'strconv', 'errors', 'bytes', 'unicode', 'unicode/utf8', 'math', 'sort', 'slices', 'log', 'time', 'testing']);
@@ -114,6 +135,9 @@ export class FunctionAnalyzer {
   private partial = false;
   private readonly file;
   private readonly text: string;
+  private readonly gmem: TypeView;
+  /** The name C knows the function by, when it is exported with //export. */
+  private readonly exported: string | undefined;
 
   /**
    * @param pathSensitive explore paths separately (needed where C memory is
@@ -130,6 +154,8 @@ export class FunctionAnalyzer {
     this.file = info.file;
     this.text = info.file.go.text;
     this.types = new FuncTypes(resolver, info);
+    this.gmem = typeView(resolver);
+    this.exported = info.decl.doc.map((c) => /^\/\/export\s+(\S+)/.exec(c.text)?.[1]).find(Boolean);
     this.indexClosures(info.decl.ir);
   }
 
@@ -489,7 +515,7 @@ export class FunctionAnalyzer {
     lhs.forEach((l, i) => {
       // `x := ...` inside a loop declares a fresh x each iteration: the old one went out of scope.
       if (instr.define && l.k === 'ident' && l.v >= 0 && this.info.decl.vars[l.v].pos === l.pos) this.setVar(st, l.v, vals[i] ?? UNKNOWN_VAL, instr.pos, l, true);
-      else this.assignTo(l, vals[i] ?? UNKNOWN_VAL, st, ch, frame, instr.pos);
+      else this.assignTo(l, vals[i] ?? UNKNOWN_VAL, st, ch, frame, instr.pos, rhs.length === lhs.length ? rhs[i] : undefined);
     });
   }
 
@@ -505,7 +531,8 @@ export class FunctionAnalyzer {
     return list.map((e) => this.eval(e, st, ch, frame));
   }
 
-  private assignTo(l: Expr, v: Val, st: State, ch: Chooser, frame: Frame, pos: number): void {
+  /** @param src the assigned expression, when known (a struct or array value copied whole, `*p`, is followed into) */
+  private assignTo(l: Expr, v: Val, st: State, ch: Chooser, frame: Frame, pos: number, src?: Expr): void {
     l = unparen(l);
     switch (l.k) {
       case 'ident':
@@ -520,6 +547,7 @@ export class FunctionAnalyzer {
       case 'sel': {
         const base = this.baseObject(l.x, st, ch, frame, true);
         const owner = base ? st.obj(base) : undefined;
+        if (owner?.kind === 'c') this.storeIntoC(st, v, l, `${this.nameOf(l.x)}.${l.name}`, pos, 'assigned', src);
         // Fields are followed in Go storage and in the caller's structs (parameters);
         // a pointer stored into C memory or memory of unknown origin belongs to that memory now.
         if (!base || !owner || owner.kind === 'c' || (owner.kind === 'sym' && !owner.origin)) {
@@ -541,6 +569,7 @@ export class FunctionAnalyzer {
             return;
           }
           this.use(st, p, 'written through', this.nameOf(l.x), pos, l.end);
+          if (isCMemory(st, p)) this.storeIntoC(st, v, l, this.src(l), pos, 'assigned', src);
         }
         this.escape(st, v);
         return;
@@ -548,6 +577,17 @@ export class FunctionAnalyzer {
         const base = this.eval(l.x, st, ch, frame);
         l.index.forEach((i) => this.eval(i, st, ch, frame));
         this.use(st, base, 'written through', this.nameOf(l.x), pos, l.end);
+        if (isCMemory(st, base)) this.storeIntoC(st, v, l, this.src(l), pos, 'assigned', src);
+        const id = objId(base);
+        const o = id ? st.obj(id) : undefined;
+        // Elements of Go slices and arrays are followed for Go pointers; C memory put there has left our hands.
+        if (id && o?.kind === 'go' && !o.opaque && !isTracked(st, v)) {
+          const idx = l.index[0];
+          const key = fieldKey(id, idx?.k === 'lit' && idx.kind === 'int' ? `#${idx.value}` : '#*');
+          const prev = st.env.get(key);
+          if (!(key.endsWith('#*') && prev && isGoPointer(st, prev))) st.env.set(key, fieldValue(v));
+          return;
+        }
         this.escape(st, v);
         return;
       }
@@ -555,6 +595,161 @@ export class FunctionAnalyzer {
         this.eval(l, st, ch, frame);
         this.escape(st, v);
     }
+  }
+
+  /**
+   * What cgo's check looks at for a pointer argument: the memory it points to.
+   * `&s.f` checks the field, `&a[i]` the whole array, `&x` the variable, a
+   * pointer the whole object; a C pointer type whose pointee holds no pointers
+   * is not checked at all.
+   */
+  private argRegion(e: Expr, v: Val, st: State): Region | undefined {
+    let x = unparen(e);
+    for (;;) {
+      let inner: Expr | undefined;
+      let to: Ty | undefined;
+      if (x.k === 'conv') {
+        inner = x.x;
+        to = this.types.resolve(x.type);
+      } else if (x.k === 'call' && x.args.length === 1 && this.types.isType(unparen(x.fun))) {
+        inner = x.args[0];
+        to = this.types.typeOfTypeExpr(unparen(x.fun));
+      }
+      if (!inner) break;
+      const u = to ? this.types.underlyingOf(to) : undefined;
+      if (u?.k === 'pointer' && u.elem.k === 'c' && !this.goHasPointers(u.elem)) return undefined;
+      x = unparen(inner);
+    }
+    const goObject = (val: Val): string | undefined => {
+      const id = objId(val);
+      return id && st.obj(id)?.kind === 'go' ? id : undefined;
+    };
+    if (x.k === 'unary' && x.op === '&') {
+      const y = unparen(x.x);
+      if (y.k === 'ident' && y.v >= 0) {
+        const cur = st.env.get(varKey(y.v)) ?? UNKNOWN_VAL;
+        const id = goObject(cur);
+        if (id && this.isStructVar(y.v)) return { id };
+        return { word: cur, name: `the variable ${this.info.decl.vars[y.v].name}`, type: this.types.vars[y.v] };
+      }
+      if (y.k === 'sel') {
+        const id = goObject(this.peek(y.x, st));
+        return id ? { id, field: y.name } : undefined;
+      }
+      if (y.k === 'index') {
+        const id = goObject(this.peek(y.x, st));
+        return id ? { id } : undefined;
+      }
+    }
+    if (x.k === 'call' && x.args[0] && unparen(x.fun).k === 'sel' && this.src(unparen(x.fun)) === 'unsafe.SliceData') {
+      const id = goObject(this.peek(x.args[0], st));
+      return id ? { id } : undefined;
+    }
+    const id = goObject(v);
+    if (id) return { id };
+    if (v.startsWith('a:v')) {
+      const n = Number(v.slice(3));
+      return { word: st.env.get(v.slice(2)) ?? UNKNOWN_VAL, name: `the variable ${this.info.decl.vars[n].name}`, type: this.types.vars[n] };
+    }
+    return undefined;
+  }
+
+  /** The variable (or call) a selector, index or slice expression starts from. */
+  private rootOf(e: Expr): Expr {
+    for (;;) {
+      e = unparen(e);
+      if (e.k === 'sel' || e.k === 'index' || e.k === 'slice' || e.k === 'conv') e = e.x;
+      else return e;
+    }
+  }
+
+  /** runtime.Pinner: pinned Go memory may be passed to C and stored in C memory. */
+  private pinner(op: string, pinner: string, args: Val[], st: State): void {
+    if (op === 'Pin') {
+      const id = objId(args[0] ?? NIL);
+      if (id && st.obj(id)?.kind === 'go') st.updateObj(id, { pinnedBy: pinner });
+      else if (args[0]?.startsWith('a:v')) this.escape(st, args[0]);
+    } else if (op === 'Unpin') {
+      for (const [id, o] of st.objs) if (o.pinnedBy === pinner) st.setObj(id, { ...o, pinnedBy: undefined });
+    }
+  }
+
+  /** The value of a simple expression (names, fields, constant indexes), without effects. */
+  private peek(e: Expr, st: State): Val {
+    e = unparen(e);
+    switch (e.k) {
+      case 'ident':
+        if (e.v >= 0) return st.env.get(varKey(e.v)) ?? UNKNOWN_VAL;
+        return e.v === NO_VAR ? this.globalStorage(st, e.name) : UNKNOWN_VAL;
+      case 'sel': {
+        const b = objId(this.peek(e.x, st));
+        return b ? (st.env.get(fieldKey(b, e.name)) ?? UNKNOWN_VAL) : UNKNOWN_VAL;
+      }
+      case 'index': {
+        const b = objId(this.peek(e.x, st));
+        const i = e.index[0];
+        return b && i?.k === 'lit' && i.kind === 'int' ? (st.env.get(fieldKey(b, `#${i.value}`)) ?? UNKNOWN_VAL) : UNKNOWN_VAL;
+      }
+      case 'slice':
+      case 'conv':
+        return this.peek(e.x, st);
+      default:
+        return UNKNOWN_VAL;
+    }
+  }
+
+  /** Rule: Go memory passed to C must not hold Go pointers (that are not pinned). */
+  private checkGoPointerArg(st: State, r: Region, callee: string, i: number, e: CallExpr, pos: number): void {
+    const names = (k: string) => this.varName(k);
+    const hit = 'id' in r ? goPointerInObject(st, r.id, this.gmem, r.field, names) : goPointerInValue(st, r.word, r.type, this.gmem, undefined, names);
+    if (!hit) return;
+    const memory = 'id' in r ? `${r.field ? `field ${r.field} of ` : ''}${goMemoryName(st.obj(r.id)!)}` : r.name;
+    if ('id' in r && r.field && hit.path.startsWith(`.${r.field}`)) hit.path = hit.path.slice(r.field.length + 1);
+    const deferred = pos !== e.pos;
+    this.addEvent(`go-pointer-arg:${pos}:${i}`, {
+      kind: 'go-pointer-arg',
+      callee: `C.${callee}`,
+      arg: i + 1,
+      argName: this.argName(e, i),
+      memory,
+      path: hit.path,
+      target: hit.target,
+      deferred,
+      pos: e.args[i]?.pos ?? pos,
+      end: e.args[i]?.end ?? e.end,
+      trace: [
+        this.step(e.args[i]?.pos ?? pos, `${this.argName(e, i)} points to ${memory}`),
+        this.step(pos, `${deferred ? 'when the deferred call runs, ' : ''}it holds a Go pointer${hit.path ? ` at ${hit.path}` : ''} to ${hit.target}`),
+      ],
+    });
+  }
+
+  /** A store into C memory: a Go pointer in the stored value is a bug (cgocheck2 reports it). */
+  private storeIntoC(st: State, v: Val, target: Expr, dest: string, pos: number, how: string, src?: Expr): void {
+    // `*n` and struct or array literals are values: what is stored is their contents.
+    const s = src ? unparen(src) : undefined;
+    const whole = !!s && ((s.k === 'unary' && s.op === '*') || s.k === 'composite');
+    const id = objId(v);
+    const hit =
+      whole && id && st.obj(id)?.kind === 'go'
+        ? goPointerInObject(st, id, this.gmem, undefined, (k) => this.varName(k))
+        : goPointerInValue(st, v, this.types.exprType(target), this.gmem, undefined, (k) => this.varName(k));
+    if (!hit) return;
+    this.addEvent(`go-pointer-store:${pos}`, {
+      kind: 'go-pointer-store',
+      dest,
+      path: hit.path,
+      target: hit.target,
+      how,
+      pos,
+      end: target.end,
+      trace: [this.step(pos, `${dest} is C memory; the value ${how} here holds a Go pointer${hit.path ? ` at ${hit.path}` : ''} to ${hit.target}`)],
+    });
+  }
+
+  private varName(key: string): string {
+    const v = Number(key.slice(1));
+    return this.info.decl.vars[v]?.name ?? key;
   }
 
   /** Assigns a local variable; an owned C pointer it held and nothing else keeps is leaked. */
@@ -566,7 +761,7 @@ export class FunctionAnalyzer {
     const id = old ? objId(old) : undefined;
     if (!id || old === val) return;
     const o = st.obj(id);
-    if (!o || o.kind !== 'c' || o.state !== 'live' || o.borrowed) return;
+    if (!o || !owned(o)) return;
     if (reachable(st).has(id)) return;
     this.leak(st, id, o, declares ? 'scope' : 'lost', pos, target ? this.nameOf(target) : this.info.decl.vars[v].name);
     st.objs.delete(id);
@@ -592,6 +787,8 @@ export class FunctionAnalyzer {
     else if (f.k === 'ident' && f.v >= 0) rec.fnVal = st.env.get(varKey(f.v)) ?? UNKNOWN_VAL;
     else if (f.k === 'sel' && !this.isPackageRef(f.x)) rec.recv = this.eval(f.x, st, ch, frame);
     rec.args = call.args.map((a) => this.eval(a, st, ch, frame));
+    // cgo evaluates what a deferred C call's arguments point to now, and checks it when the call runs.
+    if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C') rec.regions = rec.args.map((v, i) => this.argRegion(call.args[i], v, st));
     // The same deferred call with the same values (a defer in a loop over
     // untracked values) adds nothing the analysis can tell apart.
     const same = st.defers.some((d) => d.pos === rec.pos && d.fnVal === rec.fnVal && d.recv === rec.recv && d.args.join() === rec.args.join());
@@ -612,7 +809,7 @@ export class FunctionAnalyzer {
         next.push(
           ...this.withChoices(s, (s2, ch) => {
             this.checkDeferredNil(rec, s2);
-            this.applyCall(rec.call, s2, ch, frame, 1, rec.args, rec.fnVal, rec.recv, rec.pos);
+            this.applyCall(rec.call, s2, ch, frame, 1, rec, rec.pos);
             if (frame.depth === 0 && !s2.dead) this.collect(s2, retPos);
           }),
         );
@@ -675,10 +872,29 @@ export class FunctionAnalyzer {
     // Returning from main ends the process: what is still allocated then is not a leak.
     const exitsProcess = this.info.pkg.name === 'main' && this.info.key.endsWith('.main') && !this.info.recvType;
     for (const [id, o] of st.objs) {
-      if (exitsProcess || o.kind !== 'c' || o.state !== 'live' || o.borrowed || keep.has(id)) continue;
+      if (exitsProcess || !owned(o) || keep.has(id)) continue;
       this.leak(st, id, o, 'return', pos);
     }
+    if (this.exported) this.checkExportResults(st, results, pos);
     this.recordCase(st, results);
+  }
+
+  /** Rule: a function exported to C must not return Go pointers (nor memory holding them). */
+  private checkExportResults(st: State, results: Val[], pos: number): void {
+    const types = this.resolver.funcSignature(this.info).results;
+    results.forEach((v, i) => {
+      const hit = goPointerInValue(st, v, types[i], this.gmem, undefined, (k) => this.varName(k));
+      if (!hit) return;
+      this.addEvent(`export-go-pointer:${pos}:${i}`, {
+        kind: 'export-go-pointer',
+        fn: this.exported!,
+        path: hit.path,
+        target: hit.target,
+        pos,
+        end: pos,
+        trace: [this.step(pos, `returns ${results.length > 1 ? `result ${i + 1}, ` : ''}a Go pointer${hit.path ? ` at ${hit.path}` : ''} to ${hit.target}, to C`)],
+      });
+    });
   }
 
   private recordCase(st: State, results: Val[]): void {
@@ -722,7 +938,7 @@ export class FunctionAnalyzer {
       if (o.state === 'freed' && o.freed) return { k: 'freed', what: o.what, by: o.freed.by, steps: [...o.steps, ...o.freed.steps] };
       return { k: 'unknown' };
     }
-    if (o.state === 'live' && !o.borrowed) return { k: 'owned', what: o.what, releasedBy: o.releasedBy, nullable: o.nullable, steps: o.steps };
+    if (owned(o)) return { k: 'owned', what: o.what, releasedBy: o.releasedBy, nullable: o.nullable, steps: o.steps };
     if (o.state === 'freed' && o.freed) return { k: 'freed', what: o.what, by: o.freed.by, steps: [...o.steps, ...o.freed.steps] };
     return { k: 'unknown' };
   }
@@ -735,7 +951,7 @@ export class FunctionAnalyzer {
     for (const [id, o] of st.objs) {
       if (live.has(id)) continue;
       if (o.kind === 'sym' && o.origin) continue; // inputs stay for the summary
-      if (o.kind === 'c' && o.state === 'live' && !o.borrowed) this.leak(st, id, o, 'dropped', pos);
+      if (owned(o)) this.leak(st, id, o, 'dropped', pos);
       st.objs.delete(id);
       dropped = true;
     }
@@ -936,6 +1152,7 @@ export class FunctionAnalyzer {
         if (e.v === NO_VAR) {
           if (e.name === 'true') return TRUE;
           if (e.name === 'false') return FALSE;
+          return this.globalStorage(st, e.name);
         }
         return UNKNOWN_VAL;
       case 'nil':
@@ -971,7 +1188,12 @@ export class FunctionAnalyzer {
             const cur = st.env.get(varKey(x.v)) ?? UNKNOWN_VAL;
             return cur.startsWith('a:') ? cur : `a:${varKey(x.v)}`;
           }
-          if (x.k === 'composite') return this.eval(x, st, ch, frame);
+          if (x.k === 'composite') {
+            const v = this.eval(x, st, ch, frame);
+            const id = objId(v);
+            if (id) st.updateObj(id, { inline: false });
+            return v;
+          }
           if (x.k === 'index') {
             const base = this.eval(x.x, st, ch, frame);
             x.index.forEach((i) => this.eval(i, st, ch, frame));
@@ -989,6 +1211,9 @@ export class FunctionAnalyzer {
         if (e.op === '*') {
           this.use(st, v, 'dereferenced', this.nameOf(e.x), e.pos, e.end);
           if (v.startsWith('a:v')) return st.env.get(v.slice(2)) ?? UNKNOWN_VAL;
+          // *p of Go memory: the memory's value, whose contents are followed through the object.
+          const id = objId(v);
+          if (id && st.obj(id)?.kind === 'go') return v;
           return UNKNOWN_VAL;
         }
         if (e.op === '!') return v === TRUE ? FALSE : v === FALSE ? TRUE : UNKNOWN_VAL;
@@ -1003,6 +1228,8 @@ export class FunctionAnalyzer {
         }
         if (e.op === '&&') return a === FALSE || b === FALSE ? FALSE : a === TRUE && b === TRUE ? TRUE : UNKNOWN_VAL;
         if (e.op === '||') return a === TRUE || b === TRUE ? TRUE : a === FALSE && b === FALSE ? FALSE : UNKNOWN_VAL;
+        // Concatenating strings (not two constants) builds a string on the heap.
+        if (e.op === '+' && isStringType(this.types.exprType(e)) && !(unparen(e.x).k === 'lit' && unparen(e.y).k === 'lit')) return HEAP_STRING;
         return UNKNOWN_VAL;
       }
       case 'index': {
@@ -1028,6 +1255,43 @@ export class FunctionAnalyzer {
     }
   }
 
+  /**
+   * A package-level array or struct variable, as Go memory: the runtime treats
+   * pointers to it as Go pointers only when its type holds pointers.
+   */
+  private globalStorage(st: State, name: string): Val {
+    const g = this.info.pkg.globals.get(name);
+    if (!g || g.decl.isConst) return UNKNOWN_VAL;
+    const te = g.decl.type ?? g.decl.literalType;
+    const t = te ? this.resolver.resolveType(te, g.file) : undefined;
+    if (!t || !this.gmem.isInline(t)) return UNKNOWN_VAL;
+    const id = `G:${name}`;
+    if (!st.obj(id)) {
+      st.setObj(id, { kind: 'go', state: 'live', what: 'global', site: -1, nullable: false, releasedBy: [], steps: [], goType: t, global: name, noPointers: !this.goHasPointers(t) || undefined, bytes: this.goSize(t) });
+    }
+    return objVal(id);
+  }
+
+  /** Does memory of this Go type hold pointers? Unknown counts as yes. */
+  private goHasPointers(t: Ty, depth = 0): boolean {
+    if (depth > 6) return true;
+    const u = this.types.underlyingOf(t);
+    switch (u.k) {
+      case 'basic':
+        return ['string', 'error', 'any'].includes(u.name);
+      case 'array':
+        return this.goHasPointers(u.elem, depth + 1);
+      case 'struct':
+        return u.fields.some((f) => this.goHasPointers(f.type, depth + 1));
+      case 'c': {
+        const ct = this.info.pkg.cType(u.name);
+        return ct ? cHasPointers(ct, this.info.pkg.c) !== false : true;
+      }
+      default:
+        return true;
+    }
+  }
+
   /** Pointer arithmetic or slicing keeps pointing into the same allocation. */
   private derived(st: State, base: Val): Val {
     const id = objId(base);
@@ -1039,7 +1303,8 @@ export class FunctionAnalyzer {
   private convert(to: Ty, v: Val): Val {
     const u = this.types.underlyingOf(to);
     if (u.k === 'basic') {
-      if (u.name === 'string') return NONNIL;
+      // string(b) of a byte slice copies it to the heap.
+      if (u.name === 'string') return v === HEAP_STRING || objId(v) ? HEAP_STRING : NONNIL;
       // A pointer hidden in a uintptr is still the same memory (it may be converted back and freed).
       if (u.name === 'uintptr' && objId(v)) return v;
       return UNKNOWN_VAL;
@@ -1049,24 +1314,62 @@ export class FunctionAnalyzer {
     return v;
   }
 
-  private composite(e: Extract<Expr, { k: 'composite' }>, st: State, ch: Chooser, frame: Frame): Val {
-    const t = e.type ? this.types.underlyingOf(this.types.resolve(e.type)) : undefined;
+  private composite(e: Extract<Expr, { k: 'composite' }>, st: State, ch: Chooser, frame: Frame, outer?: Ty): Val {
+    const declared = e.type ? this.types.resolve(e.type) : outer;
+    const t = declared ? this.types.underlyingOf(declared) : undefined;
     const isStruct = !!t && this.resolver.isStruct(t);
+    const isList = t?.k === 'array' || t?.k === 'slice';
     const id = this.allocId(st, `g${e.pos}`);
-    const vals = e.elts.map((el) => this.eval(el.value, st, ch, frame));
+    const names = isStruct && t ? this.structFieldNames(t) : [];
+    // Elided element types (`[]T{{...}}`) come from the enclosing literal.
+    const elemType = (i: number, key?: Expr): Ty | undefined => {
+      if (isList && t && (t.k === 'array' || t.k === 'slice')) return t.elem;
+      const name = key?.k === 'ident' ? key.name : names[i];
+      return declared && name ? this.gmem.fieldType(declared, name) : undefined;
+    };
+    const vals = e.elts.map((el, i) => (el.value.k === 'composite' && !el.value.type ? this.composite(el.value, st, ch, frame, elemType(i, el.key)) : this.eval(el.value, st, ch, frame)));
     if (!id) {
       vals.forEach((v) => this.escape(st, v));
       return NONNIL;
     }
-    st.setObj(id, { kind: 'go', state: 'live', what: 'composite literal', site: e.pos, nullable: false, releasedBy: [], steps: [] });
+    let bytes: number | undefined;
+    if (t?.k === 'array' && t.len !== undefined) bytes = this.goSize(t);
+    st.setObj(id, {
+      kind: 'go',
+      state: 'live',
+      what: 'composite literal',
+      site: e.pos,
+      nullable: false,
+      releasedBy: [],
+      steps: [],
+      goType: declared,
+      inline: isStruct || t?.k === 'array' || undefined,
+      bytes,
+    });
     e.elts.forEach((el, i) => {
       let field: string | undefined;
       if (isStruct && el.key?.k === 'ident') field = el.key.name;
-      else if (isStruct && !el.key && t?.k === 'struct') field = t.fields[i]?.name;
+      else if (isStruct && !el.key) field = names[i];
+      else if (isList) field = el.key ? (el.key.k === 'lit' && el.key.kind === 'int' ? `#${el.key.value}` : '#*') : `#${i}`;
       if (field) st.env.set(fieldKey(id, field), fieldValue(vals[i]));
       else this.escape(st, vals[i]);
     });
     return objVal(id);
+  }
+
+  /** Field names in order, for positional struct literals (Go structs and C structs). */
+  private structFieldNames(t: Ty): string[] {
+    if (t.k === 'struct') return t.fields.map((f) => f.name);
+    if (t.k === 'c') {
+      const ct = this.info.pkg.cType(t.name);
+      const r = ct ? resolveCType(ct, this.info.pkg.c) : undefined;
+      if (r?.k === 'struct') return (r.fields ?? []).map((f) => f.name);
+    }
+    return [];
+  }
+
+  private goSize(t: Ty): number | undefined {
+    return this.resolver.sizeOf(t);
   }
 
   /** The object whose fields `x.f` addresses, for a base value. */
@@ -1148,7 +1451,8 @@ export class FunctionAnalyzer {
     else if (callee.k === 'unknown' && f.k !== 'ident' && f.k !== 'sel') fnVal = this.eval(f, st, ch, frame);
     const args = e.args.map((a) => this.eval(a, st, ch, frame));
     const resolved: Callee = fnVal?.startsWith('fn:') ? { k: 'closure', id: Number(fnVal.slice(3)) } : callee;
-    return this.applyCall(e, st, ch, frame, want, args, fnVal, recv, e.pos, resolved);
+    const regions = resolved.k === 'cgo' ? args.map((v, i) => this.argRegion(e.args[i], v, st)) : undefined;
+    return this.applyCall(e, st, ch, frame, want, { args, fnVal, recv, regions }, e.pos, resolved);
   }
 
   private callee(f: Expr, e: CallExpr): Callee {
@@ -1175,6 +1479,8 @@ export class FunctionAnalyzer {
         }
       }
       const rt = this.types.exprType(f.x);
+      const rtu = rt.k === 'pointer' ? rt.elem : rt;
+      if (rtu.k === 'named' && rtu.pkg === 'runtime' && rtu.name === 'Pinner') return { k: 'pinner', op: f.name, recv: f.x };
       const m = this.resolver.method(rt, f.name);
       if (m) return { k: 'func', key: m.key, display: m.info?.display ?? f.name, recv: f.x };
       if (isError(rt) && (f.name === 'Error')) return { k: 'pure' };
@@ -1185,18 +1491,9 @@ export class FunctionAnalyzer {
   }
 
   /** Applies a call whose operands are already evaluated (also used for deferred calls). */
-  private applyCall(
-    e: CallExpr,
-    st: State,
-    ch: Chooser,
-    frame: Frame,
-    want: number,
-    args: Val[],
-    fnVal: Val | undefined,
-    recv: Val | undefined,
-    pos: number,
-    known?: Callee,
-  ): Val[] {
+  private applyCall(e: CallExpr, st: State, ch: Chooser, frame: Frame, want: number, ops: Operands, pos: number, known?: Callee): Val[] {
+    const { args, recv } = ops;
+    let fnVal = ops.fnVal;
     const f = unparen(e.fun);
     const callee = known ?? (fnVal?.startsWith('fn:') ? ({ k: 'closure', id: Number(fnVal.slice(3)) } as Callee) : this.callee(f, e));
     const unknownResults = () => new Array(Math.max(want, 1)).fill(UNKNOWN_VAL);
@@ -1206,7 +1503,7 @@ export class FunctionAnalyzer {
       case 'builtin':
         return this.builtin(callee.name, e, args, st, pos);
       case 'cgo':
-        return this.cgoCall(callee.name, e, args, st, ch, frame, pos);
+        return this.cgoCall(callee.name, e, args, st, pos, ops.regions);
       case 'unsafe':
         return this.unsafeCall(callee.name, e, args, st, pos);
       case 'runtime':
@@ -1222,8 +1519,12 @@ export class FunctionAnalyzer {
         if (!s) break;
         return this.applySummary(s, callee.display, e, args, recv, st, ch, pos, want);
       }
+      case 'pinner':
+        this.pinner(callee.op, this.src(callee.recv), args, st);
+        return unknownResults();
       case 'pure':
         if (f.k === 'sel' && f.x.k === 'ident' && (f.name === 'New' || f.name === 'Errorf')) return [NONNIL];
+        if (f.k === 'sel' && f.x.k === 'ident' && HEAP_STRING_FUNCS.has(`${f.x.name}.${f.name}`)) return [HEAP_STRING];
         return unknownResults();
       case 'unknown':
         break;
@@ -1241,16 +1542,44 @@ export class FunctionAnalyzer {
       case 'make': {
         const id = this.allocId(st, `g${pos}`);
         if (!id) return [NONNIL];
-        st.setObj(id, { kind: 'go', state: 'live', what: name, site: pos, nullable: false, releasedBy: [], steps: [] });
+        const t = e.args[0] ? this.types.typeOfTypeExpr(e.args[0]) : undefined;
+        const u = t ? this.types.underlyingOf(t) : undefined;
+        // make([]T, n) with a constant n: n elements; new([N]T): the array.
+        let bytes: number | undefined;
+        const n = e.args[1]?.k === 'lit' && e.args[1].kind === 'int' ? parseGoInt(e.args[1].value) : undefined;
+        if (name === 'make' && u?.k === 'slice' && n !== undefined) {
+          const es = this.goSize(u.elem);
+          if (es !== undefined) bytes = n * es;
+        } else if (name === 'new' && t) bytes = this.goSize(t);
+        st.setObj(id, { kind: 'go', state: 'live', what: name, site: pos, nullable: false, releasedBy: [], steps: [], goType: t, bytes });
         return [objVal(id)];
       }
       case 'append':
         args.slice(1).forEach((a) => this.escape(st, a));
         return [args[0] && objId(args[0]) ? args[0] : NONNIL];
-      case 'copy':
+      case 'copy': {
         this.use(st, args[0] ?? NIL, 'written by copy', this.argName(e, 0), pos, e.end);
         this.use(st, args[1] ?? NIL, 'read by copy', this.argName(e, 1), pos, e.end);
+        // Copying into C memory: the elements copied must not be Go pointers.
+        const dst = e.args[0] ? this.rootOf(e.args[0]) : undefined;
+        const src = objId(args[1] ?? NIL);
+        if (dst && src && isCMemory(st, this.peek(dst, st))) {
+          const hit = goPointerInObject(st, src, this.gmem, undefined, (k) => this.varName(k));
+          if (hit) {
+            this.addEvent(`go-pointer-store:${pos}`, {
+              kind: 'go-pointer-store',
+              dest: this.src(e.args[0]),
+              path: hit.path,
+              target: hit.target,
+              how: 'copied',
+              pos,
+              end: e.end,
+              trace: [this.step(pos, `${this.src(e.args[0])} is C memory; copy writes a Go pointer${hit.path ? ` (element ${hit.path})` : ''} to ${hit.target} into it`)],
+            });
+          }
+        }
         return [UNKNOWN_VAL];
+      }
       case 'recover':
         return [UNKNOWN_VAL];
       default:
@@ -1292,7 +1621,14 @@ export class FunctionAnalyzer {
     return objVal(id);
   }
 
-  private cgoCall(name: string, e: CallExpr, args: Val[], st: State, ch: Chooser, frame: Frame, pos: number): Val[] {
+  private foreignC(st: State, pos: number, what: string): Val {
+    const id = this.allocId(st, `f${pos}`);
+    if (!id) return UNKNOWN_VAL;
+    st.setObj(id, { kind: 'c', state: 'live', what, site: -1, nullable: true, releasedBy: [], steps: [], foreign: true });
+    return objVal(id);
+  }
+
+  private cgoCall(name: string, e: CallExpr, args: Val[], st: State, pos: number, regions?: (Region | undefined)[]): Val[] {
     const a0 = args[0] ?? UNKNOWN_VAL;
     switch (name) {
       case 'CString':
@@ -1304,7 +1640,8 @@ export class FunctionAnalyzer {
       case 'GoStringN':
       case 'GoBytes':
         this.use(st, a0, `read by C.${name}`, this.argName(e, 0), pos, e.end);
-        return [NONNIL];
+        // A copy on the Go heap.
+        return [name === 'GoBytes' ? NONNIL : HEAP_STRING];
       case 'realloc':
         return [this.realloc(e, a0, st, pos)];
     }
@@ -1322,6 +1659,9 @@ export class FunctionAnalyzer {
     cfn?.retains.forEach((i) => moved.add(i));
     // An unknown function named like a releaser: what it gets is no longer ours to track.
     if (!contract && !cfn?.defined && looksLikeReleaser(name)) args.forEach((_, i) => moved.add(i));
+    regions?.forEach((r, i) => {
+      if (r) this.checkGoPointerArg(st, r, name, i, e, pos);
+    });
     // A contract names the releaser itself; a preamble body that frees uses libc's free.
     const releaser = contract?.releases.length ? name : 'free';
     args.forEach((v, i) => {
@@ -1344,8 +1684,8 @@ export class FunctionAnalyzer {
     }
     if (contract?.returns?.kind === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy })];
     if (!contract?.returns && cfn?.returns === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: ['free'] })];
-    void ch;
-    void frame;
+    // A pointer from a C function that does not say who owns it: C memory, never ours to free.
+    if (cfn && resolveCType(cfn.ret, this.info.pkg.c).k === 'ptr') return [this.foreignC(st, pos, `C.${name}`)];
     return [UNKNOWN_VAL];
   }
 
@@ -1702,3 +2042,15 @@ interface CondResult {
 
 const BUILTINS = new Set(['new', 'make', 'append', 'len', 'cap', 'copy', 'delete', 'panic', 'recover', 'print', 'println', 'close', 'clear', 'min', 'max', 'complex', 'real', 'imag']);
 
+
+/** Memory the analysis follows for ownership: C allocations and symbolic inputs. */
+function isTracked(st: State, v: Val): boolean {
+  const id = objId(v);
+  const k = id ? st.obj(id)?.kind : undefined;
+  return k === 'c' || k === 'sym';
+}
+
+/** C memory that is ours to release: live, neither lent by a contract nor handed out by unknown C code. */
+function owned(o: Obj): boolean {
+  return o.kind === 'c' && o.state === 'live' && !o.borrowed && !o.foreign;
+}

@@ -59,4 +59,41 @@ export interface MismatchedFreeEvent extends EventBase {
   via?: string;
 }
 
-export type FlowEvent = LeakEvent | DoubleFreeEvent | UseAfterFreeEvent | FreeNonHeapEvent | MismatchedFreeEvent;
+/** Go memory holding a Go pointer passed to C (cgocheck's "Go pointer to unpinned Go pointer"). */
+export interface GoPointerArgEvent extends EventBase {
+  kind: 'go-pointer-arg';
+  callee: string; // C.f1
+  arg: number; // 1-based
+  argName: string;
+  memory: string; // what the argument points to
+  path: string; // where in it the Go pointer is
+  target: string; // what the Go pointer points to
+  deferred: boolean;
+}
+
+/** A Go pointer written into C memory. */
+export interface GoPointerStoreEvent extends EventBase {
+  kind: 'go-pointer-store';
+  dest: string;
+  path: string;
+  target: string;
+  how: string; // "assigned", "copied"
+}
+
+/** An exported function hands a Go pointer to its C caller. */
+export interface ExportGoPointerEvent extends EventBase {
+  kind: 'export-go-pointer';
+  fn: string;
+  path: string;
+  target: string;
+}
+
+export type FlowEvent =
+  | LeakEvent
+  | DoubleFreeEvent
+  | UseAfterFreeEvent
+  | FreeNonHeapEvent
+  | MismatchedFreeEvent
+  | GoPointerArgEvent
+  | GoPointerStoreEvent
+  | ExportGoPointerEvent;

@@ -4,9 +4,11 @@
 //
 // Values are short strings so states compare and hash cheaply:
 //   'nil'  'nn' (non-nil, untracked)  '?' (unknown)  'b1' / 'b0' (booleans)
+//   'hs' a string with its bytes on the Go heap
 //   'o:ID' a tracked object (C allocation, Go allocation or symbolic input)
 //   'a:LOC' the address of a local variable (Go memory)
 //   'fn:N'  closure N of the function being analysed
+import type { Ty } from '../model/types.js';
 import type { Expr } from '../syntax/goast.js';
 
 export type Val = string;
@@ -15,6 +17,8 @@ export const NONNIL = 'nn';
 export const UNKNOWN_VAL = '?';
 export const TRUE = 'b1';
 export const FALSE = 'b0';
+/** A non-empty string whose bytes live on the Go heap (its data pointer is a Go pointer). */
+export const HEAP_STRING = 'hs';
 
 export type ObjKind = 'c' | 'go' | 'sym';
 export type ObjState = 'live' | 'freed' | 'moved' | 'consumed';
@@ -58,7 +62,23 @@ export interface Obj {
   traceAt?: number;
   /** Go storage whose fields unknown code may have rewritten: reads are unknown. */
   opaque?: boolean;
+  /** The Go type of Go memory (for walking its fields and elements). */
+  goType?: Ty;
+  /** A value that lives inside whatever holds it (a struct or array value), not behind a pointer. */
+  inline?: boolean;
+  /** A package-level variable (its name); with noPointers, memory the runtime does not check. */
+  global?: string;
+  noPointers?: boolean;
+  /** Size in bytes, when known (make with a constant length, C.malloc of a constant). */
+  bytes?: number;
+  /** C memory a C function handed out without saying who owns it: never reported as leaked. */
+  foreign?: boolean;
+  /** The runtime.Pinner that pins this Go memory. */
+  pinnedBy?: string;
 }
+
+/** The Go memory a pointer argument points to: an object (or one field of it), or one variable's word. */
+export type Region = { id: string; field?: string } | { word: Val; name: string; type: Ty };
 
 export interface DeferRec {
   pos: number;
@@ -66,6 +86,8 @@ export interface DeferRec {
   fnVal?: Val; // for closures and function values
   recv?: Val;
   args: Val[];
+  /** For a deferred C call: what each argument pointed to when the defer statement ran. */
+  regions?: (Region | undefined)[];
 }
 
 export class State {
@@ -129,7 +151,7 @@ export class State {
     };
     for (const [k, v] of this.env) mix(`${k}=${v}`);
     for (const [id, o] of this.objs) {
-      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}`);
+      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.inline ? 'i' : ''}${o.pinnedBy ? `p${o.pinnedBy}` : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}`);
     }
     for (const [k, v] of this.facts) mix(`${k}?${v ? 1 : 0}`);
     // Deferred calls run in order: hash them as a sequence.
@@ -247,16 +269,16 @@ function joinObj(p: Obj, o: Obj): Obj {
 }
 
 /**
- * What a struct field remembers: pointers and nil. Numbers, booleans and
+ * What a struct field remembers: pointers (heap strings among them) and nil. Numbers, booleans and
  * untracked values would only multiply states without telling owners apart.
  */
 export function fieldValue(v: Val): Val {
-  return v === NIL || v.startsWith('o:') || v.startsWith('fn:') || v.startsWith('a:') ? v : UNKNOWN_VAL;
+  return v === NIL || v === HEAP_STRING || v.startsWith('o:') || v.startsWith('fn:') || v.startsWith('a:') ? v : UNKNOWN_VAL;
 }
 
 export function nilEquality(a: Val, b: Val): boolean | undefined {
   if (a === NIL && b === NIL) return true;
-  const definite = (v: Val) => v === NONNIL || v.startsWith('a:') || v.startsWith('fn:');
+  const definite = (v: Val) => v === NONNIL || v === HEAP_STRING || v.startsWith('a:') || v.startsWith('fn:');
   if ((a === NIL && definite(b)) || (b === NIL && definite(a))) return false;
   return undefined;
 }

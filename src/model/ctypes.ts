@@ -3,6 +3,7 @@
 // sizes), and what a typedef stands for. Sizes follow LP64 (linux/amd64,
 // darwin/arm64).
 import { fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
+import type { Ty } from './types.js';
 
 export type CType =
   | { k: 'void' }
@@ -257,4 +258,32 @@ export function parseCInt(text: string): number | undefined {
   if (/^0[0-7]+$/.test(t)) return parseInt(t, 8);
   if (/^[0-9]+$/.test(t)) return parseInt(t, 10);
   return undefined;
+}
+
+/** cgo's Go name for a C primitive type. */
+const GO_NAMES: Record<string, string> = {
+  char: 'char', 'signed char': 'schar', 'unsigned char': 'uchar', short: 'short', 'unsigned short': 'ushort',
+  int: 'int', 'unsigned int': 'uint', unsigned: 'uint', long: 'long', 'unsigned long': 'ulong', 'long long': 'longlong',
+  'unsigned long long': 'ulonglong', float: 'float', double: 'double',
+};
+
+/** The type as Go code sees it through cgo (C.int, *C.char, [10]*C.char, C.struct_s). */
+export function cToGoType(t: CType, scope: CTypeScope, depth = 0): Ty {
+  if (depth > 8) return { k: 'unknown' };
+  switch (t.k) {
+    case 'prim':
+      return { k: 'c', name: GO_NAMES[t.name] ?? t.name };
+    case 'enum':
+      return { k: 'c', name: 'int' };
+    case 'ptr':
+      return t.to.k === 'void' ? { k: 'unsafeptr' } : { k: 'pointer', elem: cToGoType(t.to, scope, depth + 1) };
+    case 'array':
+      return { k: 'array', elem: cToGoType(t.of, scope, depth + 1), len: t.len };
+    case 'struct':
+      return t.tag ? { k: 'c', name: `${t.union ? 'union' : 'struct'}_${t.tag}` } : { k: 'unknown' };
+    case 'named':
+      return { k: 'c', name: t.name };
+    default:
+      return { k: 'unknown' };
+  }
 }

@@ -4,9 +4,9 @@ import { NO_VAR, type Expr, type FuncIR, type TypeExpr } from '../syntax/goast.j
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
 import { parseGoInt } from '../syntax/golit.js';
 import { isCNumericName } from './cmodel.js';
-import { resolveCType } from './ctypes.js';
+import { cField, cSizeOf, cToGoType } from './ctypes.js';
 import type { FuncInfo, PackageModel, SourceFile } from './program.js';
-import { BASIC_TYPES, UNKNOWN, UNSAFE_POINTER, basic, pointerTo, type Ty } from './types.js';
+import { BASIC_TYPES, UNKNOWN, UNSAFE_POINTER, basic, basicSize, pointerTo, type Ty } from './types.js';
 
 /** Signatures of functions in other packages analysed earlier. */
 export interface ExternalSignature {
@@ -128,6 +128,52 @@ export class Resolver {
     if (/^(struct|union)_/.test(u.name)) return true;
     if (isCNumericName(u.name) || (/_t$/.test(u.name) && !this.pkg.c.typedefs.has(u.name))) return false;
     return this.pkg.cType(u.name)?.k === 'struct';
+  }
+
+  /** The Go-side type of field `name` of a C struct (or pointer to one). */
+  cFieldType(t: Ty, name: string): Ty | undefined {
+    if (t.k === 'pointer') t = t.elem;
+    if (t.k !== 'c') return undefined;
+    const ct = this.pkg.cType(t.name);
+    const f = ct ? cField(ct, name, this.pkg.c) : undefined;
+    return f ? cToGoType(f.type, this.pkg.c) : undefined;
+  }
+
+  /** Size in bytes of a Go type (or a C type seen from Go), when it can be known. */
+  sizeOf(t: Ty, depth = 0): number | undefined {
+    if (depth > 8) return undefined;
+    const u = t.k === 'named' ? this.underlying(t) : t;
+    switch (u.k) {
+      case 'basic':
+        return basicSize(u.name);
+      case 'pointer':
+      case 'unsafeptr':
+      case 'map':
+      case 'chan':
+      case 'func':
+        return 8;
+      case 'slice':
+        return 24;
+      case 'interface':
+        return 16;
+      case 'array': {
+        const e = this.sizeOf(u.elem, depth + 1);
+        return e !== undefined && u.len !== undefined ? e * u.len : undefined;
+      }
+      case 'c': {
+        const ct = this.pkg.cType(u.name);
+        return ct ? cSizeOf(ct, this.pkg.c) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** C numbers and enums: values that are never pointers. */
+  isCScalar(t: Ty & { k: 'c' }): boolean {
+    if (isCNumericName(t.name)) return true;
+    const ct = this.pkg.cType(t.name);
+    return !!ct && (ct.k === 'prim' || ct.k === 'enum');
   }
 
   /** The type of field `name` of a struct (or pointer to struct), following embedded fields. */
@@ -405,7 +451,7 @@ export class FuncTypes {
             return { k: 'slice', elem: basic('uint8') };
         }
         const cf = this.r.pkg.cFunc(f.name);
-        return cf && resolveCType(cf.ret, this.r.pkg.c).k === 'ptr' ? pointerTo(UNKNOWN) : UNKNOWN;
+        return cf ? cToGoType(cf.ret, this.r.pkg.c) : UNKNOWN;
       }
       if (f.x.name === 'unsafe') {
         if (f.name === 'Slice' && e.args[0]) {

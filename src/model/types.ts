@@ -92,3 +92,16 @@ export function isError(t: Ty): boolean {
 export function deref(t: Ty): Ty {
   return t.k === 'pointer' ? t.elem : UNKNOWN;
 }
+
+export function isStringType(t: Ty): boolean {
+  return t.k === 'basic' && t.name === 'string';
+}
+
+const GO_SIZES: Record<string, number> = {
+  bool: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4,
+  int: 8, uint: 8, uintptr: 8, int64: 8, uint64: 8, float64: 8, complex64: 8, complex128: 16, string: 16,
+};
+
+export function basicSize(name: string): number | undefined {
+  return GO_SIZES[name];
+}

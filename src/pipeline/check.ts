@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { SEVERITY_RANK, compareFindings, type Finding, type Severity } from '../findings/finding.js';
 import { carriesCMemory, type Summary } from '../flow/summary.js';
+import { ALL_RULES } from '../rules/index.js';
 import { initParsers } from '../syntax/parser.js';
 import type { Config, FailOn } from '../workspace/config.js';
 import { discover, type DiscoveredPackage } from '../workspace/discover.js';
@@ -119,9 +120,7 @@ function disabledRules(opts: CheckOptions): Set<string> {
   for (const [id, sev] of opts.config.rules) if (sev === 'off') out.add(id);
   for (const id of opts.disable ?? []) out.add(id);
   if (opts.only) {
-    for (const id of ['leak', 'double-free', 'use-after-free', 'free-nonheap', 'mismatched-free', 'bad-directive', 'unused-ignore']) {
-      if (!opts.only.has(id)) out.add(id);
-    }
+    for (const r of ALL_RULES) if (!opts.only.has(r.id)) out.add(r.id);
   }
   return out;
 }

@@ -35,7 +35,8 @@ export class CallIndex {
       const body = info.file.go.text.slice(span.pos, span.end);
       const calls = new Set<string>();
       for (const m of body.matchAll(CALL)) calls.add(m[1] ? `.${m[2]}` : m[2]);
-      let seed = CGO.test(body);
+      // Functions exported with //export are called from C: their results cross the boundary.
+      let seed = CGO.test(body) || info.decl.doc.some((c) => /^\/\/export\s/.test(c.text));
       if (!seed && carriers.size) {
         for (const m of body.matchAll(QUALIFIED_CALL)) {
           const imp = info.file.imports.get(m[1]);
@@ -53,7 +54,7 @@ export class CallIndex {
     }
   }
 
-  /** Functions whose bodies name cgo or call another package's C-memory carrier. */
+  /** Functions whose bodies name cgo or call another package's C-memory carrier, and those exported to C. */
   seeds(): FuncInfo[] {
     return this.entries.filter((e) => e.seed).map((e) => e.info);
   }

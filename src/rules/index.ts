@@ -2,14 +2,26 @@
 // rules are reported while reading directives and suppressions.
 import { badDirective } from './bad-directive.js';
 import { doubleFree } from './double-free.js';
+import { exportGoPointer } from './export-go-pointer.js';
+import { goPointerInCMemory } from './go-pointer-in-c-memory.js';
 import { freeNonHeap } from './free-nonheap.js';
 import { leak } from './leak.js';
 import { mismatchedFree } from './mismatched-free.js';
 import type { FlowRule, RuleMeta } from './rule.js';
+import { unpinnedGoPointer } from './unpinned-go-pointer.js';
 import { unusedIgnore } from './unused-ignore.js';
 import { useAfterFree } from './use-after-free.js';
 
-export const FLOW_RULES: readonly FlowRule[] = [leak, doubleFree, useAfterFree, freeNonHeap, mismatchedFree];
+export const FLOW_RULES: readonly FlowRule[] = [
+  leak,
+  doubleFree,
+  useAfterFree,
+  freeNonHeap,
+  mismatchedFree,
+  unpinnedGoPointer,
+  goPointerInCMemory,
+  exportGoPointer,
+];
 
 export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), badDirective, unusedIgnore];
 

@@ -139,6 +139,8 @@ export interface TypeDecl extends Span {
 export interface ValueDecl extends Span {
   name: string;
   type?: TypeExpr;
+  /** Without a declared type: the type of a composite literal initializer. */
+  literalType?: TypeExpr;
   isConst: boolean;
 }
 

@@ -279,10 +279,21 @@ function convertValueDecl(c: Converter, tree: Tree, node: Node): ValueDecl[] {
     if (!spec || (spec.type !== 'var_spec' && spec.type !== 'const_spec')) continue;
     const typeNode = spec.childForFieldName('type');
     const type = typeNode ? c.type(copyTree(tree, typeNode)) : undefined;
-    for (const n of spec.childrenForFieldName('name')) {
-      if (n?.type !== 'identifier') continue;
-      out.push({ pos: n.startIndex, end: n.endIndex, name: n.text, type, isConst: spec.type === 'const_spec' });
-    }
+    const values = spec.childForFieldName('value')?.namedChildren ?? [];
+    const names = spec.childrenForFieldName('name');
+    names.forEach((n, i) => {
+      if (n?.type !== 'identifier') return;
+      const v = values[i];
+      const litType = !type && v?.type === 'composite_literal' ? v.childForFieldName('type') : null;
+      out.push({
+        pos: n.startIndex,
+        end: n.endIndex,
+        name: n.text,
+        type,
+        literalType: litType ? c.type(copyTree(tree, litType)) : undefined,
+        isConst: spec.type === 'const_spec',
+      });
+    });
   }
   return out;
 }
