@@ -629,7 +629,7 @@ export class FunctionAnalyzer {
       if (y.k === 'ident' && y.v >= 0) {
         const cur = st.env.get(varKey(y.v)) ?? UNKNOWN_VAL;
         const id = goObject(cur);
-        if (id && this.isStructVar(y.v)) return { id };
+        if (id && this.isStructVar(y.v)) return { id, name: `the variable ${this.info.decl.vars[y.v].name}` };
         return { word: cur, name: `the variable ${this.info.decl.vars[y.v].name}`, type: this.types.vars[y.v] };
       }
       if (y.k === 'sel') {
@@ -645,6 +645,9 @@ export class FunctionAnalyzer {
       const id = goObject(this.peek(x.args[0], st));
       return id ? { id } : undefined;
     }
+    // Otherwise the argument's value is the pointer, if it is one: structs go to C by value, unchecked.
+    const t = this.types.underlyingOf(this.types.exprType(e));
+    if (t.k !== 'pointer' && t.k !== 'unsafeptr' && t.k !== 'unknown') return undefined;
     const id = goObject(v);
     if (id) return { id };
     if (v.startsWith('a:v')) {
@@ -703,7 +706,7 @@ export class FunctionAnalyzer {
     const names = (k: string) => this.varName(k);
     const hit = 'id' in r ? goPointerInObject(st, r.id, this.gmem, r.field, names) : goPointerInValue(st, r.word, r.type, this.gmem, undefined, names);
     if (!hit) return;
-    const memory = 'id' in r ? `${r.field ? `field ${r.field} of ` : ''}${goMemoryName(st.obj(r.id)!)}` : r.name;
+    const memory = 'id' in r ? `${r.field ? `field ${r.field} of ` : ''}${r.name ?? goMemoryName(st.obj(r.id)!)}` : r.name;
     if ('id' in r && r.field && hit.path.startsWith(`.${r.field}`)) hit.path = hit.path.slice(r.field.length + 1);
     const deferred = pos !== e.pos;
     this.addEvent(`go-pointer-arg:${pos}:${i}`, {

@@ -35,6 +35,7 @@ export function goMemoryName(o: Obj): string {
   const t = o.goType;
   if (t?.k === 'map') return 'a Go map';
   if (t?.k === 'chan') return 'a Go channel';
+  if (t?.k === 'slice') return 'a Go slice';
   switch (o.what) {
     case 'new':
       return 'memory from new';

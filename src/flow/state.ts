@@ -78,7 +78,7 @@ export interface Obj {
 }
 
 /** The Go memory a pointer argument points to: an object (or one field of it), or one variable's word. */
-export type Region = { id: string; field?: string } | { word: Val; name: string; type: Ty };
+export type Region = { id: string; field?: string; name?: string } | { word: Val; name: string; type: Ty };
 
 export interface DeferRec {
   pos: number;

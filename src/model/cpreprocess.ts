@@ -54,7 +54,8 @@ export function preprocessPreamble(preamble: string, dir: string, flags: CgoFlag
     .split('\n')
     .map((l) => (/^\s*#cgo\b/.test(l) ? '' : l))
     .join('\n');
-  const r = spawnSync(cc, ['-E', '-P', '-w', ...flags.cflags, ...extra, '-x', 'c', '-'], {
+  // cgo compiles with the package directory on the include path.
+  const r = spawnSync(cc, ['-E', '-P', '-w', `-I${dir}`, ...flags.cflags, ...extra, '-x', 'c', '-'], {
     input,
     cwd: dir,
     encoding: 'utf8',
