@@ -17,6 +17,6 @@ import (
 
 func main() {
 	s := make([]byte, 4, 8)
-	C.corrupt_slice_header(unsafe.Pointer(&s), 16, 16) // want "argument 1 of C.corrupt_slice_header points to the variable s, which holds a Go pointer"
+	C.corrupt_slice_header(unsafe.Pointer(&s), 16, 16) // want "argument 1 of C.corrupt_slice_header is the address of the slice header of s"
 	fmt.Println(len(s), cap(s))
 }

@@ -14,5 +14,5 @@ import "unsafe"
 
 func main() {
 	buf := make([]byte, 5)
-	C.unsafe_write((*C.char)(unsafe.Pointer(&buf[0])))
+	C.unsafe_write((*C.char)(unsafe.Pointer(&buf[0]))) // want "C.unsafe_write writes 10 bytes through argument 1 \\(strcpy\\), but &buf\\[0\\] points to a 5-byte Go buffer \\(make\\)"
 }

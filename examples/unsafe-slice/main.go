@@ -15,6 +15,6 @@ import (
 func main() {
 	p := C.malloc(16)
 	defer C.free(p)
-	b := unsafe.Slice((*byte)(p), 64) // 64 bytes over a 16-byte block
+	b := unsafe.Slice((*byte)(p), 64) // want "unsafe.Slice makes 64 elements of 1 byte \\(64 bytes\\) over 16 bytes from C.malloc"
 	fmt.Println(len(b))
 }

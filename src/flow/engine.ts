@@ -10,6 +10,8 @@ import { isError, isStringType, mayHoldPointer, type Ty } from '../model/types.j
 import { cHasPointers, resolveCType } from '../model/ctypes.js';
 import { parseGoInt } from '../syntax/golit.js';
 import { goMemoryName, goPointerInObject, goPointerInValue, isCMemory, isGoPointer, typeView, type TypeView } from './gomemory.js';
+import { BoundaryChecks, constInt } from './boundary.js';
+import { decodeGoString } from '../syntax/golit.js';
 import { BLANK_VAR, NO_VAR, type Expr, type FuncIR } from '../syntax/goast.js';
 import { buildCFG, mayFork, type CFG, type Instr } from './cfg.js';
 import { stripConversions, unparen } from '../syntax/exprs.js';
@@ -138,6 +140,7 @@ export class FunctionAnalyzer {
   private readonly gmem: TypeView;
   /** The name C knows the function by, when it is exported with //export. */
   private readonly exported: string | undefined;
+  private readonly boundary: BoundaryChecks;
 
   /**
    * @param pathSensitive explore paths separately (needed where C memory is
@@ -155,6 +158,16 @@ export class FunctionAnalyzer {
     this.text = info.file.go.text;
     this.types = new FuncTypes(resolver, info);
     this.gmem = typeView(resolver);
+    this.boundary = new BoundaryChecks({
+      types: this.types,
+      resolver,
+      pkg: info.pkg,
+      src: (e) => this.src(e),
+      argName: (c, i) => this.argName(c, i),
+      step: (p, m) => this.step(p, m),
+      addEvent: (k, e) => this.addEvent(k, e),
+      varName: (k) => this.varName(k),
+    });
     this.exported = info.decl.doc.map((c) => /^\/\/export\s+(\S+)/.exec(c.text)?.[1]).find(Boolean);
     this.indexClosures(info.decl.ir);
   }
@@ -300,21 +313,36 @@ export class FunctionAnalyzer {
     }
   }
 
+  /** Struct and array variables: values with storage of their own, whose fields or elements are followed. */
   private isStructVar(v: number): boolean {
-    return this.resolver.isStruct(this.types.vars[v]);
+    const t = this.types.vars[v];
+    return this.resolver.isStruct(t) || this.types.underlyingOf(t).k === 'array';
   }
 
   /**
-   * The storage of a struct variable, as an object whose fields are tracked;
-   * `&s` and `s` both refer to it. Storage made for a value of unknown origin
-   * is opaque: its fields are unknown, not zero.
+   * The storage of a struct or array variable, as an object whose fields are
+   * tracked; `&s` and `s` both refer to it. Storage made for a value of
+   * unknown origin is opaque: its fields are unknown, not zero.
    */
   private storage(st: State, v: number, opaque: boolean): Val {
     const cur = st.env.get(varKey(v));
     if (cur && objId(cur) && st.obj(objId(cur)!)) return cur;
     const id = this.allocId(st, `s${v}`);
     if (!id) return UNKNOWN_VAL;
-    st.setObj(id, { kind: 'go', state: 'live', what: 'variable', site: -1, nullable: false, releasedBy: [], steps: [], opaque: opaque || undefined });
+    const t = this.types.vars[v];
+    st.setObj(id, {
+      kind: 'go',
+      state: 'live',
+      what: 'variable',
+      site: this.info.decl.vars[v].pos,
+      nullable: false,
+      releasedBy: [],
+      steps: [],
+      opaque: opaque || undefined,
+      goType: t,
+      inline: true,
+      bytes: this.goSize(t),
+    });
     st.assign(varKey(v), objVal(id));
     return objVal(id);
   }
@@ -1172,8 +1200,11 @@ export class FunctionAnalyzer {
         return this.eval(e.x, st, ch, frame);
       case 'funclit':
         return `fn:${e.fn.id}`;
-      case 'conv':
-        return this.convert(this.types.resolve(e.type), this.eval(e.x, st, ch, frame));
+      case 'conv': {
+        const to = this.types.resolve(e.type);
+        this.boundary.handleToPointer(to, e.x, e.pos, e.end);
+        return this.convert(to, this.eval(e.x, st, ch, frame));
+      }
       case 'sel': {
         if (this.isPackageRef(e.x)) return UNKNOWN_VAL;
         const base = this.eval(e.x, st, ch, frame);
@@ -1245,6 +1276,10 @@ export class FunctionAnalyzer {
         const base = this.eval(e.x, st, ch, frame);
         for (const p of [e.lo, e.hi, e.max]) if (p) this.eval(p, st, ch, frame);
         this.use(st, base, 'sliced', this.nameOf(e.x), e.pos, e.end);
+        // (*[1 << 30]T)(p)[:n:n] over C memory.
+        const xt = this.types.underlyingOf(this.types.exprType(e.x));
+        const arr = xt.k === 'pointer' ? this.types.underlyingOf(xt.elem) : undefined;
+        if (arr?.k === 'array') this.boundary.sliceOverC('slicing a *[N]T conversion', base, arr.elem, e.max ?? e.hi, st, e.pos, e.end);
         return this.derived(st, base);
       }
       case 'assert':
@@ -1502,6 +1537,7 @@ export class FunctionAnalyzer {
     const unknownResults = () => new Array(Math.max(want, 1)).fill(UNKNOWN_VAL);
     switch (callee.k) {
       case 'conv':
+        if (e.args[0]) this.boundary.handleToPointer(callee.to, e.args[0], e.pos, e.end);
         return [this.convert(callee.to, args[0] ?? UNKNOWN_VAL)];
       case 'builtin':
         return this.builtin(callee.name, e, args, st, pos);
@@ -1592,9 +1628,12 @@ export class FunctionAnalyzer {
 
   private unsafeCall(name: string, e: CallExpr, args: Val[], st: State, pos: number): Val[] {
     switch (name) {
-      case 'Slice':
+      case 'Slice': {
         this.use(st, args[0] ?? NIL, 'wrapped by unsafe.Slice', this.argName(e, 0), pos, e.end);
+        const pt = e.args[0] ? this.types.underlyingOf(this.types.exprType(e.args[0])) : undefined;
+        this.boundary.sliceOverC('unsafe.Slice', args[0] ?? NIL, pt?.k === 'pointer' ? pt.elem : undefined, e.args[1], st, pos, e.end);
         return [this.derived(st, args[0] ?? NIL)];
+      }
       case 'String':
         this.use(st, args[0] ?? NIL, 'read by unsafe.String', this.argName(e, 0), pos, e.end);
         return [NONNIL];
@@ -1607,7 +1646,7 @@ export class FunctionAnalyzer {
     }
   }
 
-  private newC(st: State, pos: number, end: number, what: string, opts: { nullable: boolean; releasedBy: string[]; steps?: Step[] }): Val {
+  private newC(st: State, pos: number, end: number, what: string, opts: { nullable: boolean; releasedBy: string[]; steps?: Step[]; bytes?: number }): Val {
     const id = this.allocId(st, `c${pos}`);
     if (!id) return UNKNOWN_VAL;
     st.setObj(id, {
@@ -1620,6 +1659,7 @@ export class FunctionAnalyzer {
       releasedBy: opts.releasedBy,
       steps: opts.steps ?? [this.step(pos, `${what} allocates C memory here`)],
       traceAt: st.trace.length,
+      bytes: opts.bytes,
     });
     return objVal(id);
   }
@@ -1636,9 +1676,12 @@ export class FunctionAnalyzer {
     switch (name) {
       case 'CString':
       case 'CBytes':
-      case 'malloc':
+      case 'malloc': {
         // cgo's own allocators never return nil: they crash on exhaustion.
-        return [this.newC(st, pos, e.end, `C.${name}`, { nullable: false, releasedBy: ['free'] })];
+        const lit = name === 'CString' && e.args[0]?.k === 'lit' ? decodeGoString(e.args[0].value) : undefined;
+        const bytes = name === 'malloc' ? constInt(e.args[0]) : lit ? lit.bytes + 1 : undefined;
+        return [this.newC(st, pos, e.end, `C.${name}`, { nullable: false, releasedBy: ['free'], bytes })];
+      }
       case 'GoString':
       case 'GoStringN':
       case 'GoBytes':
@@ -1662,8 +1705,9 @@ export class FunctionAnalyzer {
     cfn?.retains.forEach((i) => moved.add(i));
     // An unknown function named like a releaser: what it gets is no longer ours to track.
     if (!contract && !cfn?.defined && looksLikeReleaser(name)) args.forEach((_, i) => moved.add(i));
+    const headers = this.boundary.atCCall(name, e, args, st, pos, cfn, contract);
     regions?.forEach((r, i) => {
-      if (r) this.checkGoPointerArg(st, r, name, i, e, pos);
+      if (r && !headers.has(i)) this.checkGoPointerArg(st, r, name, i, e, pos);
     });
     // A contract names the releaser itself; a preamble body that frees uses libc's free.
     const releaser = contract?.releases.length ? name : 'free';

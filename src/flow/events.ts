@@ -88,6 +88,68 @@ export interface ExportGoPointerEvent extends EventBase {
   target: string;
 }
 
+/** C keeps (per its summary or contract) a Go pointer it was given. */
+export interface CKeepsGoPointerEvent extends EventBase {
+  kind: 'c-keeps-go-pointer';
+  callee: string;
+  arg: number;
+  argName: string;
+  target: string;
+  how: string; // "stores it in a global", "takes it (contract)"
+}
+
+/** A Go pointer hidden as an integer, or an integer turned into a pointer. */
+export interface HiddenPointerEvent extends EventBase {
+  kind: 'hidden-pointer';
+  how: 'as-integer' | 'handle-to-pointer';
+  name: string;
+  callee?: string;
+  target?: string;
+}
+
+/** The address of a slice or string header passed to C. */
+export interface SliceHeaderEvent extends EventBase {
+  kind: 'slice-header';
+  callee: string;
+  arg: number;
+  name: string;
+  of: 'slice' | 'string';
+}
+
+/** C writes past the end of a buffer (definite), or without a bound (possible). */
+export interface COverflowEvent extends EventBase {
+  kind: 'c-overflow';
+  callee: string;
+  arg: number;
+  name: string;
+  via: string; // strcpy, memset, an indexed store
+  writes?: number; // bytes written, when known
+  size: number; // bytes available
+  memory: string; // "make", "C.malloc"
+  definite: boolean;
+}
+
+/** A Go slice passed to C as a pointer to elements of another size. */
+export interface ElementSizeEvent extends EventBase {
+  kind: 'element-size';
+  callee: string;
+  name: string;
+  goElem: string;
+  goSize: number;
+  cType: string;
+  cSize: number;
+}
+
+/** A Go slice made over C memory with more elements than the allocation holds. */
+export interface CSliceBoundsEvent extends EventBase {
+  kind: 'c-slice-bounds';
+  how: string; // "unsafe.Slice", "a conversion to *[N]T"
+  elems: number;
+  elemSize: number;
+  bytes: number;
+  what: string; // C.malloc
+}
+
 export type FlowEvent =
   | LeakEvent
   | DoubleFreeEvent
@@ -96,4 +158,10 @@ export type FlowEvent =
   | MismatchedFreeEvent
   | GoPointerArgEvent
   | GoPointerStoreEvent
-  | ExportGoPointerEvent;
+  | ExportGoPointerEvent
+  | CKeepsGoPointerEvent
+  | HiddenPointerEvent
+  | SliceHeaderEvent
+  | COverflowEvent
+  | ElementSizeEvent
+  | CSliceBoundsEvent;

@@ -468,6 +468,8 @@ export class FuncTypes {
         return basic('uintptr');
       }
       if (f.x.name === 'errors' || (f.x.name === 'fmt' && f.name === 'Errorf')) return basic('error');
+      const imp = this.importOf(f.x);
+      if (imp === 'runtime/cgo' && f.name === 'NewHandle') return { k: 'named', pkg: 'runtime/cgo', name: 'Handle' };
     }
     const ft = this.exprType(f);
     if (ft.k === 'func') {

@@ -1,13 +1,20 @@
 // The rule registry. Flow rules read the dataflow engine's events; directive
 // rules are reported while reading directives and suppressions.
 import { badDirective } from './bad-directive.js';
+import { cKeepsGoPointer } from './c-keeps-go-pointer.js';
+import { cOverflow } from './c-overflow.js';
+import { cSliceBounds } from './c-slice-bounds.js';
 import { doubleFree } from './double-free.js';
+import { elementSize } from './element-size.js';
 import { exportGoPointer } from './export-go-pointer.js';
 import { goPointerInCMemory } from './go-pointer-in-c-memory.js';
 import { freeNonHeap } from './free-nonheap.js';
+import { hiddenPointer } from './hidden-pointer.js';
 import { leak } from './leak.js';
 import { mismatchedFree } from './mismatched-free.js';
 import type { FlowRule, RuleMeta } from './rule.js';
+import { sliceHeader } from './slice-header.js';
+import { unboundedCWrite } from './unbounded-c-write.js';
 import { unpinnedGoPointer } from './unpinned-go-pointer.js';
 import { unusedIgnore } from './unused-ignore.js';
 import { useAfterFree } from './use-after-free.js';
@@ -21,6 +28,13 @@ export const FLOW_RULES: readonly FlowRule[] = [
   unpinnedGoPointer,
   goPointerInCMemory,
   exportGoPointer,
+  cKeepsGoPointer,
+  hiddenPointer,
+  sliceHeader,
+  cOverflow,
+  unboundedCWrite,
+  elementSize,
+  cSliceBounds,
 ];
 
 export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), badDirective, unusedIgnore];
