@@ -3,6 +3,7 @@
 // object's typestate. It reports typestate violations as events and, at
 // each normal exit, records a summary case for callers.
 import { looksLikeReleaser } from '../model/cmodel.js';
+import type { Contract } from '../model/contracts.js';
 import type { FuncInfo } from '../model/program.js';
 import { FuncTypes, type Resolver } from '../model/resolve.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
@@ -1664,6 +1665,78 @@ export class FunctionAnalyzer {
     return objVal(id);
   }
 
+  /** Memory a contract says the callee only lends: the caller must not free it. */
+  private borrowedC(st: State, pos: number, what: string): Val {
+    const id = this.allocId(st, `b${pos}`);
+    if (!id) return UNKNOWN_VAL;
+    st.setObj(id, { kind: 'c', state: 'live', what, site: pos, nullable: true, releasedBy: [], steps: [this.step(pos, `${what} lends this memory (contract)`)], borrowed: true });
+    return objVal(id);
+  }
+
+  /** The C function passed as a destructor argument (C.free, (*[0]byte)(C.sqlite3_free)), if one is. */
+  private destructorName(e: Expr | undefined): string | undefined {
+    if (!e) return undefined;
+    let found: string | undefined;
+    const visit = (x: Expr): void => {
+      if (found) return;
+      if (x.k === 'sel' && x.x.k === 'ident' && x.x.v === NO_VAR && x.x.name === 'C' && this.resolver.cName(x.name) === 'func') found = x.name;
+      else forEachChildExpr(x, visit);
+    };
+    visit(e);
+    return found;
+  }
+
+  /** Memory handed over with a destructor must be memory that destructor may release. */
+  private checkDestructor(st: State, v: Val, destructor: string, e: CallExpr, i: number, pos: number): void {
+    const id = objId(v);
+    const o = id ? st.obj(id) : undefined;
+    if (!o || o.kind !== 'c' || !o.releasedBy.length || o.releasedBy.includes(destructor)) return;
+    const name = this.argName(e, i);
+    this.addEvent(`mismatched-free:${pos}:${i}`, {
+      kind: 'mismatched-free',
+      name,
+      what: o.what,
+      by: destructor,
+      expected: o.releasedBy,
+      via: `C.${destructor} (the destructor given to ${this.src(e.fun)})`,
+      pos: e.args[i]?.pos ?? pos,
+      end: e.args[i]?.end ?? e.end,
+      trace: [...o.steps, this.step(pos, `${this.src(e.fun)} will release ${name} with C.${destructor}`)],
+    });
+  }
+
+  /** Protocol clauses: `not after F` and `invalidates` on the first argument. */
+  private checkProtocol(st: State, name: string, contract: Contract | undefined, released: Set<number>, args: Val[], e: CallExpr, pos: number): void {
+    const id = objId(args[0] ?? NIL);
+    const o = id ? st.obj(id) : undefined;
+    if (!o?.marks?.length) return;
+    const after = contract?.notAfter.find((f) => o.marks!.includes(f));
+    const invalid = o.marks.find((m) => m.startsWith('!'));
+    const violation = after ? { after, how: 'not-after' as const } : invalid && !released.has(0) ? { after: invalid.slice(1), how: 'invalidated' as const } : undefined;
+    if (!violation) return;
+    this.addEvent(`protocol:${pos}`, {
+      kind: 'protocol',
+      callee: `C.${name}`,
+      name: this.argName(e, 0),
+      after: `C.${violation.after}`,
+      how: violation.how,
+      pos,
+      end: e.end,
+      trace: [...o.steps, this.step(pos, `C.${name} is called on ${this.argName(e, 0)} after C.${violation.after}`)],
+    });
+  }
+
+  /** Remembers calls that later protocol clauses refer to. */
+  private markProtocol(st: State, name: string, contract: Contract | undefined, args: Val[]): void {
+    const mark = (v: Val | undefined, m: string) => {
+      const id = objId(v ?? NIL);
+      const o = id ? st.obj(id) : undefined;
+      if (o && !o.marks?.includes(m)) st.setObj(id!, { ...o, marks: [...(o.marks ?? []), m] });
+    };
+    if (this.info.pkg.contracts.protocolMarkers().has(name)) mark(args[0], name);
+    for (const i of contract?.invalidates ?? []) mark(args[i], `!${name}`);
+  }
+
   private foreignC(st: State, pos: number, what: string): Val {
     const id = this.allocId(st, `f${pos}`);
     if (!id) return UNKNOWN_VAL;
@@ -1705,6 +1778,14 @@ export class FunctionAnalyzer {
     cfn?.retains.forEach((i) => moved.add(i));
     // An unknown function named like a releaser: what it gets is no longer ours to track.
     if (!contract && !cfn?.defined && looksLikeReleaser(name)) args.forEach((_, i) => moved.add(i));
+    // `takes text with destructor destroy`: a destructor function takes the memory, SQLITE_STATIC/TRANSIENT lend it.
+    for (const t of contract?.takesWithDestructor ?? []) {
+      const destructor = this.destructorName(e.args[t.destructor]);
+      if (!destructor) continue;
+      moved.add(t.param);
+      this.checkDestructor(st, args[t.param] ?? NIL, destructor, e, t.param, pos);
+    }
+    this.checkProtocol(st, name, contract, released, args, e, pos);
     const headers = this.boundary.atCCall(name, e, args, st, pos, cfn, contract);
     regions?.forEach((r, i) => {
       if (r && !headers.has(i)) this.checkGoPointerArg(st, r, name, i, e, pos);
@@ -1729,7 +1810,9 @@ export class FunctionAnalyzer {
         st.assign(varKey(v), val);
       }
     }
+    this.markProtocol(st, name, contract, args);
     if (contract?.returns?.kind === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy })];
+    if (contract?.returns?.kind === 'borrowed') return [this.borrowedC(st, pos, `C.${name}`)];
     if (!contract?.returns && cfn?.returns === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: ['free'] })];
     // A pointer from a C function that does not say who owns it: C memory, never ours to free.
     if (cfn && resolveCType(cfn.ret, this.info.pkg.c).k === 'ptr') return [this.foreignC(st, pos, `C.${name}`)];
@@ -1909,6 +1992,18 @@ export class FunctionAnalyzer {
     if (!o) return;
     if (o.kind === 'go') {
       this.freeNonHeap(by, name, pos, end, describeGo(o), via);
+      return;
+    }
+    if (o.borrowed && o.state === 'live') {
+      this.addEvent(`free-borrowed:${pos}`, {
+        kind: 'free-borrowed',
+        name,
+        what: o.what,
+        by: via ?? (by === 'free' ? 'C.free' : `C.${by}`),
+        pos,
+        end,
+        trace: [...o.steps, this.step(pos, `${via ?? (by === 'free' ? 'C.free' : `C.${by}`)} releases it here`)],
+      });
       return;
     }
     const freedSteps = via ? [this.step(pos, `${via} frees ${name}`), ...(r.viaSteps ?? [])] : [this.step(pos, `${by === 'free' ? 'C.free' : `C.${by}`} releases ${name} here`)];

@@ -150,6 +150,23 @@ export interface CSliceBoundsEvent extends EventBase {
   what: string; // C.malloc
 }
 
+/** A handle used against its protocol (a contract's `not after` or `invalidates`). */
+export interface ProtocolEvent extends EventBase {
+  kind: 'protocol';
+  callee: string;
+  name: string;
+  after: string;
+  how: 'not-after' | 'invalidated';
+}
+
+/** Memory a library only lends, released by the caller. */
+export interface FreeBorrowedEvent extends EventBase {
+  kind: 'free-borrowed';
+  name: string;
+  what: string;
+  by: string;
+}
+
 export type FlowEvent =
   | LeakEvent
   | DoubleFreeEvent
@@ -164,4 +181,6 @@ export type FlowEvent =
   | SliceHeaderEvent
   | COverflowEvent
   | ElementSizeEvent
-  | CSliceBoundsEvent;
+  | CSliceBoundsEvent
+  | ProtocolEvent
+  | FreeBorrowedEvent;

@@ -75,6 +75,8 @@ export interface Obj {
   foreign?: boolean;
   /** The runtime.Pinner that pins this Go memory. */
   pinnedBy?: string;
+  /** Calls made on this handle that protocol clauses refer to ("!F": F invalidated it). */
+  marks?: string[];
 }
 
 /** The Go memory a pointer argument points to: an object (or one field of it), or one variable's word. */
@@ -151,7 +153,7 @@ export class State {
     };
     for (const [k, v] of this.env) mix(`${k}=${v}`);
     for (const [id, o] of this.objs) {
-      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.inline ? 'i' : ''}${o.pinnedBy ? `p${o.pinnedBy}` : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}`);
+      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.inline ? 'i' : ''}${o.pinnedBy ? `p${o.pinnedBy}` : ''}${o.marks ? `m${o.marks.join('+')}` : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}`);
     }
     for (const [k, v] of this.facts) mix(`${k}?${v ? 1 : 0}`);
     // Deferred calls run in order: hash them as a sequence.

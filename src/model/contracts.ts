@@ -7,10 +7,16 @@
 //   returns borrowed                             result belongs to someone else
 //   releases PARAM                               frees the memory PARAM points to
 //   takes PARAM                                  ownership of PARAM moves to the callee
+//   takes PARAM with destructor PARAM2           ...only when PARAM2 is a function (not SQLITE_STATIC/TRANSIENT)
 //   borrows PARAM                                reads PARAM during the call only
 //   writes owned to PARAM [released by FUNC]     *PARAM receives memory the caller must release
+//   not after FUNC                               must not be called on a handle FUNC was called on
+//   invalidates PARAM                            afterwards PARAM may only be released
+//   creates [released by FUNC]                   makes a handle: the result if it returns a pointer,
+//                                                else the memory its first argument points to
 //
-// PARAM is a name from the parameter list or a 1-based position.
+// PARAM is a name from the parameter list or a 1-based position. A protocol
+// (not after, invalidates) is about the first argument of both functions.
 
 export type ReturnKind = { kind: 'owned'; releasedBy: string[] } | { kind: 'borrowed' };
 
@@ -22,6 +28,14 @@ export interface Contract {
   takes: number[];
   borrows: number[];
   writesOwned: { param: number; releasedBy: string[] }[];
+  /** takes PARAM with destructor PARAM2: ownership moves only when a destructor function is given. */
+  takesWithDestructor: { param: number; destructor: number }[];
+  /** Functions after which this one must not be called on the same handle. */
+  notAfter: string[];
+  /** Arguments that, after the call, may only be released. */
+  invalidates: number[];
+  /** Makes a handle (the pointer result, or what argument 1 points to) released by these functions. */
+  creates?: string[];
   origin: string; // where it was declared, for messages
 }
 
@@ -42,8 +56,8 @@ export function parseContract(text: string, origin: string, defaultName?: string
     const t = next();
     if (t !== word) throw new ContractSyntaxError(`expected "${word}"${t ? `, found "${t}"` : ' at end'}`);
   };
-  const c: Contract = { name: defaultName ?? '', releases: [], takes: [], borrows: [], writesOwned: [], origin };
-  const CLAUSE_WORDS = new Set(['returns', 'releases', 'takes', 'borrows', 'writes']);
+  const c: Contract = { name: defaultName ?? '', releases: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin };
+  const CLAUSE_WORDS = new Set(['returns', 'releases', 'takes', 'borrows', 'writes', 'not', 'invalidates', 'creates']);
   if (peek() && !CLAUSE_WORDS.has(peek())) {
     const name = next().replace(/^C\./, '');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ContractSyntaxError(`expected a function name, found "${name}"`);
@@ -89,7 +103,7 @@ export function parseContract(text: string, origin: string, defaultName?: string
     } while (peek() === ',' && next());
     return out;
   };
-  if (i >= toks.length) throw new ContractSyntaxError('no clause (expected returns, releases, takes, borrows or writes)');
+  if (i >= toks.length) throw new ContractSyntaxError('no clause (expected returns, releases, takes, borrows, writes, not after, invalidates or creates)');
   while (i < toks.length) {
     const w = next();
     switch (w) {
@@ -103,8 +117,30 @@ export function parseContract(text: string, origin: string, defaultName?: string
       case 'releases':
         c.releases.push(param());
         break;
-      case 'takes':
-        c.takes.push(param());
+      case 'takes': {
+        const p = param();
+        if (peek() === 'with') {
+          next();
+          expect('destructor');
+          c.takesWithDestructor.push({ param: p, destructor: param() });
+        } else {
+          c.takes.push(p);
+        }
+        break;
+      }
+      case 'not': {
+        expect('after');
+        const f = next();
+        if (!f || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(f)) throw new ContractSyntaxError('expected a function name after "not after"');
+        c.notAfter.push(f.replace(/^C\./, ''));
+        if (peek() === '(') while (i < toks.length && next() !== ')');
+        break;
+      }
+      case 'invalidates':
+        c.invalidates.push(param());
+        break;
+      case 'creates':
+        c.creates = releasers();
         break;
       case 'borrows':
         c.borrows.push(param());
@@ -117,7 +153,7 @@ export function parseContract(text: string, origin: string, defaultName?: string
         break;
       }
       default:
-        throw new ContractSyntaxError(`unknown clause "${w}" (expected returns, releases, takes, borrows or writes)`);
+        throw new ContractSyntaxError(`unknown clause "${w}" (expected returns, releases, takes, borrows, writes, not after, invalidates or creates)`);
     }
     if (i < toks.length) {
       if (peek() !== ';') throw new ContractSyntaxError(`expected ";" between clauses, found "${peek()}"`);
@@ -159,6 +195,10 @@ export class ContractSet {
         takes: [...new Set([...prev.takes, ...c.takes])],
         borrows: [...new Set([...prev.borrows, ...c.borrows])],
         writesOwned: [...prev.writesOwned, ...c.writesOwned],
+        takesWithDestructor: [...prev.takesWithDestructor, ...c.takesWithDestructor],
+        creates: c.creates ?? prev.creates,
+        notAfter: [...new Set([...prev.notAfter, ...c.notAfter])],
+        invalidates: [...new Set([...prev.invalidates, ...c.invalidates])],
       });
     } else {
       this.byName.set(c.name, c);
@@ -176,11 +216,49 @@ export class ContractSet {
     return s;
   }
 
-  isReleaser(name: string): boolean {
-    return (this.byName.get(name)?.releases.length ?? 0) > 0;
+  /** Functions some contract says must not be called after them (they mark the handle). */
+  protocolMarkers(): Set<string> {
+    const out = new Set<string>();
+    for (const c of this.byName.values()) c.notAfter.forEach((f) => out.add(f));
+    return out;
   }
 
   all(): Contract[] {
     return [...this.byName.values()];
   }
+}
+
+/**
+ * The "Contract:" comment shape of the design document, where it fits:
+ *
+ *   // Contract: C.T* allocated by C.create()
+ *   // → owned by Go; freed via C.destroy() [on finalization]
+ *   // → NOT passed to C.use() after C.finish()
+ *
+ * becomes "create creates released by destroy" and "use not after finish".
+ * Lines that do not fit are returned as problems.
+ */
+export function translateSeedContract(lines: string[]): { contracts: string[]; problems: string[] } {
+  const fn = (s: string) => s.replace(/^C\./, '').replace(/\(\)$/, '');
+  const contracts: string[] = [];
+  const problems: string[] = [];
+  const head = /allocated by\s+((?:C\.)?[A-Za-z_]\w*)\(\)/.exec(lines[0] ?? '');
+  if (!head) return { contracts, problems: ['expected "Contract: TYPE allocated by C.create()"'] };
+  const create = fn(head[1]);
+  let releasers: string[] = [];
+  for (const line of lines.slice(1)) {
+    const body = line.replace(/^\s*(→|->)\s*/, '');
+    const freed = /freed via\s+((?:C\.)?[A-Za-z_]\w*)\(\)/.exec(body);
+    const notPassed = /NOT passed to\s+((?:C\.)?[A-Za-z_]\w*)\(\)\s+after\s+(.*)$/.exec(body);
+    if (freed) releasers.push(fn(freed[1]));
+    if (notPassed) {
+      const after = /^((?:C\.)?[A-Za-z_]\w*)\(\)/.exec(notPassed[2].trim());
+      if (after) contracts.push(`${fn(notPassed[1])} not after ${fn(after[1])}`);
+      else problems.push(`"after ${notPassed[2].trim()}" names no function: write "after C.f()"`);
+    }
+    if (!freed && !notPassed && !/owned by Go/.test(body)) problems.push(`"${body.trim()}" does not fit the Contract: shape (freed via C.f(), NOT passed to C.f() after C.g())`);
+  }
+  if (!releasers.length) releasers = ['free'];
+  contracts.unshift(`${create} creates released by ${releasers.join(', ')}`);
+  return { contracts, problems };
 }

@@ -5,6 +5,7 @@ import { parseDirective } from '../syntax/directives.js';
 import { LineIndex } from '../syntax/positions.js';
 import { addCSource, addHeaderDeclarations, cTypeOfGoName, emptyCModel, type CFunc, type CModel } from './cmodel.js';
 import type { CType } from './ctypes.js';
+import { packsForPreamble } from './packs.js';
 import { ContractSet, ContractSyntaxError, parseContract, type Contract } from './contracts.js';
 
 export interface FuncInfo {
@@ -118,8 +119,16 @@ export class PackageModel {
     }
   }
 
+  private readonly packsUsed = new Set<string>();
+
   private addPreamble(file: SourceFile): void {
     const pre = file.go.preamble!;
+    // Contract packs for the libraries the preamble includes.
+    for (const pack of packsForPreamble(pre.text)) {
+      if (this.packsUsed.has(pack.name)) continue;
+      this.packsUsed.add(pack.name);
+      for (const text of pack.contracts) this.contracts.add(parseContract(text, `pack ${pack.name}`));
+    }
     this.addC(file, pre.text, 'preamble', (offset) => preambleOffsetToGo(pre.text, pre.lineOffsets, offset));
   }
 

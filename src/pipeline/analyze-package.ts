@@ -61,14 +61,15 @@ export interface PackageResult {
 }
 
 export interface AnalyzeOptions {
-  contracts: string[]; // from the config file
+  /** From the config file and the packs it lists. */
+  contracts: { text: string; origin: string }[];
   budget?: Budget;
   disabledRules: ReadonlySet<string>;
 }
 
 export function analyzePackage(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageResult {
   const base = ContractSet.withBuiltins();
-  for (const c of opts.contracts) base.add(parseContract(c, 'cgoguard.yaml'));
+  for (const c of opts.contracts) base.add(parseContract(c.text, c.origin));
   const run = new PackageRun(new PackageModel(job.importPath, job.name, base), external, opts);
   const trees = run.load(job);
   try {

@@ -8,10 +8,12 @@ import { doubleFree } from './double-free.js';
 import { elementSize } from './element-size.js';
 import { exportGoPointer } from './export-go-pointer.js';
 import { goPointerInCMemory } from './go-pointer-in-c-memory.js';
+import { freeBorrowed } from './free-borrowed.js';
 import { freeNonHeap } from './free-nonheap.js';
 import { hiddenPointer } from './hidden-pointer.js';
 import { leak } from './leak.js';
 import { mismatchedFree } from './mismatched-free.js';
+import { protocol } from './protocol.js';
 import type { FlowRule, RuleMeta } from './rule.js';
 import { sliceHeader } from './slice-header.js';
 import { unboundedCWrite } from './unbounded-c-write.js';
@@ -35,6 +37,8 @@ export const FLOW_RULES: readonly FlowRule[] = [
   unboundedCWrite,
   elementSize,
   cSliceBounds,
+  freeBorrowed,
+  protocol,
 ];
 
 export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), badDirective, unusedIgnore];

@@ -8,6 +8,7 @@ import { parse as parseYAML } from 'yaml';
 import { z } from 'zod';
 import type { Severity } from '../findings/finding.js';
 import { ContractSyntaxError, parseContract } from '../model/contracts.js';
+import { PackError, loadPack } from '../model/packs.js';
 import { ALL_RULES, ruleById } from '../rules/index.js';
 
 export const CONFIG_NAMES = ['cgoguard.yaml', 'cgoguard.yml', '.cgoguard.yaml'];
@@ -22,6 +23,7 @@ const schema = z
     tags: z.array(z.string()).optional(),
     tests: z.boolean().optional(),
     contracts: z.array(z.string()).optional(),
+    packs: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -35,7 +37,8 @@ export interface Config {
   excluded: (absPath: string) => boolean;
   tags: string[];
   tests?: boolean;
-  contracts: string[];
+  /** Contracts from the file and from the packs it lists, with where each comes from. */
+  contracts: { text: string; origin: string }[];
 }
 
 export class ConfigError extends Error {}
@@ -80,7 +83,7 @@ export function loadConfig(file: string): Config {
     let msg = issue.message;
     if (issue.code === 'unrecognized_keys') {
       where = [...issue.path, issue.keys[0]].join('.');
-      msg = 'unknown key (known: fail-on, rules, exclude, tags, tests, contracts)';
+      msg = 'unknown key (known: fail-on, rules, exclude, tags, tests, contracts, packs)';
     }
     throw new ConfigError(`${file}: ${where || '(top level)'}: ${msg}`);
   }
@@ -90,15 +93,26 @@ export function loadConfig(file: string): Config {
     if (!ruleById(id)) throw new ConfigError(`${file}: rules.${id}: unknown rule (known: ${ALL_RULES.map((r) => r.id).join(', ')})`);
     rules.set(id, sev);
   }
-  (c.contracts ?? []).forEach((text, i) => {
+  const base = path.dirname(file);
+  const contracts = (c.contracts ?? []).map((text) => ({ text, origin: path.basename(file) }));
+  (c.packs ?? []).forEach((ref, i) => {
     try {
-      parseContract(text, file);
+      const pack = loadPack(ref, base);
+      contracts.push(...pack.contracts.map((text) => ({ text, origin: `pack ${pack.name}` })));
     } catch (e) {
-      if (e instanceof ContractSyntaxError) throw new ConfigError(`${file}: contracts[${i}]: ${e.message}`);
+      if (e instanceof PackError) throw new ConfigError(`${file}: packs[${i}]: ${e.message}`);
       throw e;
     }
   });
-  const base = path.dirname(file);
+  contracts.forEach(({ text, origin }, i) => {
+    try {
+      parseContract(text, origin);
+    } catch (e) {
+      if (!(e instanceof ContractSyntaxError)) throw e;
+      const where = origin.startsWith('pack ') ? `${origin}: "${text}"` : `contracts[${i}]`;
+      throw new ConfigError(`${file}: ${where}: ${e.message}`);
+    }
+  });
   const ig = ignore().add(c.exclude ?? []);
   return {
     file,
@@ -110,7 +124,7 @@ export function loadConfig(file: string): Config {
     },
     tags: c.tags ?? [],
     tests: c.tests,
-    contracts: c.contracts ?? [],
+    contracts,
   };
 }
 
