@@ -10,7 +10,7 @@ const linux = { goos: 'linux', goarch: 'amd64', tags: [], cgo: true, goMinor: 26
 
 function model(text: string): CModel {
   const m = emptyCModel();
-  addCSource(m, text, { source: 'preamble', bodies: true, directives: true });
+  addCSource(m, text, { source: 'preamble', bodies: true });
   return m;
 }
 
@@ -70,7 +70,7 @@ void ten_ints(int *a) { a[9] = 1; }
     expect([...f('release').frees]).toEqual([0]);
     expect([...f('set_with_destructor').retains]).toEqual([1]);
     expect(f('dup').returns).toBe('owned');
-    expect(f('name').returns).toBe('borrowed');
+    expect(f('name').returns).toBe('static');
     expect(f('skip').returns).toBe('borrowed');
     expect(f('freed_then_returned').returns).not.toBe('owned');
     expect(f('ten_ints').writes.get(0)).toEqual({ k: 'fixed', bytes: 40, via: 'an indexed store' });

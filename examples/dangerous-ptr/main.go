@@ -1,11 +1,13 @@
-// Seed scenario 2.1: a Go stack variable's address returned as a C pointer.
-// Escape analysis moves x to the heap, so Go itself is safe; the hazard is C
-// keeping the pointer after the call (checked by the C-side rules).
+// Seed scenario 2.1: a Go variable's address returned as a C pointer.
+// Escape analysis does see it (`moved to heap: x`), so Go keeps x alive; the
+// blind spot is C keeping the pointer after the call, which the cgo pointer
+// rules forbid: the garbage collector may move or free x under C's feet.
 package main
 
 /*
-#include <stdlib.h>
-static int read_int(int *p) { return *p; }
+static int *last;
+static int remember(int *p) { last = p; return *p; }
+static int recall(void) { return last ? *last : -1; }
 */
 import "C"
 
@@ -26,5 +28,6 @@ func dangerousPtr() *C.int {
 func main() {
 	p := badPtr()
 	defer C.free(unsafe.Pointer(p))
-	fmt.Println(C.GoString(p), C.read_int(dangerousPtr()))
+	fmt.Println(C.GoString(p), C.remember(dangerousPtr())) // want "C.remember keeps"
+	fmt.Println(C.recall())
 }

@@ -35,6 +35,9 @@ import {
   objVal,
   reachable,
   varKey,
+  handleKey,
+  statusOutputs,
+  statusVal,
   type DeferRec,
   type Obj,
   type Region,
@@ -960,11 +963,15 @@ export class FunctionAnalyzer {
   private abstractResult(st: State, v: Val): ResultAbs {
     if (v === NIL) return { k: 'nil' };
     if (v === TRUE || v === FALSE) return { k: 'bool', v: v === TRUE };
+    if (v.startsWith('a:v')) {
+      const t = this.types.vars[Number(v.slice(3))];
+      return { k: 'go', goType: t, noPointers: t ? !this.goHasPointers(t) : undefined, bytes: t ? this.goSize(t) : undefined };
+    }
     if (v === NONNIL || v.startsWith('a:') || v.startsWith('fn:')) return { k: 'nonnil' };
     const id = objId(v);
     const o = id ? st.obj(id) : undefined;
     if (!o) return { k: 'unknown' };
-    if (o.kind === 'go') return { k: 'nonnil' };
+    if (o.kind === 'go') return o.global || o.pinnedBy ? { k: 'nonnil' } : { k: 'go', goType: o.goType, noPointers: o.noPointers, bytes: o.bytes };
     if (o.kind === 'sym') {
       if (o.origin && o.state !== 'freed') return { k: 'param', path: o.origin };
       if (o.state === 'freed' && o.freed) return { k: 'freed', what: o.what, by: o.freed.by, steps: [...o.steps, ...o.freed.steps] };
@@ -1010,6 +1017,7 @@ export class FunctionAnalyzer {
       kind: 'leak',
       how,
       what: o.what,
+      releasedBy: o.releasedBy.some((f) => f !== 'free') ? o.releasedBy : undefined,
       name,
       pos: o.site,
       end: o.siteEnd ?? o.site,
@@ -1071,6 +1079,20 @@ export class FunctionAnalyzer {
         return e.op === '==' ? r : { t: r.f, f: r.t };
       }
     }
+    if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
+      const status = this.isSuccessCode(e.y) ? e.x : this.isSuccessCode(e.x) ? e.y : undefined;
+      if (status) {
+        const v = this.eval(status, st, ch, frame);
+        const outputs = statusOutputs(v);
+        const r: CondResult = outputs
+          ? {
+              t: (s) => outputs.onFailure.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
+              f: (s) => outputs.onSuccess.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
+            }
+          : this.factCond(e, st);
+        return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
+      }
+    }
     const fact = this.factKey(e);
     if (fact && st.facts.has(fact)) {
       this.eval(e, st, ch, frame);
@@ -1085,6 +1107,20 @@ export class FunctionAnalyzer {
       if (fact) s.facts.set(fact, b);
     };
     return { t: refine(true), f: refine(false) };
+  }
+
+  /** A condition already evaluated: what is known of it, and what each side learns. */
+  private factCond(e: Expr, st: State): CondResult {
+    const fact = this.factKey(e);
+    if (fact && st.facts.has(fact)) return st.facts.get(fact) ? { t: undefined, f: false } : { t: false, f: undefined };
+    return { t: fact ? (s) => s.facts.set(fact, true) : undefined, f: fact ? (s) => s.facts.set(fact, false) : undefined };
+  }
+
+  /** 0, or a C constant named like a success code (SQLITE_OK, Z_OK). */
+  private isSuccessCode(x: Expr): boolean {
+    const e = stripConversions(x);
+    if (e.k === 'lit') return parseGoInt(e.value) === 0;
+    return e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C' && /(^|_)OK$/.test(e.name);
   }
 
   /** `x == nil`: true side and false side. */
@@ -1666,24 +1702,18 @@ export class FunctionAnalyzer {
   }
 
   /** Memory a contract says the callee only lends: the caller must not free it. */
-  private borrowedC(st: State, pos: number, what: string): Val {
+  private borrowedC(st: State, pos: number, what: string, why: string): Val {
     const id = this.allocId(st, `b${pos}`);
     if (!id) return UNKNOWN_VAL;
-    st.setObj(id, { kind: 'c', state: 'live', what, site: pos, nullable: true, releasedBy: [], steps: [this.step(pos, `${what} lends this memory (contract)`)], borrowed: true });
+    st.setObj(id, { kind: 'c', state: 'live', what, site: pos, nullable: true, releasedBy: [], steps: [this.step(pos, `${what} ${why}`)], borrowed: true });
     return objVal(id);
   }
 
   /** The C function passed as a destructor argument (C.free, (*[0]byte)(C.sqlite3_free)), if one is. */
   private destructorName(e: Expr | undefined): string | undefined {
-    if (!e) return undefined;
-    let found: string | undefined;
-    const visit = (x: Expr): void => {
-      if (found) return;
-      if (x.k === 'sel' && x.x.k === 'ident' && x.x.v === NO_VAR && x.x.name === 'C' && this.resolver.cName(x.name) === 'func') found = x.name;
-      else forEachChildExpr(x, visit);
-    };
-    visit(e);
-    return found;
+    const x = e && stripConversions(e);
+    if (x?.k === 'sel' && x.x.k === 'ident' && x.x.v === NO_VAR && x.x.name === 'C' && this.resolver.cName(x.name) === 'func') return x.name;
+    return undefined;
   }
 
   /** Memory handed over with a destructor must be memory that destructor may release. */
@@ -1737,6 +1767,30 @@ export class FunctionAnalyzer {
     for (const i of contract?.invalidates ?? []) mark(args[i], `!${name}`);
   }
 
+  /**
+   * `creates`: a function returning a pointer makes an owned object; one that
+   * initialises what its first argument points to (jpeg_create_decompress(&cinfo))
+   * makes a handle living in that Go storage, released when the storage is.
+   */
+  private createHandle(st: State, name: string, releasedBy: string[], e: CallExpr, args: Val[], pos: number): Val | undefined {
+    const decl = this.info.pkg.cDeclaration(name);
+    const returnsPointer = decl ? resolveCType(decl.ret, this.info.pkg.c).k === 'ptr' : !args.length;
+    const steps = [this.step(pos, `C.${name} creates a handle here, to be released by ${releasedBy.map((f) => `C.${f}`).join(' or ')}`)];
+    const handle = () => this.newC(st, pos, e.end, `C.${name}`, { nullable: returnsPointer, releasedBy, steps });
+    if (returnsPointer) return handle();
+    const owner = args[0] ?? NIL;
+    const id = objId(owner);
+    if (id && st.obj(id)?.kind === 'go') st.assign(handleKey(id), handle());
+    else if (owner.startsWith('a:v')) st.assign(owner.slice(2), handle());
+    return undefined;
+  }
+
+  /** The handle `creates` made in the Go storage `v` points to. */
+  private handleIn(st: State, v: Val): Val | undefined {
+    const id = objId(v);
+    return id ? st.env.get(handleKey(id)) : undefined;
+  }
+
   private foreignC(st: State, pos: number, what: string): Val {
     const id = this.allocId(st, `f${pos}`);
     if (!id) return UNKNOWN_VAL;
@@ -1785,15 +1839,17 @@ export class FunctionAnalyzer {
       moved.add(t.param);
       this.checkDestructor(st, args[t.param] ?? NIL, destructor, e, t.param, pos);
     }
-    this.checkProtocol(st, name, contract, released, args, e, pos);
+    // A handle `creates` made inside Go storage stands for that storage in every later call.
+    const targets = args.map((v) => this.handleIn(st, v) ?? v);
+    this.checkProtocol(st, name, contract, released, targets, e, pos);
     const headers = this.boundary.atCCall(name, e, args, st, pos, cfn, contract);
     regions?.forEach((r, i) => {
       if (r && !headers.has(i)) this.checkGoPointerArg(st, r, name, i, e, pos);
     });
-    // A contract names the releaser itself; a preamble body that frees uses libc's free.
-    const releaser = contract?.releases.length ? name : 'free';
-    args.forEach((v, i) => {
-      if (released.has(i)) this.release(st, v, { by: releaser, name: this.argName(e, i), loc: e.args[i], pos, end: e.end });
+    // A contract names the releaser itself; a preamble body frees with what it calls (libc's free by default).
+    const releaser = (i: number) => (contract?.releases.length ? name : (cfn?.freedBy?.get(i) ?? 'free'));
+    targets.forEach((v, i) => {
+      if (released.has(i)) this.release(st, v, { by: releaser(i), name: this.argName(e, i), loc: e.args[i], pos, end: e.end });
       else if (moved.has(i)) this.escape(st, v);
       else {
         this.use(st, v, `passed to C.${name}`, this.argName(e, i), pos, e.end);
@@ -1802,20 +1858,33 @@ export class FunctionAnalyzer {
         else this.havocFields(st, v);
       }
     });
+    const onSuccess: string[] = [];
+    const onFailure: string[] = [];
     for (const w of contract?.writesOwned ?? []) {
       const target = args[w.param];
       if (target?.startsWith('a:v')) {
         const v = Number(target.slice(3));
         const val = this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: w.releasedBy });
         st.assign(varKey(v), val);
+        const id = objId(val);
+        if (id && w.when === 'success') onSuccess.push(id);
+        if (id && w.when === 'failure') onFailure.push(id);
       }
     }
-    this.markProtocol(st, name, contract, args);
+    this.markProtocol(st, name, contract, targets);
+    if (contract?.creates) {
+      const made = this.createHandle(st, name, contract.creates, e, args, pos);
+      if (made) return [made];
+    }
     if (contract?.returns?.kind === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy })];
-    if (contract?.returns?.kind === 'borrowed') return [this.borrowedC(st, pos, `C.${name}`)];
-    if (!contract?.returns && cfn?.returns === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: ['free'] })];
+    if (contract?.returns?.kind === 'borrowed') return [this.borrowedC(st, pos, `C.${name}`, 'lends this memory (contract)')];
+    if (!contract?.returns && cfn?.returnsArg !== undefined && args[cfn.returnsArg]) return [args[cfn.returnsArg]];
+    if (!contract?.returns && cfn?.returns === 'static') return [this.borrowedC(st, pos, `C.${name}`, 'returns static memory (a literal or a global)')];
+    if (!contract?.returns && cfn?.returns === 'owned') return [this.newC(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: cfn.releasedBy ?? ['free'] })];
     // A pointer from a C function that does not say who owns it: C memory, never ours to free.
     if (cfn && resolveCType(cfn.ret, this.info.pkg.c).k === 'ptr') return [this.foreignC(st, pos, `C.${name}`)];
+    // A status whose comparison with success tells which outputs exist.
+    if (onSuccess.length || onFailure.length) return [statusVal(onSuccess, onFailure)];
     return [UNKNOWN_VAL];
   }
 
@@ -1911,6 +1980,12 @@ export class FunctionAnalyzer {
           return NIL;
         case 'nonnil':
           return NONNIL;
+        case 'go': {
+          const id = this.allocId(st, `r${pos}`);
+          if (!id) return NONNIL;
+          st.setObj(id, { kind: 'go', state: 'live', what: `Go memory returned by ${display}`, site: pos, nullable: false, releasedBy: [], steps: [], goType: r.goType, noPointers: r.noPointers, bytes: r.bytes });
+          return objVal(id);
+        }
         case 'bool':
           return r.v ? TRUE : FALSE;
         case 'unknown':
@@ -2129,7 +2204,7 @@ export class FunctionAnalyzer {
     const o = id ? st.obj(id) : undefined;
     if (!id || o?.kind !== 'go') return;
     for (const [k, fv] of [...st.env]) {
-      if (!k.startsWith(`${id}|`)) continue;
+      if (!k.startsWith(`${id}|`) || k === handleKey(id)) continue;
       const fid = objId(fv);
       const fo = fid ? st.obj(fid) : undefined;
       // The field may be overwritten; the memory it held may still be referenced elsewhere.

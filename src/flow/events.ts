@@ -19,6 +19,8 @@ export interface LeakEvent extends EventBase {
   how: 'return' | 'lost' | 'scope' | 'dropped' | 'deferred-nil' | 'realloc-failed';
   what: string; // C.CString, newName (C.CString)
   name?: string; // variable that held it
+  /** Its releasers, when a contract names others than free. */
+  releasedBy?: string[];
   at: number; // offset of the return, reassignment or dropping expression
   atLine: number;
 }

@@ -46,7 +46,7 @@ export function goMemoryName(o: Obj): string {
     case 'variable':
       return 'a Go variable';
     default:
-      return 'Go memory';
+      return o.what.startsWith('Go memory') ? o.what : 'Go memory';
   }
 }
 

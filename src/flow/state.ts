@@ -8,6 +8,7 @@
 //   'o:ID' a tracked object (C allocation, Go allocation or symbolic input)
 //   'a:LOC' the address of a local variable (Go memory)
 //   'fn:N'  closure N of the function being analysed
+//   'rc:..' a C call's status that decides which of its outputs exist (statusVal)
 import type { Ty } from '../model/types.js';
 import type { Expr } from '../syntax/goast.js';
 
@@ -173,6 +174,25 @@ export function objVal(id: string): Val {
 
 export function fieldKey(objectId: string, field: string): string {
   return `${objectId}|${field}`;
+}
+
+/**
+ * The status a C call returns when its contract makes outputs depend on it:
+ * 'rc:IDS/IDS' lists the objects that exist only on success, then only on failure.
+ */
+export function statusVal(onSuccess: string[], onFailure: string[]): Val {
+  return `rc:${onSuccess.join('+')}/${onFailure.join('+')}`;
+}
+
+export function statusOutputs(v: Val): { onSuccess: string[]; onFailure: string[] } | undefined {
+  if (!v.startsWith('rc:')) return undefined;
+  const [s, f] = v.slice(3).split('/');
+  return { onSuccess: s ? s.split('+') : [], onFailure: f ? f.split('+') : [] };
+}
+
+/** Where a handle made in Go storage by a `creates` contract is kept, as a field of that storage. */
+export function handleKey(objectId: string): string {
+  return `${objectId}|#handle`;
 }
 
 export function varKey(v: number): string {

@@ -16,6 +16,8 @@ export type ResultAbs =
   | { k: 'freed'; what: string; by: string; steps: Step[] }
   /** The object the caller passed at this parameter path. */
   | { k: 'param'; path: string }
+  /** Go memory the function made (a local's address, new, make, a literal): the caller gets a Go pointer. */
+  | { k: 'go'; goType?: Ty; noPointers?: boolean; bytes?: number }
   /** The same memory as an earlier result (a pointer and a slice over it). */
   | { k: 'same'; as: number };
 

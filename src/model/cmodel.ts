@@ -6,6 +6,7 @@
 import { directiveBody } from '../syntax/directives.js';
 import { parseC } from '../syntax/parser.js';
 import { copyTree, fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
+import type { Contract } from './contracts.js';
 import { summarizeCBodies, type CWrite } from './csummary.js';
 import { C_VOID, applyDeclarator, baseCType, resolveCType, type CType, type CTypeScope } from './ctypes.js';
 
@@ -26,8 +27,17 @@ export interface CFunc {
   frees: Set<number>;
   /** Argument indexes the body stores where they outlive the call. */
   retains: Set<number>;
-  /** What the result is: freshly allocated, borrowed (an argument, a global, a literal), or not known. */
-  returns: 'owned' | 'borrowed' | 'unknown';
+  /**
+   * What the result is: freshly allocated; static storage no one may free (a literal, a global
+   * array, &global); borrowed (derived from an argument or a global pointer); or not known.
+   */
+  returns: 'owned' | 'static' | 'borrowed' | 'unknown';
+  /** The argument every return hands back unchanged (the result aliases it). */
+  returnsArg?: number;
+  /** For an owned result: its releasers, when not libc's free (the body returns sqlite3_mprintf's result). */
+  releasedBy?: string[];
+  /** For freed arguments: the releaser, when not libc's free. */
+  freedBy?: Map<number, string>;
   /** How the body writes through pointer arguments. */
   writes: Map<number, CWrite>;
 }
@@ -38,14 +48,14 @@ export interface CModel extends CTypeScope {
   values: Set<string>;
   /** Global variables and their types. */
   globals: Map<string, CType>;
-  /** Contract directive lines in the preamble: text after `cgoguard:contract`, with offsets. */
-  contracts: { text: string; offset: number }[];
   /** Names of function-like macros (callable in C, not from Go). */
   macros: Set<string>;
+  /** Contracts that C bodies' summaries take into account. */
+  contractOf?: (name: string) => Contract | undefined;
 }
 
 export function emptyCModel(): CModel {
-  return { funcs: new Map(), typedefs: new Map(), structs: new Map(), values: new Set(), globals: new Map(), contracts: [], macros: new Set() };
+  return { funcs: new Map(), typedefs: new Map(), structs: new Map(), values: new Set(), globals: new Map(), macros: new Set() };
 }
 
 /** The C type a Go name `C.x` stands for, if x names a type. */
@@ -94,17 +104,15 @@ export interface CSourceOptions {
   source: string;
   /** Read function bodies (false for preprocessed headers: only declarations matter there). */
   bodies: boolean;
-  /** Read cgoguard:contract directives (only in text the user wrote). */
-  directives: boolean;
+}
+
+/** The cgoguard:contract directives of a C text, with their offsets. */
+export function contractDirectives(text: string): { text: string; offset: number }[] {
+  return [...text.matchAll(/cgoguard:contract\b([^\n]*)$/gm)].map((m) => ({ text: directiveBody(m[1]), offset: m.index }));
 }
 
 /** Adds the declarations of one C text to `model`. Later definitions win over declarations. */
 export function addCSource(model: CModel, text: string, opts: CSourceOptions): void {
-  if (opts.directives) {
-    for (const m of text.matchAll(/cgoguard:contract\b([^\n]*)$/gm)) {
-      model.contracts.push({ text: directiveBody(m[1]), offset: m.index });
-    }
-  }
   const tree = parseC(text);
   let root: RawNode;
   try {
@@ -201,7 +209,7 @@ export function addHeaderDeclarations(model: CModel, text: string): void {
   let decls = headerCache.get(text);
   if (!decls) {
     decls = emptyCModel();
-    addCSource(decls, text, { source: 'headers', bodies: false, directives: false });
+    addCSource(decls, text, { source: 'headers', bodies: false });
     if (headerCache.size >= 8) headerCache.delete(headerCache.keys().next().value!);
     headerCache.set(text, decls);
   }

@@ -9,7 +9,9 @@
 //   takes PARAM                                  ownership of PARAM moves to the callee
 //   takes PARAM with destructor PARAM2           ...only when PARAM2 is a function (not SQLITE_STATIC/TRANSIENT)
 //   borrows PARAM                                reads PARAM during the call only
-//   writes owned to PARAM [released by FUNC]     *PARAM receives memory the caller must release
+//   writes owned to PARAM [released by FUNC] [on success|on failure]
+//                                                *PARAM receives memory the caller must release (only when
+//                                                the call succeeds or fails: the status is compared with 0 or *_OK)
 //   not after FUNC                               must not be called on a handle FUNC was called on
 //   invalidates PARAM                            afterwards PARAM may only be released
 //   creates [released by FUNC]                   makes a handle: the result if it returns a pointer,
@@ -27,7 +29,7 @@ export interface Contract {
   releases: number[]; // 0-based argument indexes
   takes: number[];
   borrows: number[];
-  writesOwned: { param: number; releasedBy: string[] }[];
+  writesOwned: { param: number; releasedBy: string[]; when?: 'success' | 'failure' }[];
   /** takes PARAM with destructor PARAM2: ownership moves only when a destructor function is given. */
   takesWithDestructor: { param: number; destructor: number }[];
   /** Functions after which this one must not be called on the same handle. */
@@ -149,7 +151,15 @@ export function parseContract(text: string, origin: string, defaultName?: string
         expect('owned');
         expect('to');
         const p = param();
-        c.writesOwned.push({ param: p, releasedBy: releasers() });
+        const releasedBy = releasers();
+        let when: 'success' | 'failure' | undefined;
+        if (peek() === 'on') {
+          next();
+          const w = next();
+          if (w !== 'success' && w !== 'failure') throw new ContractSyntaxError(`expected "success" or "failure" after "on"${w ? `, found "${w}"` : ''}`);
+          when = w;
+        }
+        c.writesOwned.push({ param: p, releasedBy, when });
         break;
       }
       default:
@@ -172,10 +182,29 @@ export const BUILTIN_CONTRACTS: readonly string[] = [
   'aligned_alloc(align, size) returns owned released by free',
   'posix_memalign(out, align, size) writes owned to out released by free',
   'free(p) releases p',
+  // Memory libc lends: static buffers, the environment, pointers into the argument.
+  'getenv(name) returns borrowed',
+  'secure_getenv(name) returns borrowed',
+  'strerror(errnum) returns borrowed',
+  'dlerror() returns borrowed',
+  'gai_strerror(errcode) returns borrowed',
+  'setlocale(category, locale) returns borrowed',
+  'ctime(t) returns borrowed',
+  'asctime(tm) returns borrowed',
+  'localtime(t) returns borrowed',
+  'gmtime(t) returns borrowed',
+  'inet_ntoa(in) returns borrowed',
+  'ttyname(fd) returns borrowed',
+  'strchr(s, c) returns borrowed',
+  'strrchr(s, c) returns borrowed',
+  'strstr(haystack, needle) returns borrowed',
+  'strpbrk(s, accept) returns borrowed',
 ];
 
 export class ContractSet {
   private readonly byName = new Map<string, Contract>();
+  /** Functions contracts name as releasers, with where the first did so. */
+  private readonly releasers = new Map<string, string>();
 
   static withBuiltins(): ContractSet {
     const s = new ContractSet();
@@ -184,6 +213,9 @@ export class ContractSet {
   }
 
   add(c: Contract): void {
+    for (const f of [...(c.returns?.kind === 'owned' ? c.returns.releasedBy : []), ...(c.creates ?? []), ...c.writesOwned.flatMap((w) => w.releasedBy)]) {
+      if (!this.releasers.has(f)) this.releasers.set(f, c.origin);
+    }
     const prev = this.byName.get(c.name);
     // Later declarations refine earlier ones clause by clause.
     if (prev) {
@@ -206,13 +238,17 @@ export class ContractSet {
   }
 
   get(name: string): Contract | undefined {
-    return this.byName.get(name);
+    const c = this.byName.get(name);
+    if (c || !this.releasers.has(name)) return c;
+    // A function named as a releaser releases its first argument unless its own contract says otherwise.
+    return { name, releases: [0], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin: this.releasers.get(name)! };
   }
 
   /** A copy to which a package's own directives can be added. */
   clone(): ContractSet {
     const s = new ContractSet();
     for (const c of this.byName.values()) s.byName.set(c.name, c);
+    for (const [f, origin] of this.releasers) s.releasers.set(f, origin);
     return s;
   }
 
@@ -262,3 +298,4 @@ export function translateSeedContract(lines: string[]): { contracts: string[]; p
   contracts.unshift(`${create} creates released by ${releasers.join(', ')}`);
   return { contracts, problems };
 }
+

@@ -5,6 +5,7 @@
 // functions so that wrappers inherit what they call.
 import { fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
 import type { CFunc, CModel } from './cmodel.js';
+import type { Contract } from './contracts.js';
 import { cSizeOf, parseCInt, resolveCType } from './ctypes.js';
 
 /** How a function writes through one of its pointer arguments. */
@@ -24,10 +25,12 @@ const LENGTH_WRITERS: Record<string, number> = { memcpy: 2, memmove: 2, memset: 
 /** read(fd, buf, n): the destination is argument 1. */
 const READ_LIKE: Record<string, [number, number]> = { read: [1, 2], pread: [1, 2], recv: [1, 2], fread: [0, 2] };
 
-type Origin = { k: 'param'; i: number } | { k: 'alloc' } | { k: 'borrowed' } | { k: 'unknown' };
+/** alloc: fresh memory, released by `releasedBy` (free when absent). */
+/** static: storage that is never freed (a literal, &global, a global array). */
+type Origin = { k: 'param'; i: number } | { k: 'alloc'; releasedBy?: string[] } | { k: 'borrowed' } | { k: 'static' } | { k: 'unknown' };
 
 export function summarizeCBodies(model: CModel, defined: { fn: CFunc; body: RawNode }[], src: (n: RawNode) => string): void {
-  const infos = defined.map(({ fn, body }) => ({ fn, body, ...scan(fn, body, src) }));
+  const infos = defined.map(({ fn, body }) => ({ fn, body, ...scan(fn, body, src, model.contractOf) }));
   // What callees do propagates to callers: iterate until nothing changes.
   for (let round = 0; round < 6; round++) {
     let changed = false;
@@ -38,6 +41,8 @@ export function summarizeCBodies(model: CModel, defined: { fn: CFunc; body: RawN
 
 interface Scan {
   locals: Set<string>;
+  /** Contracts of the functions bodies call (sqlite3_mprintf returns memory sqlite3_free releases). */
+  contractOf?: (name: string) => Contract | undefined;
   /** Local variable → where its value comes from (flow-insensitive: conflicting assignments give unknown). */
   origins: Map<string, Origin>;
 }
@@ -49,7 +54,7 @@ function stripCasts(n: RawNode | undefined): RawNode | undefined {
   return n;
 }
 
-function scan(fn: CFunc, body: RawNode, src: (n: RawNode) => string): Scan {
+function scan(fn: CFunc, body: RawNode, src: (n: RawNode) => string, contractOf: Scan['contractOf']): Scan {
   const locals = new Set<string>();
   const assigned = new Map<string, RawNode[]>();
   const walk = (n: RawNode) => {
@@ -69,7 +74,7 @@ function scan(fn: CFunc, body: RawNode, src: (n: RawNode) => string): Scan {
     n.children.forEach(walk);
   };
   walk(body);
-  const scanResult: Scan = { locals, origins: new Map() };
+  const scanResult: Scan = { locals, origins: new Map(), contractOf };
   // Resolve locals in a few passes so `q = p; r = q;` settles.
   for (let pass = 0; pass < 3; pass++) {
     for (const [name, values] of assigned) {
@@ -99,26 +104,36 @@ function originOf(e: RawNode | undefined, fn: CFunc, s: Scan, src: (n: RawNode) 
       const pi = fn.params.findIndex((p) => p.name === name);
       if (pi >= 0) return { k: 'param', i: pi };
       if (s.locals.has(name)) return s.origins.get(name) ?? { k: 'unknown' };
-      return { k: 'borrowed' }; // a global
+      // A global: an array is static storage; a pointer may hold anything.
+      return model?.globals.get(name)?.k === 'array' ? { k: 'static' } : { k: 'borrowed' };
     }
     case 'string_literal':
     case 'concatenated_string':
-      return { k: 'borrowed' };
+      return { k: 'static' };
+    case 'subscript_expression': {
+      // An element of a global array of arrays (names[i] in char names[4][16]) is static storage.
+      const base = stripCasts(fieldChild(x, 'argument'));
+      const t = base?.type === 'identifier' && !s.locals.has(src(base)) ? model?.globals.get(src(base)) : undefined;
+      return t?.k === 'array' && t.of.k === 'array' ? { k: 'static' } : { k: 'unknown' };
+    }
     case 'pointer_expression': {
-      // &global is borrowed; &local is not something to hand out.
+      // &global is static; &local is not something to hand out.
       const arg = stripCasts(fieldChild(x, 'argument'));
-      if (src(x).startsWith('&') && arg?.type === 'identifier' && !s.locals.has(src(arg))) return { k: 'borrowed' };
+      if (src(x).startsWith('&') && arg?.type === 'identifier' && !s.locals.has(src(arg))) return { k: 'static' };
       return { k: 'unknown' };
     }
     case 'binary_expression': {
-      // Pointer arithmetic keeps pointing into the same block.
+      // Pointer arithmetic keeps pointing into the same block, but never at its start.
       const l = originOf(fieldChild(x, 'left'), fn, s, src, model);
-      return l.k === 'param' || l.k === 'borrowed' ? l : { k: 'unknown' };
+      return l.k === 'param' || l.k === 'borrowed' || l.k === 'static' ? { k: 'borrowed' } : { k: 'unknown' };
     }
     case 'call_expression': {
       const f = fieldChild(x, 'function');
       const callee = f?.type === 'identifier' ? src(f) : '';
-      if (ALLOCATORS.has(callee) || model?.funcs.get(callee)?.returns === 'owned') return { k: 'alloc' };
+      const returns = s.contractOf?.(callee)?.returns;
+      if (returns) return returns.kind === 'owned' ? { k: 'alloc', releasedBy: returns.releasedBy } : { k: 'borrowed' };
+      const callee_ = model?.funcs.get(callee);
+      if (ALLOCATORS.has(callee) || callee_?.returns === 'owned') return { k: 'alloc', releasedBy: callee_?.releasedBy };
       return { k: 'unknown' };
     }
     case 'null':
@@ -136,7 +151,7 @@ function paramOf(e: RawNode | undefined, fn: CFunc, s: Scan, src: (n: RawNode) =
 /** One pass over a body; returns true when the summary grew. */
 function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src: (n: RawNode) => string): boolean {
   const { fn, body } = info;
-  const before = `${[...fn.frees]}|${[...fn.retains]}|${fn.returns}|${JSON.stringify([...fn.writes])}`;
+  const before = `${[...fn.frees]}|${[...fn.retains]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}`;
   const freedLocals = new Set<string>();
   const returns: Origin[] = [];
   const constant = (n: RawNode | undefined): number | undefined => {
@@ -177,6 +192,7 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
       const args = fieldChild(n, 'arguments');
       const argList = args ? namedChildren(args) : [];
       const calleeFn = model.funcs.get(callee);
+      const s_contract = info.contractOf?.(callee);
       const destructorAt = argList.findIndex((a) => {
         const x = stripCasts(a.type === 'pointer_expression' ? namedChildren(a)[0] : a);
         return x?.type === 'identifier' && src(x) === 'free';
@@ -188,14 +204,19 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
         return pi >= 0 && fn.params[pi].type.k === 'ptr';
       });
       const handedOver = new Set(destructorAt < 0 ? [] : pointerArgs.length > 1 ? pointerArgs.slice(1).map((x) => x.i) : pointerArgs.map((x) => x.i));
-      if (callee === 'free' && argList[0]) {
-        const x = stripCasts(argList[0]);
+      for (const i of callee === 'free' ? [0] : (s_contract?.releases ?? [])) {
+        const x = stripCasts(argList[i]);
         if (x?.type === 'identifier') freedLocals.add(src(x));
       }
       argList.forEach((a, i) => {
         const pi = paramOf(a, fn, info, src);
         if (pi < 0) return;
-        if ((callee === 'free' && i === 0) || calleeFn?.frees.has(i)) fn.frees.add(pi);
+        const releasedByContract = s_contract?.releases.includes(i);
+        if ((callee === 'free' && i === 0) || calleeFn?.frees.has(i) || releasedByContract) {
+          fn.frees.add(pi);
+          const by = releasedByContract ? callee : calleeFn?.freedBy?.get(i);
+          if (by && by !== 'free') (fn.freedBy ??= new Map()).set(pi, by);
+        }
         if (calleeFn?.retains.has(i) || handedOver.has(i)) fn.retains.add(pi);
         const cw = calleeFn?.writes.get(i);
         if (cw) {
@@ -260,9 +281,19 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
   // A local the body frees is not handed out.
   const freedAlloc = [...freedLocals].some((l) => info.origins.get(l)?.k === 'alloc');
   const kinds = returns.map((o) => o.k);
-  if (kinds.length && kinds.every((k) => k === 'alloc') && !freedAlloc) fn.returns = 'owned';
-  else if (kinds.length && kinds.every((k) => k === 'borrowed' || k === 'param')) fn.returns = 'borrowed';
-  const after = `${[...fn.frees]}|${[...fn.retains]}|${fn.returns}|${JSON.stringify([...fn.writes])}`;
+  if (kinds.length && kinds.every((k) => k === 'alloc') && !freedAlloc) {
+    fn.returns = 'owned';
+    // One releaser for every path, or libc's free.
+    const releasers = new Set(returns.map((o) => (o.k === 'alloc' ? (o.releasedBy ?? ['free']).join(',') : '')));
+    fn.releasedBy = releasers.size === 1 && !releasers.has('free') ? [...releasers][0].split(',') : undefined;
+  }
+  else if (kinds.length && kinds.every((k) => k === 'static')) fn.returns = 'static';
+  else if (returns.length && returns.every((o) => o.k === 'param' && o.i === (returns[0] as { i: number }).i)) {
+    fn.returns = 'borrowed';
+    fn.returnsArg = (returns[0] as { i: number }).i;
+  }
+  else if (kinds.length && kinds.every((k) => k === 'borrowed' || k === 'param' || k === 'static')) fn.returns = 'borrowed';
+  const after = `${[...fn.frees]}|${[...fn.retains]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}`;
   return before !== after;
 }
 

@@ -25,11 +25,11 @@ export const SQLITE3: ContractPack = {
     `sqlite3_open_v2(filename, ppDb, flags, zVfs) writes owned to ppDb ${SQLITE_DB}`,
     'sqlite3_close(db) releases db',
     'sqlite3_close_v2(db) releases db',
-    // Statements.
-    'sqlite3_prepare(db, sql, n, ppStmt, tail) writes owned to ppStmt released by sqlite3_finalize',
-    'sqlite3_prepare_v2(db, sql, n, ppStmt, tail) writes owned to ppStmt released by sqlite3_finalize',
-    'sqlite3_prepare_v3(db, sql, n, flags, ppStmt, tail) writes owned to ppStmt released by sqlite3_finalize',
-    'sqlite3_prepare16_v2(db, sql, n, ppStmt, tail) writes owned to ppStmt released by sqlite3_finalize',
+    // Statements: *ppStmt is NULL when preparing fails.
+    'sqlite3_prepare(db, sql, n, ppStmt, tail) writes owned to ppStmt released by sqlite3_finalize on success',
+    'sqlite3_prepare_v2(db, sql, n, ppStmt, tail) writes owned to ppStmt released by sqlite3_finalize on success',
+    'sqlite3_prepare_v3(db, sql, n, flags, ppStmt, tail) writes owned to ppStmt released by sqlite3_finalize on success',
+    'sqlite3_prepare16_v2(db, sql, n, ppStmt, tail) writes owned to ppStmt released by sqlite3_finalize on success',
     'sqlite3_finalize(stmt) releases stmt',
     // SQLite's allocator: what it hands out goes back through sqlite3_free.
     'sqlite3_malloc(n) returns owned released by sqlite3_free',
@@ -37,7 +37,7 @@ export const SQLITE3: ContractPack = {
     'sqlite3_mprintf(fmt) returns owned released by sqlite3_free',
     'sqlite3_vmprintf(fmt, ap) returns owned released by sqlite3_free',
     'sqlite3_expanded_sql(stmt) returns owned released by sqlite3_free',
-    'sqlite3_exec(db, sql, callback, arg, errmsg) writes owned to errmsg released by sqlite3_free',
+    'sqlite3_exec(db, sql, callback, arg, errmsg) writes owned to errmsg released by sqlite3_free on failure',
     'sqlite3_free(p) releases p',
     // Text SQLite lends: valid until the next call on the same object, never freed by the caller.
     'sqlite3_errmsg(db) returns borrowed',

@@ -3,10 +3,11 @@
 import type { FuncDecl, GoFile, TypeDecl, TypeExpr, ValueDecl } from '../syntax/goast.js';
 import { parseDirective } from '../syntax/directives.js';
 import { LineIndex } from '../syntax/positions.js';
-import { addCSource, addHeaderDeclarations, cTypeOfGoName, emptyCModel, type CFunc, type CModel } from './cmodel.js';
+import { addCSource, addHeaderDeclarations, contractDirectives, cTypeOfGoName, emptyCModel, type CFunc, type CModel } from './cmodel.js';
 import type { CType } from './ctypes.js';
 import { packsForPreamble } from './packs.js';
-import { ContractSet, ContractSyntaxError, parseContract, type Contract } from './contracts.js';
+import { ContractSet, ContractSyntaxError, parseContract, translateSeedContract, type Contract } from './contracts.js';
+import { findSeedContracts, type SeedContractBlock } from '../syntax/directives.js';
 
 export interface FuncInfo {
   /** importPath.Name or importPath.Type.Method */
@@ -65,6 +66,7 @@ export class PackageModel {
     baseContracts: ContractSet,
   ) {
     this.contracts = baseContracts.clone();
+    this.c.contractOf = (name) => this.contracts.get(name);
   }
 
   addFile(go: GoFile, display: string): SourceFile {
@@ -79,8 +81,19 @@ export class PackageModel {
     for (const t of go.types) this.types.set(t.name, { decl: t, file });
     for (const v of go.values) this.globals.set(v.name, { decl: v, file });
     for (const d of go.funcs) this.addFunc(d, file);
+    this.addSeedContracts(file, go.seedContracts);
     if (go.preamble) this.addPreamble(file);
     return file;
+  }
+
+  /** The design document's "Contract:" blocks, translated into the contract grammar. */
+  private addSeedContracts(file: Located, blocks: SeedContractBlock[]): void {
+    for (const block of blocks) {
+      const origin = `${file.display}:${file.lines.lineOf(block.pos)}`;
+      const { contracts, problems } = translateSeedContract(block.lines);
+      for (const text of contracts) this.contracts.add(parseContract(text, origin));
+      for (const p of problems) this.directiveProblems.push({ file, pos: block.pos, end: block.end, message: `bad contract: ${p}` });
+    }
   }
 
   private addFunc(decl: FuncDecl, file: SourceFile): void {
@@ -134,7 +147,9 @@ export class PackageModel {
 
   /** A .c or .h file of the package: its definitions and its contract directives. */
   addCFile(display: string, text: string): void {
-    this.addC({ lines: new LineIndex(text), display }, text, display, (offset) => offset);
+    const file = { lines: new LineIndex(text), display };
+    this.addC(file, text, display, (offset) => offset);
+    if (text.includes('Contract:')) this.addSeedContracts(file, findSeedContracts(text, () => true));
   }
 
   /** Preprocesses the preambles when declarations from headers are first needed. */
@@ -189,9 +204,8 @@ export class PackageModel {
   }
 
   private addC(file: Located, text: string, source: string, toFile: (offset: number) => number): void {
-    const before = this.c.contracts.length;
-    addCSource(this.c, text, { source, bodies: true, directives: true });
-    for (const dir of this.c.contracts.slice(before)) {
+    // Contracts first: the summaries of the C bodies use them.
+    for (const dir of contractDirectives(text)) {
       const pos = toFile(dir.offset);
       try {
         this.contracts.add(parseContract(dir.text, `${file.display}:${file.lines.lineOf(pos)}`));
@@ -200,6 +214,7 @@ export class PackageModel {
         this.directiveProblems.push({ file, pos, end: pos + dir.text.length, message: `bad contract: ${e.message}` });
       }
     }
+    addCSource(this.c, text, { source, bodies: true });
   }
 
   lookupMethod(typeName: string, method: string): FuncInfo | undefined {

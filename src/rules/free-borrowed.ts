@@ -18,6 +18,6 @@ return errors.New(C.GoString(msg))`,
   },
   check(e) {
     if (e.kind !== 'free-borrowed') return undefined;
-    return { pos: e.pos, end: e.end, message: `${e.by} releases ${e.name}, which ${e.what} only lends: the library owns it` };
+    return { pos: e.pos, end: e.end, message: `${e.by} releases ${e.name}, which ${e.what} only lends: it is not the caller's to free` };
   },
 };

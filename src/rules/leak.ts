@@ -36,15 +36,17 @@ export const leak: FlowRule = {
   check(e) {
     if (e.kind !== 'leak') return undefined;
     const from = `C memory from ${e.what}`;
+    // Memory a contract gives its own releaser: name it.
+    const freed = e.releasedBy ? `released by ${e.releasedBy.map((f) => `C.${f}`).join(' or ')}` : 'freed';
     switch (e.how) {
       case 'return':
-        return { pos: e.pos, end: e.end, message: `${from} is not freed on the path that returns at line ${e.atLine}` };
+        return { pos: e.pos, end: e.end, message: `${from} is not ${freed} on the path that returns at line ${e.atLine}` };
       case 'lost':
         return { pos: e.pos, end: e.end, message: `${from} is lost when ${e.name ?? 'its pointer'} is overwritten at line ${e.atLine}` };
       case 'scope':
-        return { pos: e.pos, end: e.end, message: `${from} is not freed before ${e.name ?? 'its variable'} goes out of scope at the end of the loop iteration` };
+        return { pos: e.pos, end: e.end, message: `${from} is not ${freed} before ${e.name ?? 'its variable'} goes out of scope at the end of the loop iteration` };
       case 'dropped':
-        return { pos: e.pos, end: e.end, message: `${from} is never freed: the pointer is not kept` };
+        return { pos: e.pos, end: e.end, message: `${from} is never ${freed}: the pointer is not kept` };
       case 'realloc-failed':
         return { pos: e.pos, end: e.end, message: `when C.realloc fails, ${from} is lost: its only pointer was overwritten with the nil result` };
       case 'deferred-nil':

@@ -2,6 +2,8 @@
 // tree-sitter, with identifiers already resolved to the local variable they
 // name. Positions are UTF-16 offsets into the file's text (`pos`..`end`).
 
+import type { SeedContractBlock } from './directives.js';
+
 export interface Span {
   pos: number;
   end: number;
@@ -173,5 +175,7 @@ export interface GoFile {
   types: TypeDecl[];
   values: ValueDecl[];
   comments: Comment[];
+  /** The design document's "Contract:" comment blocks. */
+  seedContracts: SeedContractBlock[];
   syntaxErrors: Span[];
 }

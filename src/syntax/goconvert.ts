@@ -25,6 +25,7 @@ import {
   type VarInfo,
   type VarKind,
 } from './goast.js';
+import { findSeedContracts } from './directives.js';
 import { decodeGoString } from './golit.js';
 import { LineIndex } from './positions.js';
 import { copyTree, fieldChild, fieldChildren, namedChildren, type RawNode } from './raw.js';
@@ -46,6 +47,7 @@ export function convertGoFile(path: string, text: string, tree: Tree): GoFile {
     types: [],
     values: [],
     comments: [],
+    seedContracts: [],
     syntaxErrors: [],
   };
   const root = tree.rootNode;
@@ -83,6 +85,7 @@ export function convertGoFile(path: string, text: string, tree: Tree): GoFile {
   }
   if (root.hasError) collectErrors(root, file.syntaxErrors);
   file.comments = directiveComments(text, root);
+  if (text.includes('Contract:')) file.seedContracts = findSeedContracts(text, (offset) => root.descendantForIndex(offset)?.type === 'comment');
   return file;
 }
 
