@@ -1,6 +1,6 @@
 // Seed scenario 4.4: C memory released by a finalizer. The last use of
 // b.ptr is not followed by runtime.KeepAlive(b), so the finalizer may run
-// while C still reads the memory. Found by the lifetime rule.
+// while C still reads the memory. Found by finalizer-lifetime.
 package main
 
 /*
@@ -29,7 +29,7 @@ func NewCBuffer(s string) *CBuffer {
 }
 
 func (b *CBuffer) Len() int {
-	return int(C.measure(b.ptr)) // no runtime.KeepAlive(b) after the call
+	return int(C.measure(b.ptr)) // want "b.ptr is passed to C.measure but b is not used after the call"
 }
 
 func main() {

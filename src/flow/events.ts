@@ -185,4 +185,19 @@ export type FlowEvent =
   | ElementSizeEvent
   | CSliceBoundsEvent
   | ProtocolEvent
-  | FreeBorrowedEvent;
+  | FreeBorrowedEvent
+  | FinalizerEvent;
+
+/** C memory a finalizer or cleanup frees, used or handed over without regard for it. */
+export interface FinalizerEvent extends EventBase {
+  kind: 'finalizer';
+  /** not-kept-alive: the owner is dead during the C call; value-receiver: the method works on a copy;
+   *  released / taken: the field is released or handed to C while the finalizer still frees it. */
+  how: 'not-kept-alive' | 'value-receiver' | 'released' | 'taken';
+  owner: string;
+  field: string;
+  callee: string;
+  /** What frees the field, and the line where it was registered. */
+  by: 'finalizer' | 'cleanup';
+  regLine: number;
+}

@@ -17,6 +17,9 @@ export type CWrite =
   /** A known number of bytes (memset(p, 0, 64), strcpy(p, "overflow!")). */
   | { k: 'fixed'; bytes: number; via: string };
 
+/** Statements and expressions whose parts may not run. */
+const CONDITIONAL = new Set(['for_statement', 'while_statement', 'do_statement', 'switch_statement', 'conditional_expression', 'case_statement']);
+
 const ALLOCATORS = new Set(['malloc', 'calloc', 'realloc', 'strdup', 'strndup', 'aligned_alloc']);
 /** Writers whose destination is argument 0 and that take no length. */
 const UNBOUNDED_WRITERS = new Set(['strcpy', 'strcat', 'stpcpy', 'sprintf', 'vsprintf', 'gets', 'wcscpy', 'wcscat']);
@@ -185,6 +188,8 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
     const rank = (x: CWrite) => (x.k === 'unbounded' ? 3 : x.k === 'fixed' ? 2 : 1);
     if (!prev || rank(w) > rank(prev) || (w.k === 'fixed' && prev.k === 'fixed' && w.bytes > prev.bytes)) fn.writes.set(pi, w);
   };
+  // The conditions guarding the current node: `if` conditions, or null under a loop, switch or ?:.
+  let guards: string[] | null = [];
   const walk = (n: RawNode) => {
     if (n.type === 'call_expression') {
       const f = fieldChild(n, 'function');
@@ -211,11 +216,14 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
       argList.forEach((a, i) => {
         const pi = paramOf(a, fn, info, src);
         if (pi < 0) return;
-        const releasedByContract = s_contract?.releases.includes(i);
-        if ((callee === 'free' && i === 0) || calleeFn?.frees.has(i) || releasedByContract) {
+        // A library's own releaser (named by a contract, or reached through callees) counts only
+        // where it surely runs: unguarded, or under a test of that argument. Libraries free
+        // conditionally all the time (sqlite3VdbeMemSetStr frees only for SQLITE_DYNAMIC).
+        const sure = guards !== null && guards.every((g) => new RegExp(`\\b${src(a).replace(/\W/g, '')}\\b`).test(g));
+        const libraryBy = s_contract?.releases.includes(i) ? callee : calleeFn?.frees.has(i) ? calleeFn.freedBy?.get(i) : undefined;
+        if ((callee === 'free' && i === 0) || (calleeFn?.frees.has(i) && !libraryBy) || (libraryBy && sure)) {
           fn.frees.add(pi);
-          const by = releasedByContract ? callee : calleeFn?.freedBy?.get(i);
-          if (by && by !== 'free') (fn.freedBy ??= new Map()).set(pi, by);
+          if (libraryBy) (fn.freedBy ??= new Map()).set(pi, libraryBy);
         }
         if (calleeFn?.retains.has(i) || handedOver.has(i)) fn.retains.add(pi);
         const cw = calleeFn?.writes.get(i);
@@ -275,7 +283,20 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
       const v = namedChildren(n)[0];
       if (v) returns.push(originOf(v, fn, info, src, model));
     }
-    n.children.forEach(walk);
+    descend(n);
+  };
+  const descend = (n: RawNode) => {
+    const saved = guards;
+    if (n.type === 'if_statement') {
+      const cond = fieldChild(n, 'condition');
+      if (cond) walk(cond);
+      if (guards !== null) guards = [...guards, cond ? src(cond) : ''];
+      n.children.filter((c) => c !== cond).forEach(walk);
+    } else {
+      if (CONDITIONAL.has(n.type)) guards = null;
+      n.children.forEach(walk);
+    }
+    guards = saved;
   };
   walk(body);
   // A local the body frees is not handed out.

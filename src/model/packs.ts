@@ -39,6 +39,8 @@ export const SQLITE3: ContractPack = {
     'sqlite3_expanded_sql(stmt) returns owned released by sqlite3_free',
     'sqlite3_exec(db, sql, callback, arg, errmsg) writes owned to errmsg released by sqlite3_free on failure',
     'sqlite3_free(p) releases p',
+    // With SQLITE_DESERIALIZE_FREEONCLOSE SQLite frees the buffer, even when the call fails.
+    'sqlite3_deserialize(db, schema, data, szDb, szBuf, flags) takes data',
     // Text SQLite lends: valid until the next call on the same object, never freed by the caller.
     'sqlite3_errmsg(db) returns borrowed',
     'sqlite3_errstr(rc) returns borrowed',

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import type { Finding } from '../findings/finding.js';
 import { applySuppressions, type IgnoreDirective } from '../findings/suppress.js';
 import { DEFAULT_BUDGET, FunctionAnalyzer, type Budget, type FunctionResult, type SummaryLookup } from '../flow/engine.js';
+import type { FlowEvent } from '../flow/events.js';
+import { checkLifetimes } from '../flow/lifetimes.js';
 import { carriesCMemory, type Summary, type SummaryCase } from '../flow/summary.js';
 import { ContractSet, parseContract, type Contract } from '../model/contracts.js';
 import { PackageModel, type FuncInfo, type Located } from '../model/program.js';
@@ -83,6 +85,7 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
     } else {
       run.analyzeWhereCMemoryGoes(trees, new Set(external.filter(carriesCMemory).map((s) => s.key)));
     }
+    run.checkLifetimes(trees);
   } finally {
     for (const { tree } of trees) tree.delete();
   }
@@ -233,16 +236,36 @@ class PackageRun {
       else this.stats.aborted++;
       this.uncertain.push({ file: fn.file.display, from: fn.file.lines.lineOf(fn.decl.pos), to: fn.file.lines.lineOf(fn.decl.end) });
     }
-    for (const e of r.events) {
-      for (const rule of FLOW_RULES) {
-        const rep = rule.check(e);
-        if (!rep) continue;
-        const f = findingAt(fn.file, rep.pos, rep.end, rule.meta.id, rule.meta.severity, rep.message, fn.display);
-        f.trace = e.trace;
-        this.findings.push(f);
-      }
-    }
+    for (const e of r.events) this.report(fn, e);
     return fn.contract ? summaryFromContract(fn, fn.contract, this.resolver, r.summary) : r.summary;
+  }
+
+  private report(fn: FuncInfo, e: FlowEvent): void {
+    for (const rule of FLOW_RULES) {
+      const rep = rule.check(e);
+      if (!rep) continue;
+      const f = findingAt(fn.file, rep.pos, rep.end, rule.meta.id, rule.meta.severity, rep.message, fn.display);
+      f.trace = e.trace;
+      this.findings.push(f);
+    }
+  }
+
+  /** Finalizers and cleanups that free C memory, against the functions that hand that memory to C. */
+  checkLifetimes(trees: LoadedFile[]): void {
+    const REGISTERS = /\b(SetFinalizer|AddCleanup)\b/;
+    if (!this.pkg.files.some((f) => REGISTERS.test(f.go.text))) return;
+    const wanted = new Set(
+      this.pkg
+        .allFuncs()
+        .filter((f) => f.decl.bodySpan && /\bC\.[A-Za-z_]|\b(SetFinalizer|AddCleanup)\b/.test(f.file.go.text.slice(f.decl.bodySpan.pos, f.decl.bodySpan.end)))
+        .map((f) => f.decl),
+    );
+    for (const { go, tree } of trees) convertBodies(go, tree, (d) => wanted.has(d));
+    try {
+      for (const { fn, event } of checkLifetimes(this.pkg.allFuncs().filter((f) => f.decl.bodyConverted), this.resolver)) this.report(fn, event);
+    } catch (e) {
+      this.problems.push(`internal error in the lifetime check of ${this.pkg.importPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   result(importPath: string): PackageResult {

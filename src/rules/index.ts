@@ -7,6 +7,8 @@ import { cSliceBounds } from './c-slice-bounds.js';
 import { doubleFree } from './double-free.js';
 import { elementSize } from './element-size.js';
 import { exportGoPointer } from './export-go-pointer.js';
+import { finalizerKeepalive } from './finalizer-keepalive.js';
+import { finalizerStillSet } from './finalizer-still-set.js';
 import { goPointerInCMemory } from './go-pointer-in-c-memory.js';
 import { freeBorrowed } from './free-borrowed.js';
 import { freeNonHeap } from './free-nonheap.js';
@@ -39,6 +41,8 @@ export const FLOW_RULES: readonly FlowRule[] = [
   cSliceBounds,
   freeBorrowed,
   protocol,
+  finalizerKeepalive,
+  finalizerStillSet,
 ];
 
 export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), badDirective, unusedIgnore];
