@@ -42,6 +42,7 @@ import {
   type Obj,
   type Region,
   type Step,
+  type Resource,
   type Val,
 } from './state.js';
 import { caseKey, limitCases, type Effect, type ResultAbs, type Summary, type SummaryCase } from './summary.js';
@@ -117,6 +118,7 @@ type Callee =
   | { k: 'func'; key: string; display: string; recv?: Expr }
   | { k: 'pure' }
   | { k: 'pinner'; op: string; recv: Expr }
+  | { k: 'handle'; op: string; recv?: Expr }
   | { k: 'unknown'; recv?: Expr };
 
 /** Standard library functions that return a new string on the Go heap. */
@@ -698,15 +700,55 @@ export class FunctionAnalyzer {
     }
   }
 
-  /** runtime.Pinner: pinned Go memory may be passed to C and stored in C memory. */
-  private pinner(op: string, pinner: string, args: Val[], st: State): void {
+  /**
+   * runtime.Pinner: pinned Go memory may be passed to C and stored in C memory.
+   * A local Pinner's pins are a resource of their own, released by Unpin.
+   */
+  private pinner(op: string, recv: Expr, args: Val[], st: State, pos: number, end: number): void {
+    const pinner = this.src(recv);
+    const r = unparen(recv);
+    // Only a Pinner declared here is ours to unpin (not a parameter, a field or a pointer).
+    const local = r.k === 'ident' && r.v >= 0 && !this.info.decl.ir.params.includes(r.v) && isPinnerType(this.types.vars[r.v]);
+    const key = local ? pinsKey(r.v) : undefined;
     if (op === 'Pin') {
       const id = objId(args[0] ?? NIL);
       if (id && st.obj(id)?.kind === 'go') st.updateObj(id, { pinnedBy: pinner });
       else if (args[0]?.startsWith('a:v')) this.escape(st, args[0]);
+      const pins = key ? objId(st.env.get(key) ?? '') : undefined;
+      if (key && !(pins && st.obj(pins)?.state === 'live')) {
+        const steps = [this.step(pos, `${pinner}.Pin pins memory here`)];
+        st.assign(key, this.newC(st, pos, end, `${pinner}.Pin`, { nullable: false, releasedBy: ['Unpin'], steps, resource: 'pinner' }));
+      }
     } else if (op === 'Unpin') {
       for (const [id, o] of st.objs) if (o.pinnedBy === pinner) st.setObj(id, { ...o, pinnedBy: undefined });
+      const pins = key ? objId(st.env.get(key) ?? '') : undefined;
+      const o = pins ? st.obj(pins) : undefined;
+      if (o) st.setObj(pins!, { ...o, state: 'moved' });
     }
+  }
+
+  /** cgo.NewHandle, Handle.Delete and Handle.Value: a handle is made, deleted once, and not used after. */
+  private cgoHandle(op: string, e: CallExpr, args: Val[], recv: Val | undefined, st: State, pos: number): Val[] | undefined {
+    const name = e.fun.k === 'sel' ? this.src(e.fun.x) : 'the handle';
+    switch (op) {
+      case 'New':
+        // The value is kept by the handle table until Delete.
+        args.forEach((a) => this.escape(st, a));
+        return [this.newC(st, pos, e.end, 'cgo.NewHandle', { nullable: false, releasedBy: ['Delete'], steps: [this.step(pos, 'cgo.NewHandle makes a handle here')], resource: 'handle' })];
+      case 'Delete':
+        if (recv && objId(recv)) this.release(st, recv, { by: 'Delete', name, pos, end: e.end });
+        return undefined;
+      case 'Value':
+        if (recv) this.use(st, recv, 'read with Value', name, pos, e.end);
+        return undefined;
+    }
+    return undefined;
+  }
+
+  /** A handle given to C: C hands it back later to Go code that deletes it (checked when the handle's last reference goes). */
+  private handleToC(st: State, id: string, e: CallExpr, i: number, pos: number): void {
+    const o = st.obj(id)!;
+    if (!o.toC) st.setObj(id, { ...o, toC: { callee: this.src(e.fun), name: this.argName(e, i), step: this.step(pos, `${this.src(e.fun)} receives it`) } });
   }
 
   /** The value of a simple expression (names, fields, constant indexes), without effects. */
@@ -952,7 +994,7 @@ export class FunctionAnalyzer {
         const fo = fid ? st.obj(fid) : undefined;
         if (fo?.kind === 'sym' && fo.origin === `${path}.${field}`) continue;
         if (v === NIL) effects.push({ k: 'set', path: `${path}.${field}`, value: 'nil' });
-        else if (fo?.kind === 'c' && fo.state === 'live') effects.push({ k: 'set-owned', path: `${path}.${field}`, what: fo.what, releasedBy: fo.releasedBy, steps: fo.steps });
+        else if (fo?.kind === 'c' && fo.state === 'live') effects.push({ k: 'set-owned', path: `${path}.${field}`, what: fo.what, releasedBy: fo.releasedBy, steps: fo.steps, resource: fo.resource });
         else effects.push({ k: 'set', path: `${path}.${field}`, value: 'unknown' });
       }
     }
@@ -977,7 +1019,7 @@ export class FunctionAnalyzer {
       if (o.state === 'freed' && o.freed) return { k: 'freed', what: o.what, by: o.freed.by, steps: [...o.steps, ...o.freed.steps] };
       return { k: 'unknown' };
     }
-    if (owned(o)) return { k: 'owned', what: o.what, releasedBy: o.releasedBy, nullable: o.nullable, steps: o.steps };
+    if (owned(o)) return { k: 'owned', what: o.what, releasedBy: o.releasedBy, nullable: o.nullable, steps: o.steps, resource: o.resource };
     if (o.state === 'freed' && o.freed) return { k: 'freed', what: o.what, by: o.freed.by, steps: [...o.steps, ...o.freed.steps] };
     return { k: 'unknown' };
   }
@@ -1004,10 +1046,24 @@ export class FunctionAnalyzer {
 
   private leak(st: State, id: string, o: Obj, how: 'return' | 'lost' | 'scope' | 'dropped', at: number, name?: string): void {
     if (o.site < 0) return;
+    if (o.toC) {
+      // Only a package that deletes handles somewhere can delete the ones it gave C.
+      if (packageDeletesHandles(this.info.pkg)) return;
+      this.addEvent(`handle-to-c:${o.site}`, {
+        kind: 'handle-to-c',
+        name: o.toC.name,
+        callee: o.toC.callee,
+        pos: o.site,
+        end: o.siteEnd ?? o.site,
+        trace: [...o.steps, o.toC.step, this.step(at, 'no code in the package calls Delete on a handle')],
+      });
+      return;
+    }
     const pathSteps = st.trace.slice(o.traceAt ?? 0).slice(-6);
+    const release = o.resource === 'handle' ? 'deleting it' : o.resource === 'pinner' ? 'unpinning' : 'freeing it';
     const final =
       how === 'return'
-        ? this.step(at, 'returns here without freeing it')
+        ? this.step(at, `returns here without ${release}`)
         : how === 'lost'
           ? this.step(at, `${name ?? 'the pointer'} is overwritten here; the previous allocation is lost`)
           : how === 'scope'
@@ -1015,6 +1071,7 @@ export class FunctionAnalyzer {
             : this.step(at, 'the pointer is not kept: nothing can free it');
     this.addEvent(`leak:${o.site}`, {
       kind: 'leak',
+      resource: o.resource,
       how,
       what: o.what,
       releasedBy: o.releasedBy.some((f) => f !== 'free') ? o.releasedBy : undefined,
@@ -1127,6 +1184,14 @@ export class FunctionAnalyzer {
   private nilTest(x: Expr, st: State, ch: Chooser, frame: Frame): CondResult {
     const v = this.eval(x, st, ch, frame);
     if (v === NIL) return { t: undefined, f: false };
+    const outputs = statusOutputs(v);
+    // A cgo errno result: nil on success.
+    if (outputs) {
+      return {
+        t: (s) => outputs.onFailure.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
+        f: (s) => outputs.onSuccess.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
+      };
+    }
     if (v === NONNIL || v.startsWith('a:') || v.startsWith('fn:') || v === TRUE || v === FALSE) return { t: false, f: undefined };
     const id = objId(v);
     if (id) {
@@ -1522,9 +1587,15 @@ export class FunctionAnalyzer {
     let recv: Val | undefined;
     if (callee.k === 'closure') fnVal = `fn:${callee.id}`;
     else if (f.k === 'ident' && f.v >= 0) fnVal = st.env.get(varKey(f.v)) ?? UNKNOWN_VAL;
-    else if ((callee.k === 'func' || callee.k === 'unknown') && callee.recv) recv = this.eval(callee.recv, st, ch, frame);
+    else if ((callee.k === 'func' || callee.k === 'unknown' || callee.k === 'handle') && callee.recv) recv = this.eval(callee.recv, st, ch, frame);
     else if (callee.k === 'unknown' && f.k !== 'ident' && f.k !== 'sel') fnVal = this.eval(f, st, ch, frame);
     const args = e.args.map((a) => this.eval(a, st, ch, frame));
+    // A Pinner passed by value shares what it pins with the callee, which may unpin it.
+    for (const a of e.args) {
+      const x = unparen(a);
+      const pins = x.k === 'ident' && x.v >= 0 ? st.env.get(pinsKey(x.v)) : undefined;
+      if (pins) this.escape(st, pins);
+    }
     const resolved: Callee = fnVal?.startsWith('fn:') ? { k: 'closure', id: Number(fnVal.slice(3)) } : callee;
     const regions = resolved.k === 'cgo' ? args.map((v, i) => this.argRegion(e.args[i], v, st)) : undefined;
     return this.applyCall(e, st, ch, frame, want, { args, fnVal, recv, regions }, e.pos, resolved);
@@ -1546,6 +1617,7 @@ export class FunctionAnalyzer {
         const imp = this.info.file.imports.get(f.x.name);
         if (imp === 'unsafe') return { k: 'unsafe', name: f.name };
         if (imp === 'runtime') return { k: 'runtime', name: f.name };
+        if (imp === 'runtime/cgo' && f.name === 'NewHandle') return { k: 'handle', op: 'New' };
         if (imp) {
           const key = `${imp}.${f.name}`;
           if (this.summaries.get(key)) return { k: 'func', key, display: `${f.x.name}.${f.name}` };
@@ -1556,6 +1628,7 @@ export class FunctionAnalyzer {
       const rt = this.types.exprType(f.x);
       const rtu = rt.k === 'pointer' ? rt.elem : rt;
       if (rtu.k === 'named' && rtu.pkg === 'runtime' && rtu.name === 'Pinner') return { k: 'pinner', op: f.name, recv: f.x };
+      if (rtu.k === 'named' && rtu.pkg === 'runtime/cgo' && rtu.name === 'Handle') return { k: 'handle', op: f.name, recv: f.x };
       const m = this.resolver.method(rt, f.name);
       if (m) return { k: 'func', key: m.key, display: m.info?.display ?? f.name, recv: f.x };
       if (isError(rt) && (f.name === 'Error')) return { k: 'pure' };
@@ -1578,8 +1651,13 @@ export class FunctionAnalyzer {
         return [this.convert(callee.to, args[0] ?? UNKNOWN_VAL)];
       case 'builtin':
         return this.builtin(callee.name, e, args, st, pos);
-      case 'cgo':
-        return this.cgoCall(callee.name, e, args, st, pos, ops.regions);
+      case 'cgo': {
+        const r = this.cgoCall(callee.name, e, args, st, pos, ops.regions);
+        // `p, err := C.f()`: err is set when the call failed, and then the owned result is not there.
+        const id = want === 2 && r.length === 1 ? objId(r[0]) : undefined;
+        if (id && st.obj(id)?.kind === 'c' && st.obj(id)?.nullable) return [r[0], statusVal([id], [])];
+        return r;
+      }
       case 'unsafe':
         return this.unsafeCall(callee.name, e, args, st, pos);
       case 'runtime':
@@ -1596,8 +1674,10 @@ export class FunctionAnalyzer {
         return this.applySummary(s, callee.display, e, args, recv, st, ch, pos, want);
       }
       case 'pinner':
-        this.pinner(callee.op, this.src(callee.recv), args, st);
+        this.pinner(callee.op, callee.recv, args, st, pos, e.end);
         return unknownResults();
+      case 'handle':
+        return this.cgoHandle(callee.op, e, args, recv, st, pos) ?? unknownResults();
       case 'pure':
         if (f.k === 'sel' && f.x.k === 'ident' && (f.name === 'New' || f.name === 'Errorf')) return [NONNIL];
         if (f.k === 'sel' && f.x.k === 'ident' && HEAP_STRING_FUNCS.has(`${f.x.name}.${f.name}`)) return [HEAP_STRING];
@@ -1683,7 +1763,7 @@ export class FunctionAnalyzer {
     }
   }
 
-  private newC(st: State, pos: number, end: number, what: string, opts: { nullable: boolean; releasedBy: string[]; steps?: Step[]; bytes?: number }): Val {
+  private newC(st: State, pos: number, end: number, what: string, opts: { nullable: boolean; releasedBy: string[]; steps?: Step[]; bytes?: number; resource?: Resource }): Val {
     const id = this.allocId(st, `c${pos}`);
     if (!id) return UNKNOWN_VAL;
     st.setObj(id, {
@@ -1697,6 +1777,7 @@ export class FunctionAnalyzer {
       steps: opts.steps ?? [this.step(pos, `${what} allocates C memory here`)],
       traceAt: st.trace.length,
       bytes: opts.bytes,
+      resource: opts.resource,
     });
     return objVal(id);
   }
@@ -1849,7 +1930,9 @@ export class FunctionAnalyzer {
     // A contract names the releaser itself; a preamble body frees with what it calls (libc's free by default).
     const releaser = (i: number) => (contract?.releases.length ? name : (cfn?.freedBy?.get(i) ?? 'free'));
     targets.forEach((v, i) => {
-      if (released.has(i)) this.release(st, v, { by: releaser(i), name: this.argName(e, i), loc: e.args[i], pos, end: e.end });
+      const hid = objId(v);
+      if (hid && st.obj(hid)?.resource === 'handle' && st.obj(hid)?.state === 'live') this.handleToC(st, hid, e, i, pos);
+      else if (released.has(i)) this.release(st, v, { by: releaser(i), name: this.argName(e, i), loc: e.args[i], pos, end: e.end });
       else if (moved.has(i)) this.escape(st, v);
       else {
         this.use(st, v, `passed to C.${name}`, this.argName(e, i), pos, e.end);
@@ -1996,7 +2079,8 @@ export class FunctionAnalyzer {
           return this.newC(st, pos, e.end, `${display}`, {
             nullable: r.nullable,
             releasedBy: r.releasedBy,
-            steps: [this.step(pos, `${display} returns C memory the caller must free`), ...r.steps],
+            steps: [this.step(pos, r.resource === 'handle' ? `${display} returns a cgo.Handle the caller must delete` : `${display} returns C memory the caller must free`), ...r.steps],
+            resource: r.resource,
           });
         case 'freed': {
           const v = this.newC(st, pos, e.end, display, { nullable: false, releasedBy: [], steps: r.steps });
@@ -2081,11 +2165,14 @@ export class FunctionAnalyzer {
       });
       return;
     }
-    const freedSteps = via ? [this.step(pos, `${via} frees ${name}`), ...(r.viaSteps ?? [])] : [this.step(pos, `${by === 'free' ? 'C.free' : `C.${by}`} releases ${name} here`)];
+    const freedSteps = via
+      ? [this.step(pos, `${via} frees ${name}`), ...(r.viaSteps ?? [])]
+      : [this.step(pos, o.resource === 'handle' ? `${name}.Delete deletes the handle here` : `${by === 'free' ? 'C.free' : `C.${by}`} releases ${name} here`)];
     if (o.state === 'freed' || o.state === 'consumed') {
       const first = o.freed!;
       this.addEvent(`double-free:${pos}`, {
         kind: 'double-free',
+        resource: o.resource,
         name,
         what: o.what,
         pos,
@@ -2134,6 +2221,7 @@ export class FunctionAnalyzer {
     const first = o.freed!;
     this.addEvent(`use-after-free:${pos}`, {
       kind: 'use-after-free',
+      resource: o.resource,
       name,
       how,
       freedLine: this.line(first.pos),
@@ -2162,6 +2250,9 @@ export class FunctionAnalyzer {
         continue;
       }
       if (cur.startsWith('a:v')) {
+        // A Pinner whose address is given away may be unpinned there.
+        const pins = st.env.get(pinsKey(Number(cur.slice(3))));
+        if (pins) work.push(pins);
         this.havocVar(st, Number(cur.slice(3)));
         continue;
       }
@@ -2268,6 +2359,24 @@ function isTracked(st: State, v: Val): boolean {
 }
 
 /** C memory that is ours to release: live, neither lent by a contract nor handed out by unknown C code. */
+function isPinnerType(t: Ty | undefined): boolean {
+  return t?.k === 'named' && t.pkg === 'runtime' && t.name === 'Pinner';
+}
+
+/** Where the pins of the runtime.Pinner in local variable v are kept. */
+function pinsKey(v: number): string {
+  return `pins:${varKey(v)}`;
+}
+
+const deletesHandles = new WeakMap<object, boolean>();
+
+/** Some code of the package calls Delete (on a cgo.Handle, as far as text tells). */
+function packageDeletesHandles(pkg: FuncInfo['pkg']): boolean {
+  let r = deletesHandles.get(pkg);
+  if (r === undefined) deletesHandles.set(pkg, (r = pkg.files.some((f) => /\.Delete\(\)/.test(f.go.text))));
+  return r;
+}
+
 function owned(o: Obj): boolean {
   return o.kind === 'c' && o.state === 'live' && !o.borrowed && !o.foreign;
 }

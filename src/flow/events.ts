@@ -1,6 +1,6 @@
 // What the dataflow engine observes along a path. Rules turn these into
 // findings with their own wording and severity.
-import type { Step } from './state.js';
+import type { Resource, Step } from './state.js';
 
 interface EventBase {
   /** Primary location: offsets in the analysed function's file. */
@@ -10,7 +10,10 @@ interface EventBase {
   trace: Step[];
 }
 
-export interface LeakEvent extends EventBase {
+/** Set when the object is a cgo.Handle or a Pinner's pins rather than C memory. */
+type ResourceField = { resource?: Resource };
+
+export interface LeakEvent extends EventBase, ResourceField {
   kind: 'leak';
   /** return: not freed before returning; lost: the only pointer was overwritten;
    *  scope: a loop iteration ended with the only pointer in a variable declared inside it;
@@ -25,7 +28,7 @@ export interface LeakEvent extends EventBase {
   atLine: number;
 }
 
-export interface DoubleFreeEvent extends EventBase {
+export interface DoubleFreeEvent extends EventBase, ResourceField {
   kind: 'double-free';
   name: string;
   what: string;
@@ -35,7 +38,7 @@ export interface DoubleFreeEvent extends EventBase {
   via?: string; // helper doing the second free
 }
 
-export interface UseAfterFreeEvent extends EventBase {
+export interface UseAfterFreeEvent extends EventBase, ResourceField {
   kind: 'use-after-free';
   name: string;
   how: string; // passed to C.puts, read by C.GoString, dereferenced, ...
@@ -186,7 +189,23 @@ export type FlowEvent =
   | CSliceBoundsEvent
   | ProtocolEvent
   | FreeBorrowedEvent
-  | FinalizerEvent;
+  | FinalizerEvent
+  | HandleToCEvent
+  | PinnerCopyEvent;
+
+/** A cgo.Handle handed to C in a package that never deletes a handle. */
+export interface HandleToCEvent extends EventBase {
+  kind: 'handle-to-c';
+  name: string;
+  callee: string;
+}
+
+/** A runtime.Pinner copied by value: the copies do not share what they pin. */
+export interface PinnerCopyEvent extends EventBase {
+  kind: 'pinner-copy';
+  name: string;
+  how: string;
+}
 
 /** C memory a finalizer or cleanup frees, used or handed over without regard for it. */
 export interface FinalizerEvent extends EventBase {

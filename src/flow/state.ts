@@ -78,7 +78,13 @@ export interface Obj {
   pinnedBy?: string;
   /** Calls made on this handle that protocol clauses refer to ("!F": F invalidated it). */
   marks?: string[];
+  /** Not C memory but a resource with the same lifecycle: a cgo.Handle (released by Delete) or a runtime.Pinner's pins (by Unpin). */
+  resource?: Resource;
+  /** A handle given to C: the C function and the step that says so (C gives it back to Go code that deletes it). */
+  toC?: { callee: string; name: string; step: Step };
 }
+
+export type Resource = 'handle' | 'pinner';
 
 /** The Go memory a pointer argument points to: an object (or one field of it), or one variable's word. */
 export type Region = { id: string; field?: string; name?: string } | { word: Val; name: string; type: Ty };

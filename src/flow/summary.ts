@@ -3,7 +3,7 @@
 // cases at each call site, so ownership, frees and uses cross function
 // boundaries (and package boundaries, keyed by import path).
 import type { Ty } from '../model/types.js';
-import type { Step } from './state.js';
+import type { Resource, Step } from './state.js';
 
 export type ResultAbs =
   | { k: 'nil' }
@@ -11,7 +11,7 @@ export type ResultAbs =
   | { k: 'unknown' }
   | { k: 'bool'; v: boolean }
   /** Fresh C memory the caller now owns. */
-  | { k: 'owned'; what: string; releasedBy: string[]; nullable: boolean; steps: Step[] }
+  | { k: 'owned'; what: string; releasedBy: string[]; nullable: boolean; steps: Step[]; resource?: Resource }
   /** C memory the function freed before returning it. */
   | { k: 'freed'; what: string; by: string; steps: Step[] }
   /** The object the caller passed at this parameter path. */
@@ -26,7 +26,7 @@ export type Effect =
   | { k: 'moved'; path: string }
   | { k: 'used'; path: string; how: string; steps: Step[] }
   | { k: 'set'; path: string; value: 'nil' | 'unknown' }
-  | { k: 'set-owned'; path: string; what: string; releasedBy: string[]; steps: Step[] };
+  | { k: 'set-owned'; path: string; what: string; releasedBy: string[]; steps: Step[]; resource?: Resource };
 
 export interface SummaryCase {
   results: ResultAbs[];

@@ -7,6 +7,7 @@ import { applySuppressions, type IgnoreDirective } from '../findings/suppress.js
 import { DEFAULT_BUDGET, FunctionAnalyzer, type Budget, type FunctionResult, type SummaryLookup } from '../flow/engine.js';
 import type { FlowEvent } from '../flow/events.js';
 import { checkLifetimes } from '../flow/lifetimes.js';
+import { checkPinnerCopies } from '../flow/pinner-copies.js';
 import { carriesCMemory, type Summary, type SummaryCase } from '../flow/summary.js';
 import { ContractSet, parseContract, type Contract } from '../model/contracts.js';
 import { PackageModel, type FuncInfo, type Located } from '../model/program.js';
@@ -85,7 +86,7 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
     } else {
       run.analyzeWhereCMemoryGoes(trees, new Set(external.filter(carriesCMemory).map((s) => s.key)));
     }
-    run.checkLifetimes(trees);
+    run.packageChecks(trees);
   } finally {
     for (const { tree } of trees) tree.delete();
   }
@@ -250,21 +251,25 @@ class PackageRun {
     }
   }
 
-  /** Finalizers and cleanups that free C memory, against the functions that hand that memory to C. */
-  checkLifetimes(trees: LoadedFile[]): void {
-    const REGISTERS = /\b(SetFinalizer|AddCleanup)\b/;
-    if (!this.pkg.files.some((f) => REGISTERS.test(f.go.text))) return;
-    const wanted = new Set(
-      this.pkg
-        .allFuncs()
-        .filter((f) => f.decl.bodySpan && /\bC\.[A-Za-z_]|\b(SetFinalizer|AddCleanup)\b/.test(f.file.go.text.slice(f.decl.bodySpan.pos, f.decl.bodySpan.end)))
-        .map((f) => f.decl),
-    );
+  /**
+   * Checks over the whole package, after the dataflow: finalizers and cleanups
+   * that free C memory against the functions that hand that memory to C, and
+   * runtime.Pinner values copied.
+   */
+  packageChecks(trees: LoadedFile[]): void {
+    const LIFETIMES = /\b(SetFinalizer|AddCleanup)\b/;
+    const lifetimes = this.pkg.files.some((f) => LIFETIMES.test(f.go.text));
+    const pinners = this.pkg.files.some((f) => /\bPinner\b/.test(f.go.text));
+    if (!lifetimes && !pinners) return;
+    const WANTED = /\bC\.[A-Za-z_]|\b(SetFinalizer|AddCleanup|Pinner)\b/;
+    const wanted = new Set(this.pkg.allFuncs().filter((f) => f.decl.bodySpan && WANTED.test(f.file.go.text.slice(f.decl.bodySpan.pos, f.decl.bodySpan.end))).map((f) => f.decl));
     for (const { go, tree } of trees) convertBodies(go, tree, (d) => wanted.has(d));
+    const funcs = this.pkg.allFuncs().filter((f) => f.decl.bodyConverted);
     try {
-      for (const { fn, event } of checkLifetimes(this.pkg.allFuncs().filter((f) => f.decl.bodyConverted), this.resolver)) this.report(fn, event);
+      const found = [...(lifetimes ? checkLifetimes(funcs, this.resolver) : []), ...(pinners ? checkPinnerCopies(funcs, this.resolver) : [])];
+      for (const { fn, event } of found) this.report(fn, event);
     } catch (e) {
-      this.problems.push(`internal error in the lifetime check of ${this.pkg.importPath}: ${e instanceof Error ? e.message : String(e)}`);
+      this.problems.push(`internal error in the package checks of ${this.pkg.importPath}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 

@@ -9,7 +9,8 @@ import type { FuncInfo, PackageModel } from '../model/program.js';
 // A call of a package function (`name(`) or of a method (`.name(`).
 const CALL = /(\.?)([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
 const QUALIFIED_CALL = /\b([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
-const CGO = /\bC\.[A-Za-z_]/;
+// cgo itself, and the runtime's cgo resources (handles, pinners).
+const CGO = /\bC\.[A-Za-z_]|\bcgo\.(NewHandle|Handle)\b|\bruntime\.Pinner\b|\.Pin\(/;
 
 interface Entry {
   info: FuncInfo;

@@ -29,7 +29,7 @@ export const doubleFree: FlowRule = {
 }`,
   },
   check(e) {
-    if (e.kind !== 'double-free') return undefined;
+    if (e.kind !== 'double-free' || e.resource) return undefined;
     const first = e.firstBy === 'realloc' ? `C.realloc released it at line ${e.firstLine}` : `already freed at line ${e.firstLine}${e.firstVia ? ` by ${e.firstVia}` : ''}`;
     const verb = e.via ? `is freed again by ${e.via}` : 'is freed twice';
     return { pos: e.pos, end: e.end, message: `${e.name} ${verb}: ${first}` };

@@ -2,6 +2,7 @@
 // rules are reported while reading directives and suppressions.
 import { badDirective } from './bad-directive.js';
 import { cKeepsGoPointer } from './c-keeps-go-pointer.js';
+import { cgoHandle } from './cgo-handle.js';
 import { cOverflow } from './c-overflow.js';
 import { cSliceBounds } from './c-slice-bounds.js';
 import { doubleFree } from './double-free.js';
@@ -15,6 +16,7 @@ import { freeNonHeap } from './free-nonheap.js';
 import { hiddenPointer } from './hidden-pointer.js';
 import { leak } from './leak.js';
 import { mismatchedFree } from './mismatched-free.js';
+import { pinner } from './pinner.js';
 import { protocol } from './protocol.js';
 import type { FlowRule, RuleMeta } from './rule.js';
 import { sliceHeader } from './slice-header.js';
@@ -43,6 +45,8 @@ export const FLOW_RULES: readonly FlowRule[] = [
   protocol,
   finalizerKeepalive,
   finalizerStillSet,
+  cgoHandle,
+  pinner,
 ];
 
 export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), badDirective, unusedIgnore];

@@ -34,7 +34,7 @@ export const leak: FlowRule = {
 }`,
   },
   check(e) {
-    if (e.kind !== 'leak') return undefined;
+    if (e.kind !== 'leak' || e.resource) return undefined;
     const from = `C memory from ${e.what}`;
     // Memory a contract gives its own releaser: name it.
     const freed = e.releasedBy ? `released by ${e.releasedBy.map((f) => `C.${f}`).join(' or ')}` : 'freed';

@@ -22,7 +22,7 @@ export const useAfterFree: FlowRule = {
 }`,
   },
   check(e) {
-    if (e.kind !== 'use-after-free') return undefined;
+    if (e.kind !== 'use-after-free' || e.resource) return undefined;
     const by = e.freedBy === 'realloc' ? ' (released by C.realloc)' : e.freedVia ? ` by ${e.freedVia}` : '';
     return { pos: e.pos, end: e.end, message: `${e.name} is ${e.how} after being freed at line ${e.freedLine}${by}` };
   },
