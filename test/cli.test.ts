@@ -244,11 +244,33 @@ func f() {
   });
 });
 
+describe("clang's analyzer", () => {
+  const fixture = path.join(repoRoot, 'testdata/fixtures/c_analyzer');
+
+  it('says once that clang is missing and checks the rest', () => {
+    const r = cgoguard(['check', '--format', 'json', fixture], { env: { ...process.env, CGOGUARD_CLANG: path.join(tmp, 'no-clang') } });
+    const notes = r.stderr.trim().split('\n').filter((l) => /clang/.test(l));
+    expect(notes).toEqual([expect.stringMatching(/clang is not installed: the C code of 2 preamble\(s\) and \.c file\(s\) was not analysed/)]);
+    const out = JSON.parse(r.stdout);
+    expect(out.findings.filter((f: { rule: string }) => f.rule === 'c-analyzer')).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+
+  it('is switched off by --no-c-analyzer, without a note', () => {
+    const r = cgoguard(['check', '--no-c-analyzer', '--format', 'json', fixture], { env: { ...process.env, CGOGUARD_CLANG: path.join(tmp, 'no-clang') } });
+    expect(r.stderr).not.toMatch(/clang/);
+    expect(JSON.parse(r.stdout).stats.cAnalyzed).toBe(0);
+  });
+});
+
 describe('discovery without go', () => {
   it('walks the tree, says so, and still finds the bugs', () => {
     const r = cgoguard(['check', '--format', 'json', './examples/...'], { env: envWithoutGo() });
-    expect(r.stderr).toMatch(/the go command was not found/);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // Only Node.js: no go command, no clang; each said once.
+    const notes = r.stderr.trim().split('\n');
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toMatch(/the go command was not found/);
+    expect(notes[1]).toMatch(/^cgoguard: clang is not installed: the C code of \d+ preamble\(s\) and \.c file\(s\) was not analysed/);
     const out = JSON.parse(r.stdout);
     expect(out.stats.discovery).toBe('walk');
     const wants = readdirSync(path.join(repoRoot, 'examples'))

@@ -63,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--disable <ids>', 'switch these rules off (comma-separated)', list)
     .option('--tags <tags>', 'build tags (comma-separated)', list)
     .option('--no-tests', 'leave out _test.go files')
+    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files")
     .option('-j, --jobs <n>', 'worker threads (default: one per core)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new ExitError(`--jobs: expected a positive integer, got "${v}"`, 2);
@@ -85,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
         only: o.rules ? new Set(o.rules) : undefined,
         disable: o.disable ? new Set(o.disable) : undefined,
         forceAll: !!o.allFunctions,
+        cAnalyzer: o.cAnalyzer !== false,
       });
       for (const n of [...result.notes, ...result.unreadable]) err(`cgoguard: ${n}\n`);
       const text =

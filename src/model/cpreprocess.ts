@@ -40,22 +40,34 @@ export interface Preprocessed {
 
 let compilerMissing: boolean | undefined;
 
+/** The compiler flags a cgo build uses: the package directory, CFLAGS, and what pkg-config says. */
+export function compileFlags(dir: string, flags: CgoFlags): { args: string[] } | { problem: string } {
+  const args = [`-I${dir}`, ...flags.cflags];
+  if (flags.pkgConfig.length) {
+    const pc = spawnSync('pkg-config', ['--cflags', ...flags.pkgConfig], { encoding: 'utf8', timeout: 10_000 });
+    if (pc.status !== 0) return { problem: `pkg-config ${flags.pkgConfig.join(' ')} failed` };
+    args.push(...shellWords(pc.stdout));
+  }
+  return { args };
+}
+
+/** A preamble as C source: #cgo lines blanked (line numbers stay). */
+export function preambleSource(preamble: string): string {
+  return preamble
+    .split('\n')
+    .map((l) => (/^\s*#cgo\b/.test(l) ? '' : l))
+    .join('\n');
+}
+
 /** Runs the preamble (with its #cgo lines blanked) through `$CC -E -P`. */
 export function preprocessPreamble(preamble: string, dir: string, flags: CgoFlags): Preprocessed {
   if (compilerMissing) return { problem: 'no C compiler' };
   const cc = process.env.CC?.trim() || 'cc';
-  const extra: string[] = [];
-  if (flags.pkgConfig.length) {
-    const pc = spawnSync('pkg-config', ['--cflags', ...flags.pkgConfig], { encoding: 'utf8', timeout: 10_000 });
-    if (pc.status === 0) extra.push(...shellWords(pc.stdout));
-    else return { problem: `pkg-config ${flags.pkgConfig.join(' ')} failed` };
-  }
-  const input = preamble
-    .split('\n')
-    .map((l) => (/^\s*#cgo\b/.test(l) ? '' : l))
-    .join('\n');
+  const cf = compileFlags(dir, flags);
+  if ('problem' in cf) return cf;
+  const input = preambleSource(preamble);
   // cgo compiles with the package directory on the include path.
-  const r = spawnSync(cc, ['-E', '-P', '-w', `-I${dir}`, ...flags.cflags, ...extra, '-x', 'c', '-'], {
+  const r = spawnSync(cc, ['-E', '-P', '-w', ...cf.args, '-x', 'c', '-'], {
     input,
     cwd: dir,
     encoding: 'utf8',

@@ -14,6 +14,9 @@ import { PackageModel, type FuncInfo, type Located } from '../model/program.js';
 import { FuncTypes, Resolver, type ExternalIndex } from '../model/resolve.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
 import { badDirective } from '../rules/bad-directive.js';
+import { cAnalyzer } from '../rules/c-analyzer.js';
+import { analyzeC, type CUnit } from '../model/canalyzer.js';
+import { LineIndex } from '../syntax/positions.js';
 import { FLOW_RULES } from '../rules/index.js';
 import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
@@ -48,6 +51,10 @@ export interface PackageStats {
   /** Packages whose headers were read through the C preprocessor, or could not be. */
   headersRead: number;
   headersUnavailable: number;
+  /** C units (preambles, .c files) the clang analyzer ran on, could not compile, or could not run on (no clang). */
+  cAnalyzed: number;
+  cAnalyzerFailed: number;
+  cAnalyzerUnavailable: number;
 }
 
 export interface PackageResult {
@@ -68,6 +75,8 @@ export interface AnalyzeOptions {
   contracts: { text: string; origin: string }[];
   budget?: Budget;
   disabledRules: ReadonlySet<string>;
+  /** Run clang's static analyzer on the C code (when clang is installed). */
+  cAnalyzer?: boolean;
 }
 
 export function analyzePackage(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageResult {
@@ -87,6 +96,7 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
       run.analyzeWhereCMemoryGoes(trees, new Set(external.filter(carriesCMemory).map((s) => s.key)));
     }
     run.packageChecks(trees);
+    if (opts.cAnalyzer && !opts.disabledRules.has(cAnalyzer.id)) run.analyzeCCode(job);
   } finally {
     for (const { tree } of trees) tree.delete();
   }
@@ -95,7 +105,7 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
 
 /** The state of one package's analysis. */
 class PackageRun {
-  readonly stats: PackageStats = { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0, headersRead: 0, headersUnavailable: 0 };
+  readonly stats: PackageStats = emptyStats();
   readonly preprocessProblems = new Set<string>();
   readonly problems: string[] = [];
   readonly unreadable: string[] = [];
@@ -273,6 +283,54 @@ class PackageRun {
     }
   }
 
+  /** clang's static analyzer on the preambles that define C functions and on the .c files. */
+  analyzeCCode(job: PackageJob): void {
+    const units: CUnit[] = [];
+    const preambles: string[] = [];
+    const exportPreambles: string[] = [];
+    for (const f of this.pkg.files) {
+      const pre = f.go.preamble;
+      if (!pre) continue;
+      preambles.push(pre.text);
+      if (/^\/\/export /m.test(f.go.text)) exportPreambles.push(pre.text);
+      // Only definitions have bugs to find: a function body after a parameter list.
+      if (/\)\s*\{/.test(pre.text)) units.push({ k: 'preamble', file: f, text: pre.text, lineOffsets: pre.lineOffsets });
+    }
+    for (const c of job.cFiles) {
+      if (!c.path.endsWith('.c')) continue;
+      const text = this.readQuietly(c.path);
+      if (text !== undefined) units.push({ k: 'c', file: { display: c.display, lines: new LineIndex(text) }, path: c.path });
+    }
+    if (!units.length) return;
+    const all = preambles.join('\n');
+    const r = analyzeC(units, job.dir, cgoFlags(all, job.dir, job.build), exportPreambles);
+    this.stats.cAnalyzed += r.analyzed;
+    this.stats.cAnalyzerFailed += r.failed;
+    if (r.unavailable) this.stats.cAnalyzerUnavailable += units.length;
+    for (const f of r.findings) {
+      this.findings.push({
+        rule: cAnalyzer.id,
+        severity: cAnalyzer.severity,
+        message: `${f.message} [${f.checker}]`,
+        file: f.file,
+        line: f.line,
+        column: f.column,
+        endLine: f.line,
+        endColumn: f.column,
+        function: '',
+        trace: f.trace,
+      });
+    }
+  }
+
+  private readQuietly(p: string): string | undefined {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
   result(importPath: string): PackageResult {
     const kept = applySuppressions(this.findings, this.directives, {
       disabled: this.opts.disabledRules,
@@ -440,4 +498,8 @@ function callsOf(f: FuncInfo, resolver: Resolver): Calls {
   };
   walkStmts(f.decl.ir.body, visit);
   return { callees: out, touchesC };
+}
+
+export function emptyStats(): PackageStats {
+  return { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0, headersRead: 0, headersUnavailable: 0, cAnalyzed: 0, cAnalyzerFailed: 0, cAnalyzerUnavailable: 0 };
 }

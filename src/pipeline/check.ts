@@ -9,7 +9,7 @@ import { initParsers } from '../syntax/parser.js';
 import type { Config, FailOn } from '../workspace/config.js';
 import { discover, type DiscoveredPackage } from '../workspace/discover.js';
 import type { BuildContext } from '../workspace/buildtags.js';
-import { analyzePackage, type AnalyzeOptions, type PackageJob, type PackageResult } from './analyze-package.js';
+import { analyzePackage, emptyStats, type AnalyzeOptions, type PackageJob, type PackageResult } from './analyze-package.js';
 import { WorkerPool } from './pool.js';
 
 export interface CheckOptions {
@@ -28,6 +28,8 @@ export interface CheckOptions {
   forceAll?: boolean;
   /** Walk every .go file, testdata and all, whatever its build constraints. */
   everyFile?: boolean;
+  /** Run clang's static analyzer on the C code (default: when clang is installed). */
+  cAnalyzer?: boolean;
 }
 
 export interface CheckStats {
@@ -45,6 +47,9 @@ export interface CheckStats {
   /** Packages whose C headers were read (through the C preprocessor, when needed), or could not be. */
   cHeadersRead: number;
   cHeadersUnavailable: number;
+  /** C units (preambles with function bodies, .c files) clang's analyzer ran on, or could not compile. */
+  cAnalyzed: number;
+  cAnalyzerFailed: number;
   discovery: string;
 }
 
@@ -67,7 +72,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const notes = [...found.notes];
   const unreadable = [...found.unreadable];
   const disabled = disabledRules(opts);
-  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled };
+  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled, cAnalyzer: opts.cAnalyzer ?? true };
   const results = await analyzeAll(found.packages, analyzeOpts, opts, found.build);
   const stats: CheckStats = {
     packages: found.packages.length,
@@ -81,10 +86,13 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     syntaxErrors: 0,
     cHeadersRead: 0,
     cHeadersUnavailable: 0,
+    cAnalyzed: 0,
+    cAnalyzerFailed: 0,
     discovery: [...new Set(found.packages.map((p) => p.source))].sort().join('+') || 'none',
   };
   const findings: Finding[] = [];
   const preprocessProblems = new Set<string>();
+  let cNotAnalyzed = 0;
   for (const r of results) {
     stats.files += r.stats.files;
     stats.bytes += r.stats.bytes;
@@ -95,6 +103,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     stats.syntaxErrors += r.stats.syntaxErrors;
     stats.cHeadersRead += r.stats.headersRead;
     stats.cHeadersUnavailable += r.stats.headersUnavailable;
+    stats.cAnalyzed += r.stats.cAnalyzed;
+    stats.cAnalyzerFailed += r.stats.cAnalyzerFailed;
+    cNotAnalyzed += r.stats.cAnalyzerUnavailable;
     for (const p of r.preprocessProblems) preprocessProblems.add(p);
     notes.push(...r.problems);
     unreadable.push(...r.unreadable);
@@ -110,6 +121,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
         'only what the preambles declare themselves is known',
     );
   }
+  if (cNotAnalyzed) notes.push(`clang is not installed: the C code of ${cNotAnalyzed} preamble(s) and .c file(s) was not analysed for memory bugs (install clang, or pass --no-c-analyzer)`);
   if (stats.functionsSkipped) notes.push(`${stats.functionsSkipped} function(s) exceeded the analysis budget and were skipped`);
   findings.sort(compareFindings);
   return { findings, stats, notes, unreadable };
@@ -237,7 +249,7 @@ function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {
     importPath: pkg.importPath,
     findings: [],
     summaries: [],
-    stats: { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0, headersRead: 0, headersUnavailable: 0 },
+    stats: emptyStats(),
     problems: [`internal error while analysing ${pkg.importPath}: ${e.message.split('\n')[0]}`],
     unreadable: [],
     preprocessProblems: [],

@@ -2,6 +2,7 @@
 // rules are reported while reading directives and suppressions.
 import { badDirective } from './bad-directive.js';
 import { cKeepsGoPointer } from './c-keeps-go-pointer.js';
+import { cAnalyzer } from './c-analyzer.js';
 import { cgoHandle } from './cgo-handle.js';
 import { cOverflow } from './c-overflow.js';
 import { cSliceBounds } from './c-slice-bounds.js';
@@ -49,7 +50,7 @@ export const FLOW_RULES: readonly FlowRule[] = [
   pinner,
 ];
 
-export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), badDirective, unusedIgnore];
+export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), cAnalyzer, badDirective, unusedIgnore];
 
 export function ruleById(id: string): RuleMeta | undefined {
   return ALL_RULES.find((r) => r.id === id);

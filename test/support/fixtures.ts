@@ -15,7 +15,8 @@ export interface Want {
 
 export function readWants(dir: string, display: (abs: string) => string): Want[] {
   const wants: Want[] = [];
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.go')).sort()) {
+  // Go files, and C files (for what clang's analyzer finds in them).
+  for (const name of readdirSync(dir).filter((n) => /\.(go|c|h)$/.test(n)).sort()) {
     const abs = path.join(dir, name);
     const lines = readFileSync(abs, 'utf8').split('\n');
     lines.forEach((text, i) => {

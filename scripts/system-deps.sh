@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# System tools the test suite drives, installed from Debian/Ubuntu packages when
+# missing: clang (its static analyzer runs on C code). Runs before `npm test`.
+# Installs only as root or with password-less sudo; otherwise says what is missing
+# (tests that need a missing tool are skipped, except in CI where they fail).
+set -uo pipefail
+
+missing=()
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: missing ${missing[*]} (no apt-get here: install them with your package manager)" >&2
+  exit 0
+fi
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "system-deps: missing ${missing[*]}: run 'sudo apt-get install ${missing[*]}'" >&2
+  exit 0
+fi
+echo "system-deps: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq >/dev/null &&
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+  echo "system-deps: could not install ${missing[*]}" >&2
+exit 0
