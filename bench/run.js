@@ -74,14 +74,27 @@ try {
       report('check --all-functions, every file', all, base);
     }
 
-    console.log('\nstd, against go vet (warm build cache)');
+    console.log('\nstd, against go vet (warm build cache, warm clang result cache)');
     spawnSync('go', ['vet', '-cgocall', 'std'], { encoding: 'utf8' }); // warm the cache
     const t0 = performance.now();
     spawnSync('go', ['vet', '-cgocall', 'std'], { encoding: 'utf8' });
     const vetMs = performance.now() - t0;
     line('go vet -cgocall std', fmtS(vetMs));
+    node('measure-check.js', [JSON.stringify({ patterns: ['std'] })]); // warm the clang result cache
     const std = node('measure-check.js', [JSON.stringify({ patterns: ['std'] })]);
     line('cgoguard check std', `${fmtS(std.ms)}  ratio to go vet ${(std.ms / vetMs).toFixed(2)}x  peak RSS ${fmtMB(std.maxRSS)}`);
+  }
+
+  if (goroot) {
+    const src = path.join(goroot, 'src');
+    const pats = [`${src}/cmd/cgo/internal/...`, `${src}/runtime/cgo`, path.join(here, '..', 'examples', '...')];
+    const c = node('c-side.js', [JSON.stringify(pats)]);
+    const share = (ms) => `${fmtS(ms)}  ${((ms / c.wholeMs) * 100).toFixed(0)}% of the whole check`;
+    console.log(`\nthe C side, on ${c.packages} cgo packages (cmd/cgo/internal/..., runtime/cgo, examples; one thread)`);
+    line('whole check', `${fmtS(c.wholeMs)}  (${c.findings} findings)`);
+    line('C preprocessor on the preambles (cc -E)', share(c.ccMs));
+    line('C parse and summaries', share(c.parseMs));
+    line(`clang static analyzer (${c.units} units)`, c.clang ? share(c.clangMs) : 'clang not installed');
   }
 
   const shape = quick ? { packages: 20, files: 4, funcs: 10 } : { packages: 100, files: 5, funcs: 20 };
@@ -91,8 +104,9 @@ try {
   console.log(`\ngenerated cgo corpus (${shape.packages} packages, ${cfiles.length} files, ${fmtMB(cbytes)})`);
   const cbase = parseOnly(cfiles, tmp, 'corpus');
   line('tree-sitter parse only', `${fmtS(cbase.ms)}  ${(cbase.files / (cbase.ms / 1000)).toFixed(0)} files/s  ${(cbase.bytes / 1e6 / (cbase.ms / 1000)).toFixed(1)} MB/s`);
-  const ccheck = node('measure-check.js', [JSON.stringify({ patterns: ['./...'] })], corpus);
-  report('check ./...', ccheck, cbase);
+  // Our own analysis: the 500 copies of one preamble would measure clang (see the C side above).
+  const ccheck = node('measure-check.js', [JSON.stringify({ patterns: ['./...'], cAnalyzer: false })], corpus);
+  report('check ./... --no-c-analyzer', ccheck, cbase);
   const expected = shape.packages * shape.files * Math.ceil(shape.funcs / 10);
   line('planted leaks found', `${ccheck.findings} of ${expected}`);
 } finally {

@@ -1,6 +1,7 @@
 // The command line as users meet it: exit codes, formats, configuration,
 // discovery without Go, bad input.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv-draft-04';
@@ -10,6 +11,7 @@ import { cgoguard, repoRoot } from './support/cli.js';
 import { compareWants, readWants } from './support/fixtures.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-cli-'));
+const hasClang = spawnSync('clang', ['--version']).status === 0;
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const LEAKY = `package leaky
@@ -260,6 +262,29 @@ describe("clang's analyzer", () => {
     const r = cgoguard(['check', '--no-c-analyzer', '--format', 'json', fixture], { env: { ...process.env, CGOGUARD_CLANG: path.join(tmp, 'no-clang') } });
     expect(r.stderr).not.toMatch(/clang/);
     expect(JSON.parse(r.stdout).stats.cAnalyzed).toBe(0);
+  });
+
+  it.skipIf(!hasClang && !process.env.CI)('reuses its results until the preprocessed C changes', () => {
+    const dir = path.join(tmp, 'c_analyzer_cache');
+    cpSync(fixture, dir, { recursive: true });
+    const env = { ...process.env, CGOGUARD_CACHE: path.join(tmp, 'cache') };
+    const messages = () => {
+      const r = cgoguard(['check', '--format', 'json', dir], { env });
+      return (JSON.parse(r.stdout).findings as { rule: string; message: string }[]).filter((f) => f.rule === 'c-analyzer').map((f) => f.message);
+    };
+    const fresh = messages();
+    expect(fresh.length).toBeGreaterThan(0);
+    const entries = readdirSync(path.join(tmp, 'cache', 'clang'));
+    expect(entries.length).toBe(2); // the preamble and first.c
+    // A planted result shows the cache is read...
+    const planted = [{ checker: 'unix.Malloc', message: 'from the cache', line: 1, column: 1, trace: [] }];
+    for (const e of entries) writeFileSync(path.join(tmp, 'cache', 'clang', e), JSON.stringify(planted));
+    expect(messages()).toEqual(['from the cache [unix.Malloc]', 'from the cache [unix.Malloc]']);
+    // ...and an edit to the C code is analysed again.
+    writeFileSync(path.join(dir, 'first.c'), `${readFileSync(path.join(dir, 'first.c'), 'utf8')}\nint unused_but_new;\n`);
+    const after = messages();
+    expect(after.filter((m) => m === 'from the cache [unix.Malloc]')).toHaveLength(1);
+    expect(after.some((m) => /Use of memory after it is freed/.test(m))).toBe(true);
   });
 });
 

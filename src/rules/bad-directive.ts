@@ -13,8 +13,13 @@ export const badDirective: RuleMeta = {
     '  returns owned [released by FUNC[, FUNC]...]\n' +
     '  returns borrowed\n' +
     '  releases PARAM | takes PARAM | borrows PARAM\n' +
-    '  writes owned to PARAM [released by FUNC]\n' +
-    'and PARAM is a parameter name or a 1-based position.',
+    '  takes PARAM with destructor PARAM2\n' +
+    '  writes owned to PARAM [released by FUNC] [on success | on failure]\n' +
+    '  creates [released by FUNC]\n' +
+    '  not after FUNC | invalidates PARAM\n' +
+    'and PARAM is a parameter name or a 1-based position. A `// Contract:` comment ' +
+    'starts with `TYPE allocated by C.f()`; each following line is `→ owned by Go`, ' +
+    '`→ freed via C.g()` or `→ NOT passed to C.h() after C.k()`.',
   bad: `p := C.CString(s) //cgoguard:ignore leak
 
 // cgoguard:contract make_buf(n) returns owned freed by free_buf`,
