@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # System tools the test suite drives, installed from Debian/Ubuntu packages when
-# missing: clang (its static analyzer runs on C code). Runs before `npm test`.
+# missing: clang (its static analyzer runs on C code), valgrind (a stage of
+# `cgoguard test`), chromium (the HTML report is opened in a real browser by
+# playwright-core; no browser is downloaded). Runs before `npm test`.
 # Installs only as root or with password-less sudo; otherwise says what is missing
 # (tests that need a missing tool are skipped, except in CI where they fail).
 set -uo pipefail
 
 missing=()
 command -v clang >/dev/null 2>&1 || missing+=(clang)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -5,6 +5,7 @@
 package main
 
 /*
+#include <stdlib.h>
 static int *last;
 static int remember(int *p) { last = p; return *p; }
 static int recall(void) { return last ? *last : -1; }

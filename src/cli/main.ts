@@ -7,6 +7,11 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { SEVERITY_RANK } from '../findings/finding.js';
 import { failsAt, runCheck } from '../pipeline/check.js';
+import { runTest, type ProgressEvent } from '../pipeline/test.js';
+import { MissingToolError, STAGES, type StageName } from '../dynamic/prereqs.js';
+import { judge, leakReport } from '../dynamic/policy.js';
+import { formatHTML } from '../report/html.js';
+import { formatJUnit } from '../report/junit.js';
 import { formatJSON } from '../report/json.js';
 import { formatSARIF } from '../report/sarif.js';
 import { formatText } from '../report/text.js';
@@ -102,6 +107,105 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('test')
+    .description('run the tests in stages (AddressSanitizer, cgocheck, cgocheck2, valgrind) and tie every memory error to its Go line')
+    .usage('[options] [patterns...] [-- go test flags]')
+    .argument('[patterns...]', 'packages to test (as for go test)', [])
+    .option('--stages <names>', `stages to run, in this order (default: ${STAGES.join(',')})`, list)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'junit', 'html']).default('text'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--html <file>', 'also write the HTML report to this file')
+    .option('--junit <file>', 'also write JUnit XML to this file')
+    .option('--leak-report <file>', 'write the leak report here when leaks fail the run (default: policy.leak-report)')
+    .addOption(new Option('--fail-on <severity>', 'lowest static severity that fails the run (default: policy.static)').choices(['error', 'warning', 'note', 'never']))
+    .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
+    .option('--tags <tags>', 'build tags (comma-separated)', list)
+    .option('--timeout <d>', 'per package, as go test -timeout (valgrind runs get 10 times as long)', (v) => {
+      if (!/^\d+(\.\d+)?(ns|us|ms|s|m|h)$/.test(v)) throw new ExitError(`--timeout: expected a Go duration such as 10m or 90s, got "${v}"`, 2);
+      return v;
+    })
+    .option('--no-static', 'skip the static check (nothing is marked confirmed)')
+    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files")
+    .option('-j, --jobs <n>', 'worker threads for the static check (default: one per core)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new ExitError(`--jobs: expected a positive integer, got "${v}"`, 2);
+      return n;
+    })
+    .action(async (args: string[], o) => {
+      const cwd = process.cwd();
+      const dd = argv.indexOf('--');
+      const testFlags = dd >= 0 ? argv.slice(dd + 1) : [];
+      const patterns = args.slice(0, args.length - testFlags.length);
+      const stages = (o.stages ?? [...STAGES]) as StageName[];
+      for (const st of stages) if (!(STAGES as readonly string[]).includes(st)) throw new ExitError(`--stages: unknown stage "${st}" (known: ${STAGES.join(', ')})`, 2);
+      const cfgFile = locateConfig(cwd, o.config);
+      const config = cfgFile ? loadConfig(cfgFile) : defaultConfig();
+      const progress = progressPrinter(err);
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let result;
+      try {
+        result = await runTest({
+          cwd,
+          patterns,
+          config,
+          tags: [...config.tags, ...(o.tags ?? [])],
+          stages,
+          testFlags,
+          timeout: o.timeout ?? '10m',
+          static: o.static !== false,
+          cAnalyzer: o.cAnalyzer !== false,
+          jobs: o.jobs ?? 0,
+          progress,
+          signal: abort.signal,
+        });
+      } catch (e) {
+        if (e instanceof MissingToolError) throw new ExitError(e.message, 2);
+        throw e;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      if (abort.signal.aborted) throw new ExitError('interrupted: child processes stopped, temporary files removed', 130);
+      for (const n of result.notes) err(`cgoguard: ${n}\n`);
+      for (const s of result.stages) {
+        if (s.status === 'skipped') err(`cgoguard: ${s.stage}: skipped: ${s.reason}\n`);
+        if (s.reason && s.status === 'ran') err(`cgoguard: ${s.stage}: ${s.reason}\n`);
+        for (const p of s.buildFailures) err(`cgoguard: ${s.stage}: the tests did not build: ${p}\n`);
+        for (const p of s.testFailures) err(`cgoguard: ${s.stage}: ${p}: tests failed (not a memory error; see go test)\n`);
+      }
+      const policy = { ...config.policy, ...(o.failOn ? { static: o.failOn as FailOn } : {}), ...(o.leakReport ? { leakReport: path.resolve(cwd, o.leakReport) } : {}) };
+      const verdict = judge(result.findings, policy);
+      const junitStages = result.stages.map((s) => ({ stage: s.stage, status: s.status, reason: s.reason, ms: s.ms, packageNames: s.packageNames }));
+      const html = () => formatHTML({ title: `cgoguard test ${patterns.join(' ') || '.'}`, findings: result.findings, stages: result.stages, cwd, version: VERSION });
+      const junit = () => formatJUnit(result.findings, junitStages, o.static !== false);
+      const text =
+        o.format === 'json'
+          ? formatJSON(result.findings, { static: result.staticStats, stages: result.stages, unplaced: result.unplaced, verdict: { failed: verdict.failed, reasons: verdict.reasons } })
+          : o.format === 'sarif'
+            ? formatSARIF(result.findings, cwd, VERSION)
+            : o.format === 'junit'
+              ? junit()
+              : o.format === 'html'
+                ? html()
+                : formatText(result.findings);
+      if (o.output) writeOutput(path.resolve(cwd, o.output), text);
+      else out(text);
+      if (o.html) writeOutput(path.resolve(cwd, o.html), html());
+      if (o.junit) writeOutput(path.resolve(cwd, o.junit), junit());
+      if (verdict.leaks.length && policy.leaks > 0 && verdict.leaks.length >= policy.leaks && policy.leakReport) {
+        writeOutput(policy.leakReport, leakReport(verdict.leaks));
+        err(`cgoguard: leak report written to ${path.relative(cwd, policy.leakReport) || policy.leakReport}\n`);
+      }
+      for (const r of verdict.reasons) err(`cgoguard: fails: ${r}\n`);
+      const couldNotRun = result.stages.some((s) => s.buildFailures.length);
+      const testsFailed = result.stages.some((s) => s.testFailures.length);
+      exitCode = verdict.failed || testsFailed ? 1 : couldNotRun ? 3 : 0;
+    });
+
+  program
     .command('rules')
     .description('list the rules')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
@@ -147,6 +251,25 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.CGOGUARD_DEBUG && e instanceof Error) err(`${e.stack}\n`);
     return 2;
   }
+}
+
+/** Stage progress: a line that updates on a terminal, plain lines elsewhere (CI, pipes). */
+function progressPrinter(err: (s: string) => void): (e: ProgressEvent) => void {
+  const live = process.stderr.isTTY && !process.env.CI;
+  let timer: NodeJS.Timeout | undefined;
+  return (e) => {
+    if (e.k === 'start') {
+      const t0 = Date.now();
+      const line = () => `cgoguard: ${e.stage}: running the tests of ${e.packages} package(s)`;
+      if (!live) return err(`${line()}\n`);
+      timer = setInterval(() => err(`\r${line()} ${Math.round((Date.now() - t0) / 1000)}s`), 1000);
+      timer.unref();
+      err(line());
+      return;
+    }
+    if (timer) clearInterval(timer);
+    err(`${live ? '\r\x1b[K' : ''}cgoguard: ${e.stage}: done in ${(e.ms / 1000).toFixed(1)} s, ${e.findings} finding(s)\n`);
+  };
 }
 
 function indent(s: string): string {

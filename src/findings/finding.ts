@@ -22,6 +22,35 @@ export interface Finding {
   endColumn: number;
   function: string;
   trace: TraceStep[];
+  /** Findings of running code (`cgoguard test`): what the tool saw. */
+  dynamic?: DynamicDetail;
+  /** Static: the stages that saw this bug at run time. Dynamic: whether a static rule predicted it. */
+  confirmed?: boolean;
+  confirmedBy?: string[];
+}
+
+export interface StackFrame {
+  fn: string;
+  file?: string;
+  line?: number;
+}
+
+export interface DynamicDetail {
+  /** The stage that ran the code: asan, cgocheck, cgocheck2, valgrind. */
+  stage: string;
+  tool: string;
+  /** The tool's own name for the error. */
+  kind: string;
+  package: string;
+  bytes?: number;
+  objects?: number;
+  /** Leaks: definitely lost, not possibly or indirectly. */
+  definite?: boolean;
+  /** How the Go line was found: a Go frame in the tool's stack, the goroutine traceback, or the C function's call sites. */
+  locatedBy: 'stack' | 'traceback' | 'call site' | 'none';
+  /** How many reports were folded into this one (the same bug seen again). */
+  count: number;
+  stacks: { title: string; frames: StackFrame[] }[];
 }
 
 /** The order findings are printed in, the same on every run. */

@@ -59,6 +59,8 @@ export interface CheckResult {
   notes: string[];
   /** Go files that could not be read: the check is incomplete. */
   unreadable: string[];
+  /** The packages the patterns named. */
+  packages: DiscoveredPackage[];
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
@@ -124,7 +126,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   if (cNotAnalyzed) notes.push(`clang is not installed: the C code of ${cNotAnalyzed} preamble(s) and .c file(s) was not analysed for memory bugs (install clang, or pass --no-c-analyzer)`);
   if (stats.functionsSkipped) notes.push(`${stats.functionsSkipped} function(s) exceeded the analysis budget and were skipped`);
   findings.sort(compareFindings);
-  return { findings, stats, notes, unreadable };
+  return { findings, stats, notes, unreadable, packages: found.packages };
 }
 
 function disabledRules(opts: CheckOptions): Set<string> {

@@ -4,7 +4,7 @@ import type { CheckStats } from '../pipeline/check.js';
 
 export const JSON_VERSION = 1;
 
-export function formatJSON(findings: Finding[], stats: CheckStats): string {
+export function formatJSON(findings: Finding[], stats: CheckStats | object): string {
   const out = {
     version: JSON_VERSION,
     findings: findings.map((f) => ({
@@ -18,6 +18,8 @@ export function formatJSON(findings: Finding[], stats: CheckStats): string {
       endColumn: f.endColumn,
       function: f.function,
       trace: f.trace.map((s) => ({ file: s.file, line: s.line, column: s.column, message: s.message })),
+      ...(f.confirmedBy?.length ? { confirmedBy: f.confirmedBy } : {}),
+      ...(f.dynamic ? { confirmed: !!f.confirmed, dynamic: f.dynamic } : {}),
     })),
     stats,
   };

@@ -66,6 +66,24 @@ export function formatSARIF(findings: Finding[], cwd: string, version: string): 
                 ],
               }
             : {}),
+          ...(f.dynamic
+            ? {
+                stacks: f.dynamic.stacks
+                  .filter((st) => st.frames.length)
+                  .map((st) => ({
+                    message: { text: st.title },
+                    frames: st.frames.map((fr) => ({
+                      location: {
+                        message: { text: fr.fn },
+                        ...(fr.file && fr.line && (path.isAbsolute(fr.file) || fr.file.endsWith('.go')) ? { physicalLocation: physical(ctx, fr.file, fr.line, 1) } : {}),
+                      },
+                    })),
+                  })),
+                properties: { stage: f.dynamic.stage, tool: f.dynamic.tool, kind: f.dynamic.kind, bytes: f.dynamic.bytes, confirmed: !!f.confirmed, count: f.dynamic.count },
+              }
+            : f.confirmedBy?.length
+              ? { properties: { confirmedBy: f.confirmedBy } }
+              : {}),
           partialFingerprints: { 'cgoguard/v1': fingerprint(f) },
         })),
         columnKind: 'utf16CodeUnits',

@@ -1,11 +1,28 @@
 // The go vet style: `path:line:col: message (rule)`, then the trace indented.
-import type { Finding } from '../findings/finding.js';
+// Findings of running code add their stage and the stacks the tool printed.
+import type { DynamicDetail, Finding } from '../findings/finding.js';
+
+/** Frames shown per stack in text: enough to see the C function and the Go caller. */
+const TEXT_FRAMES = 8;
 
 export function formatText(findings: Finding[]): string {
   const lines: string[] = [];
   for (const f of findings) {
-    lines.push(`${f.file}:${f.line}:${f.column}: ${f.message} (${f.rule})`);
+    const tag = f.dynamic ? ` [${f.dynamic.stage}${f.confirmed ? ', confirms a static finding' : ''}]` : f.confirmedBy?.length ? ` [confirmed by ${f.confirmedBy.join(', ')}]` : '';
+    lines.push(`${f.file}:${f.line}:${f.column}: ${f.message} (${f.rule})${tag}`);
     for (const s of f.trace) lines.push(`    ${s.file}:${s.line}:${s.column}: ${s.message}`);
+    if (f.dynamic) lines.push(...stackLines(f.dynamic));
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+function stackLines(d: DynamicDetail): string[] {
+  const out: string[] = [];
+  for (const s of d.stacks) {
+    if (!s.frames.length) continue;
+    out.push(`    ${s.title}:`);
+    for (const fr of s.frames.slice(0, TEXT_FRAMES)) out.push(`        ${fr.fn}${fr.file ? ` ${fr.file}${fr.line ? `:${fr.line}` : ''}` : ''}`);
+    if (s.frames.length > TEXT_FRAMES) out.push(`        ... ${s.frames.length - TEXT_FRAMES} more`);
+  }
+  return out;
 }

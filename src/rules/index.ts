@@ -3,6 +3,7 @@
 import { badDirective } from './bad-directive.js';
 import { cKeepsGoPointer } from './c-keeps-go-pointer.js';
 import { cAnalyzer } from './c-analyzer.js';
+import { cCrash } from './c-crash.js';
 import { cgoHandle } from './cgo-handle.js';
 import { cOverflow } from './c-overflow.js';
 import { cSliceBounds } from './c-slice-bounds.js';
@@ -15,6 +16,7 @@ import { goPointerInCMemory } from './go-pointer-in-c-memory.js';
 import { freeBorrowed } from './free-borrowed.js';
 import { freeNonHeap } from './free-nonheap.js';
 import { hiddenPointer } from './hidden-pointer.js';
+import { invalidAccess } from './invalid-access.js';
 import { leak } from './leak.js';
 import { mismatchedFree } from './mismatched-free.js';
 import { pinner } from './pinner.js';
@@ -50,7 +52,7 @@ export const FLOW_RULES: readonly FlowRule[] = [
   pinner,
 ];
 
-export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), cAnalyzer, badDirective, unusedIgnore];
+export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), cAnalyzer, invalidAccess, cCrash, badDirective, unusedIgnore];
 
 export function ruleById(id: string): RuleMeta | undefined {
   return ALL_RULES.find((r) => r.id === id);

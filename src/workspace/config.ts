@@ -24,6 +24,15 @@ const schema = z
     tests: z.boolean().optional(),
     contracts: z.array(z.string()).optional(),
     packs: z.array(z.string()).optional(),
+    policy: z
+      .object({
+        static: z.enum(['error', 'warning', 'note', 'never']).optional(),
+        leaks: z.number().int().min(0).optional(),
+        runtime: z.boolean().optional(),
+        'leak-report': z.string().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -39,12 +48,27 @@ export interface Config {
   tests?: boolean;
   /** Contracts from the file and from the packs it lists, with where each comes from. */
   contracts: { text: string; origin: string }[];
+  /** When `cgoguard test` fails: per stage, as the design document's table has it. */
+  policy: Policy;
 }
+
+export interface Policy {
+  /** Static findings at this severity or above fail. */
+  static: FailOn;
+  /** This many definite leaks at run time fail (0: leaks never fail). */
+  leaks: number;
+  /** Any other run-time error (sanitizer, cgocheck, crash) fails. */
+  runtime: boolean;
+  /** Where the leak report is written when leaks fail the run. */
+  leakReport?: string;
+}
+
+export const DEFAULT_POLICY: Policy = { static: 'warning', leaks: 1, runtime: true };
 
 export class ConfigError extends Error {}
 
 export function defaultConfig(): Config {
-  return { rules: new Map(), excluded: () => false, tags: [], contracts: [] };
+  return { rules: new Map(), excluded: () => false, tags: [], contracts: [], policy: DEFAULT_POLICY };
 }
 
 /** Finds the config file: the given one, else the nearest cgoguard.yaml from cwd upward. */
@@ -83,7 +107,7 @@ export function loadConfig(file: string): Config {
     let msg = issue.message;
     if (issue.code === 'unrecognized_keys') {
       where = [...issue.path, issue.keys[0]].join('.');
-      msg = 'unknown key (known: fail-on, rules, exclude, tags, tests, contracts, packs)';
+      msg = issue.path.length ? 'unknown key' : 'unknown key (known: fail-on, rules, exclude, tags, tests, contracts, packs, policy)';
     }
     throw new ConfigError(`${file}: ${where || '(top level)'}: ${msg}`);
   }
@@ -125,6 +149,12 @@ export function loadConfig(file: string): Config {
     tags: c.tags ?? [],
     tests: c.tests,
     contracts,
+    policy: {
+      static: c.policy?.static ?? c['fail-on'] ?? DEFAULT_POLICY.static,
+      leaks: c.policy?.leaks ?? DEFAULT_POLICY.leaks,
+      runtime: c.policy?.runtime ?? DEFAULT_POLICY.runtime,
+      leakReport: c.policy?.['leak-report'] !== undefined ? path.resolve(base, c.policy['leak-report']) : undefined,
+    },
   };
 }
 

@@ -1,0 +1,110 @@
+// Ties a dynamic report to the Go line that caused it. Sanitizer stacks often
+// stop at the cgo boundary (runtime.asmcgocall, a _cgo_..._Cfunc_ stub), so
+// three sources are tried in turn: a Go frame in the tool's own stacks, the
+// goroutine traceback the runtime printed, and the call sites of the C
+// function the stacks name, found in the package's Go files.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Finding, TraceStep } from '../findings/finding.js';
+import { cgoStubName, type DynamicReport, type Frame } from './report.js';
+
+export interface PackageSource {
+  dir: string;
+  /** Absolute paths of the Go files (the test files included). */
+  goFiles: string[];
+  /** How paths are shown: as the user gave the package. */
+  display(abs: string): string;
+}
+
+export type LocatedBy = 'stack' | 'traceback' | 'call site' | 'none';
+
+export interface Location {
+  file: string;
+  line: number;
+  column: number;
+  by: LocatedBy;
+  /** Other call sites the report could equally come from. */
+  others: TraceStep[];
+}
+
+/** A Go function frame (C functions have no package qualifier) in one of the package's files. */
+function goFrameIn(f: Frame, pkg: PackageSource): boolean {
+  if (!f.file || !f.line || !f.file.endsWith('.go') || !f.fn.includes('.')) return false;
+  if (/^(runtime|testing|_cgo_)/.test(f.fn) || /\._Cfunc_|\._cgo_/.test(f.fn)) return false;
+  return pkg.goFiles.includes(path.resolve(f.file));
+}
+
+export function locate(r: DynamicReport, pkg: PackageSource): Location | undefined {
+  const traceback = r.stacks.find((s) => s.title.startsWith('goroutine'));
+  const toolStacks = r.stacks.filter((s) => s !== traceback);
+  for (const s of toolStacks) {
+    const f = s.frames.find((fr) => goFrameIn(fr, pkg));
+    if (f) return { file: pkg.display(path.resolve(f.file!)), line: f.line!, column: 1, by: 'stack', others: [] };
+  }
+  if (traceback) {
+    const f = traceback.frames.find((fr) => goFrameIn(fr, pkg));
+    if (f) return { file: pkg.display(path.resolve(f.file!)), line: f.line!, column: 1, by: 'traceback', others: [] };
+  }
+  const cfn = cFunctionOf(r, pkg);
+  if (!cfn) return undefined;
+  const sites = callSites(cfn, pkg);
+  if (!sites.length) return undefined;
+  const [first, ...rest] = sites;
+  return { ...first, by: 'call site', others: rest.map((s) => ({ ...s, message: `or this call of ${cfn === 'malloc' ? 'a cgo allocator' : `C.${cfn}`}` })) };
+}
+
+/** The C function Go called: from a cgo stub, else the outermost C frame in the package's C code. */
+function cFunctionOf(r: DynamicReport, pkg: PackageSource): string | undefined {
+  for (const s of r.stacks) {
+    for (const f of s.frames) {
+      const stub = cgoStubName(f.fn);
+      if (stub) return stub;
+    }
+  }
+  for (const s of r.stacks) {
+    const inPkg = s.frames.filter((f) => !f.fn.includes('.') && f.file && path.resolve(f.file).startsWith(pkg.dir + path.sep));
+    if (inPkg.length) return inPkg[inPkg.length - 1].fn;
+  }
+  return undefined;
+}
+
+/** Where the package's Go code calls C.name (C.malloc also stands for C.CString and C.CBytes, which allocate through it). */
+function callSites(name: string, pkg: PackageSource): { file: string; line: number; column: number }[] {
+  const names = name === 'malloc' ? ['malloc', 'CString', 'CBytes'] : [name];
+  const re = new RegExp(`\\bC\\.(?:${names.join('|')})\\s*\\(`, 'g');
+  const out: { file: string; line: number; column: number }[] = [];
+  for (const abs of [...pkg.goFiles].sort()) {
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch {
+      continue;
+    }
+    const lines = text.split('\n');
+    lines.forEach((l, i) => {
+      const code = l.replace(/\/\/.*$/, '');
+      for (const m of code.matchAll(re)) out.push({ file: pkg.display(abs), line: i + 1, column: Buffer.byteLength(code.slice(0, m.index)) + 1 });
+    });
+  }
+  return out;
+}
+
+/** Whether a dynamic finding and a static one are the same bug. */
+export function sameBug(dyn: Finding, stat: Finding): boolean {
+  if (dyn.file !== stat.file) return false;
+  const rules = RELATED[dyn.rule] ?? [dyn.rule];
+  if (!rules.includes(stat.rule)) return false;
+  return stat.line === dyn.line || stat.trace.some((s) => s.file === dyn.file && s.line === dyn.line);
+}
+
+/** Static rules that predict a dynamic class. */
+const RELATED: Record<string, string[]> = {
+  'c-overflow': ['c-overflow', 'unbounded-c-write', 'c-slice-bounds', 'element-size'],
+  'use-after-free': ['use-after-free', 'c-slice-bounds'],
+  'double-free': ['double-free', 'free-borrowed'],
+  'free-nonheap': ['free-nonheap', 'free-borrowed'],
+  'unpinned-go-pointer': ['unpinned-go-pointer', 'slice-header'],
+  // Go memory written past its end shows as poisoned (use-after-poison), not as an overflow.
+  'invalid-access': ['c-overflow', 'unbounded-c-write', 'c-slice-bounds', 'element-size', 'use-after-free', 'slice-header'],
+  'go-pointer-in-c-memory': ['go-pointer-in-c-memory', 'c-keeps-go-pointer'],
+};

@@ -1,0 +1,121 @@
+// `cgoguard test` with the real toolchain on real programs: the Go team's
+// sanitizer programs (each expected error found with its kind and location,
+// the clean ones clean, as the toolchain's own table says), and the bundled
+// examples under cgocheck and valgrind, joined with the static findings.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../src/findings/finding.js';
+import { cgoguard } from './support/cli.js';
+
+const goroot = spawnSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).stdout?.trim();
+const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
+const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-dyn-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Case {
+  src: string;
+  error?: string;
+  location?: string;
+}
+
+/** The toolchain's own expectations: `{src: "...", memoryAccessError: "...", errorLocation: "..."}` lines. */
+function toolchainCases(file: string, errorField: string): Case[] {
+  const text = readFileSync(path.join(goroot!, 'src/cmd/cgo/internal/testsanitizers', file), 'utf8');
+  const out: Case[] = [];
+  for (const m of text.matchAll(/\{src: "([^"]+)"(?:, (\w+): "([^"]+)")?(?:, errorLocation: "([^"]+)")?(?:, experiments: [^}]*)?\}/g)) {
+    if (m[2] && m[2] !== errorField) continue;
+    out.push({ src: m[1], error: m[3], location: m[4] });
+  }
+  return out;
+}
+
+/** Programs that build and run in a plain module (no experiments, no extra files), failing and clean. */
+const CHOSEN = ['asan1_fail.go', 'asan2_fail.go', 'asan_global1_fail.go', 'asan_unsafe_fail1.go', 'asan_useAfterReturn.go', 'asan_global5.go', 'lsan1.go', 'lsan2.go', 'lsan3.go'];
+
+describe.skipIf(!goroot)('cgoguard test, with the real toolchain', () => {
+  it('finds each sanitizer error of the toolchain table with its kind and location, and nothing in the clean programs', () => {
+    const cases = [...toolchainCases('asan_test.go', 'memoryAccessError'), ...toolchainCases('lsan_test.go', 'leakError')].filter((c) => CHOSEN.includes(c.src));
+    expect(cases.map((c) => c.src).sort()).toEqual([...CHOSEN].sort());
+    const mod = path.join(tmp, 'sanitizers');
+    mkdirSync(mod);
+    writeFileSync(path.join(mod, 'go.mod'), 'module sanitizers\n\ngo 1.22\n');
+    for (const c of cases) {
+      const dir = path.join(mod, c.src.replace(/\.go$/, ''));
+      mkdirSync(dir);
+      copyFileSync(path.join(goroot!, 'src/cmd/cgo/internal/testsanitizers/testdata', c.src), path.join(dir, c.src));
+      // A test that runs the program: `cgoguard test` runs tests.
+      writeFileSync(path.join(dir, 'main_test.go'), 'package main\n\nimport "testing"\n\nfunc TestMain(m *testing.M) { main() }\n');
+    }
+    const r = cgoguard(['test', '--stages', 'asan', '--no-static', '--format', 'json', './...'], { cwd: mod });
+    expect(r.stderr).not.toMatch(/did not build|internal error/);
+    const findings = JSON.parse(r.stdout).findings as Finding[];
+    let right = 0;
+    for (const c of cases) {
+      const mine = findings.filter((f) => path.basename(path.dirname(f.file)) === c.src.replace(/\.go$/, ''));
+      if (!c.error) {
+        expect(mine, c.src).toEqual([]);
+        right++;
+        continue;
+      }
+      expect(mine, c.src).toHaveLength(1);
+      const f = mine[0];
+      if (c.error === 'detected memory leaks') expect(f.dynamic!.tool, c.src).toBe('lsan');
+      else expect(f.dynamic!.kind, c.src).toBe(c.error);
+      // The expected location is the Go line reported, or a frame of the stacks (C code in the preamble).
+      const where = [`${path.basename(f.file)}:${f.line}`, ...f.dynamic!.stacks.flatMap((s) => s.frames.map((fr) => `${path.basename(fr.file ?? '')}:${fr.line}`))];
+      if (c.location && !where.includes(c.location)) {
+        // gcc inlines a preamble function into cgo's stub, so the C line can be missing from the
+        // stack (the toolchain's own test tolerates it): then the Go call of that C function is reported.
+        expect(f.dynamic!.locatedBy, c.src).toBe('call site');
+        expect(path.basename(f.file), c.src).toBe(c.location.split(':')[0]);
+      }
+      expect(f.file.endsWith('.go')).toBe(true);
+      right++;
+    }
+    process.stdout.write(`sanitizer programs classified right: ${right}/${cases.length}\n`);
+    expect(r.code).toBe(1);
+  });
+
+  it('confirms static findings on the examples under cgocheck and valgrind', { skip: !hasValgrind && !process.env.CI }, () => {
+    const html = path.join(tmp, 'report.html');
+    const junit = path.join(tmp, 'junit.xml');
+    const r = cgoguard(['test', '--stages', 'cgocheck,valgrind', '--format', 'json', '--html', html, '--junit', junit, './examples/cstring-leak', './examples/slice-header']);
+    const findings = JSON.parse(r.stdout).findings as Finding[];
+    const leak = findings.find((f) => f.dynamic?.stage === 'valgrind' && f.rule === 'leak');
+    expect(leak).toMatchObject({ file: 'examples/cstring-leak/main.go', line: 11, confirmed: true });
+    expect(leak!.dynamic).toMatchObject({ definite: true, bytes: 25, objects: 2, locatedBy: 'call site' });
+    const cgocheck = findings.find((f) => f.dynamic?.stage === 'cgocheck');
+    expect(cgocheck).toMatchObject({ rule: 'unpinned-go-pointer', file: 'examples/slice-header/main.go', line: 20, confirmed: true });
+    expect(cgocheck!.dynamic!.locatedBy).toBe('traceback');
+    const confirmedStatic = findings.filter((f) => !f.dynamic && f.confirmedBy?.length).map((f) => [f.rule, f.confirmedBy]);
+    expect(confirmedStatic).toEqual([
+      ['leak', ['valgrind']],
+      ['slice-header', ['cgocheck']],
+    ]);
+    expect(r.stderr).toMatch(/fails: dynamic: 1 definite leak/);
+    expect(r.code).toBe(1);
+    expect(readFileSync(html, 'utf8')).toMatch(/<section class="finding"/);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuite name="valgrind" tests="\d+" failures="1"/);
+    expect(xml).toMatch(/<testsuite name="cgocheck" tests="\d+" failures="1"/);
+  });
+
+  it('names what to install when a stage cannot run, and runs the others', () => {
+    const bin = path.join(tmp, 'bin');
+    mkdirSync(bin, { recursive: true });
+    // A PATH with go and the C compiler but no valgrind.
+    for (const tool of ['go', 'gcc', 'cc']) {
+      const where = spawnSync('which', [tool], { encoding: 'utf8' }).stdout.trim();
+      if (where) spawnSync('ln', ['-sf', where, path.join(bin, tool)]);
+    }
+    const r = cgoguard(['test', '--stages', 'cgocheck,valgrind', '--no-static', './examples/cstring-leak'], { env: { ...process.env, PATH: bin } });
+    expect(r.stderr).toMatch(/valgrind: skipped: valgrind is not installed \(apt-get install valgrind\)/);
+    expect(r.stderr).toMatch(/cgocheck: done in/);
+    const noGo = cgoguard(['test', './examples/cstring-leak'], { env: { ...process.env, PATH: path.join(tmp, 'empty') } });
+    expect(noGo.code).toBe(2);
+    expect(noGo.stderr.trim()).toBe('cgoguard: cgoguard test needs the go command on PATH: install Go 1.21 or later (https://go.dev/dl/)');
+  });
+});
