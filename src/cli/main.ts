@@ -8,6 +8,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { SEVERITY_RANK } from '../findings/finding.js';
 import { failsAt, runCheck } from '../pipeline/check.js';
 import { runTest, type ProgressEvent } from '../pipeline/test.js';
+import { runEscape } from '../pipeline/escape.js';
+import type { Escape } from '../dynamic/escape.js';
 import { MissingToolError, STAGES, type StageName } from '../dynamic/prereqs.js';
 import { judge, leakReport } from '../dynamic/policy.js';
 import { formatHTML } from '../report/html.js';
@@ -203,6 +205,37 @@ export async function main(argv: string[]): Promise<number> {
       const couldNotRun = result.stages.some((s) => s.buildFailures.length);
       const testsFailed = result.stages.some((s) => s.testFailures.length);
       exitCode = verdict.failed || testsFailed ? 1 : couldNotRun ? 3 : 0;
+    });
+
+  program
+    .command('escape')
+    .description("the compiler's escape analysis next to cgo calls, and what changed against a revision")
+    .argument('[patterns...]', 'packages (as for go build)', [])
+    .option('--base <rev>', 'compare with this git revision (built in a temporary worktree)')
+    .option('--compare <files...>', 'compare two saved outputs of go build -gcflags=-m=2 (old, new)')
+    .option('--all', 'every function, not only those that call C')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--tags <tags>', 'build tags (comma-separated)', list)
+    .action(async (patterns: string[], o) => {
+      if (o.compare && o.compare.length !== 2) throw new ExitError('--compare: expected two files (old and new)', 2);
+      if (o.compare && o.base) throw new ExitError('--compare and --base cannot be used together', 2);
+      const cwd = process.cwd();
+      const r = await runEscape({ cwd, patterns, tags: o.tags ?? [], base: o.base, compare: o.compare as [string, string] | undefined });
+      const keep = (e: Escape) => o.all || e.callsC;
+      const show = (e: Escape) => ({ file: r.display(e), line: e.line, column: e.column, message: e.message, function: e.function, callsC: e.callsC });
+      const line = (e: Escape, prefix = '') => `${prefix}${r.display(e)}:${e.line}:${e.column}: ${e.message}${e.function ? ` (in ${e.function}${e.callsC ? ', which calls C' : ''})` : ''}\n`;
+      if (r.diff) {
+        const added = r.diff.added.filter(keep);
+        const removed = r.diff.removed.filter(keep);
+        if (o.format === 'json') out(`${JSON.stringify({ version: 1, added: added.map(show), removed: removed.map(show) }, null, 2)}\n`);
+        else for (const e of [...added.map((x) => line(x, '+ ')), ...removed.map((x) => line(x, '- '))]) out(e);
+        // New escapes next to C calls are what a reviewer should look at.
+        exitCode = added.some((e) => e.callsC) ? 1 : 0;
+        return;
+      }
+      const shown = r.escapes.filter(keep);
+      if (o.format === 'json') out(`${JSON.stringify({ version: 1, escapes: shown.map(show) }, null, 2)}\n`);
+      else for (const e of shown) out(line(e));
     });
 
   program
