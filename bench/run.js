@@ -97,6 +97,14 @@ try {
     line(`clang static analyzer (${c.units} units)`, c.clang ? share(c.clangMs) : 'clang not installed');
   }
 
+  if (goroot) {
+    const s = node('stages.js', [path.join(here, '..', 'examples')]);
+    console.log('\ncgoguard test stages on examples/ (9 packages), against plain go test (warm build cache)');
+    line('go test ./...', fmtS(s.plainMs));
+    for (const [stage, m] of Object.entries(s.stages)) line(`stage ${stage}`, m.status === 'ran' ? `${fmtS(m.ms)}  ${(m.ms / s.plainMs).toFixed(1)}x go test  (${m.findings} findings)` : `skipped`);
+    line('sanitizer programs classified right', `${s.sanitizers.right} of ${s.sanitizers.total} (the toolchain's asan/lsan table)`);
+  }
+
   const shape = quick ? { packages: 20, files: 4, funcs: 10 } : { packages: 100, files: 5, funcs: 20 };
   const corpus = generateCorpus(path.join(tmp, 'corpus'), shape);
   const cfiles = goFiles(corpus);

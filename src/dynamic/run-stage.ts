@@ -91,7 +91,7 @@ function scaleDuration(d: string, n: number): string {
 }
 
 /** The directory of the go.mod that governs dir, if any. */
-function moduleRoot(dir: string): string | undefined {
+export function moduleRoot(dir: string): string | undefined {
   for (let d = dir; ; d = path.dirname(d)) {
     if (existsSync(path.join(d, 'go.mod'))) return d;
     if (path.dirname(d) === d) return undefined;

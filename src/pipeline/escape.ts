@@ -2,10 +2,11 @@
 // the functions that call C (or all, with --all), and what changed against a
 // git revision (built in a temporary worktree) or between two saved outputs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { diffEscapes, parseEscapes, tieToFunctions, type Escape } from '../dynamic/escape.js';
+import { moduleRoot } from '../dynamic/run-stage.js';
 import { UsageError, discover } from '../workspace/discover.js';
 
 export interface EscapeOptions {
@@ -44,15 +45,15 @@ async function compilerEscapes(cwd: string, patterns: string[], tags: string[]):
   }
   const out: Omit<Escape, 'function' | 'callsC'>[] = [];
   for (const [dir, targets] of runs) {
-      const args = ['build', '-gcflags=-m=2', '-o', os.devNull, ...(tags.length ? [`-tags=${tags.join(',')}`] : []), ...targets];
-      const r = spawnSync('go', args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 30 });
-      if (r.error) throw new UsageError('cgoguard escape needs the go command on PATH: install Go (https://go.dev/dl/)');
-      if (r.status !== 0) {
-        const lines = r.stderr.split('\n');
-        const compileErr = lines.find((l) => /^\S+\.go:\d+:\d+: /.test(l) && !ESCAPE_DIAGNOSTIC.test(l));
-        throw new UsageError(`go build failed: ${compileErr ?? lines.find((l) => l && !l.startsWith('#')) ?? 'see go build'}`);
-      }
-      out.push(...parseEscapes(r.stderr, dir, (ip) => dirs.get(ip)));
+    const args = ['build', '-gcflags=-m=2', '-o', os.devNull, ...(tags.length ? [`-tags=${tags.join(',')}`] : []), ...targets];
+    const r = spawnSync('go', args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (r.error) throw new UsageError('cgoguard escape needs the go command on PATH: install Go (https://go.dev/dl/)');
+    if (r.status !== 0) {
+      const lines = r.stderr.split('\n');
+      const compileErr = lines.find((l) => /^\S+\.go:\d+:\d+: /.test(l) && !ESCAPE_DIAGNOSTIC.test(l));
+      throw new UsageError(`go build failed: ${compileErr ?? lines.find((l) => l && !l.startsWith('#')) ?? 'see go build'}`);
+    }
+    out.push(...parseEscapes(r.stderr, dir, (ip) => dirs.get(ip)));
   }
   return out;
 }
@@ -60,14 +61,6 @@ async function compilerEscapes(cwd: string, patterns: string[], tags: string[]):
 /** Stable output: by file, line and column. */
 function byPlace(a: Escape, b: Escape): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
-}
-
-/** The directory of the go.mod that governs dir, if any. */
-function moduleRoot(dir: string): string | undefined {
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (existsSync(path.join(d, 'go.mod'))) return d;
-    if (path.dirname(d) === d) return undefined;
-  }
 }
 
 export async function runEscape(o: EscapeOptions): Promise<EscapeResult> {
