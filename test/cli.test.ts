@@ -4,11 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgoguard, repoRoot } from './support/cli.js';
 import { compareWants, readWants } from './support/fixtures.js';
+import { sarifErrors } from './support/sarif.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-cli-'));
 const hasClang = spawnSync('clang', ['--version']).status === 0;
@@ -135,12 +134,7 @@ describe('output', () => {
     const r = cgoguard(['check', '--format', 'sarif', '--fail-on', 'never', './examples/...']);
     expect(r.code).toBe(0);
     const log = JSON.parse(r.stdout);
-    const schema = JSON.parse(readFileSync(path.join(repoRoot, 'test/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
-    // The schema's patterns are ECMAScript regexps without the unicode flag.
-    const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-    addFormats(ajv);
-    const validate = ajv.compile(schema);
-    expect(validate(log), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    expect(sarifErrors(log)).toBe('');
     const results = log.runs[0].results;
     expect(results.length).toBeGreaterThan(0);
     const flow = results[0].codeFlows[0].threadFlows[0].locations;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/findings/finding.js';
 import { cgoguard } from './support/cli.js';
+import { sarifErrors } from './support/sarif.js';
 
 const goroot = spawnSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).stdout?.trim();
 const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
@@ -101,6 +102,16 @@ describe.skipIf(!goroot)('cgoguard test, with the real toolchain', () => {
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="valgrind" tests="\d+" failures="1"/);
     expect(xml).toMatch(/<testsuite name="cgocheck" tests="\d+" failures="1"/);
+  });
+
+  it('writes SARIF with the run-time stacks that validates against the schema', () => {
+    const r = cgoguard(['test', '--stages', 'cgocheck', '--format', 'sarif', './examples/slice-header']);
+    const log = JSON.parse(r.stdout);
+    expect(sarifErrors(log)).toBe('');
+    const dyn = log.runs[0].results.find((x: { properties?: { stage?: string } }) => x.properties?.stage === 'cgocheck');
+    expect(dyn).toMatchObject({ ruleId: 'unpinned-go-pointer', properties: { confirmed: true, tool: 'cgocheck' } });
+    const frames = dyn.stacks[0].frames as { location: { message: { text: string }; physicalLocation?: { region: { startLine: number } } } }[];
+    expect(frames.find((f) => f.location.message.text.endsWith('slice-header.main'))?.location.physicalLocation?.region.startLine).toBe(20);
   });
 
   it('names what to install when a stage cannot run, and runs the others', () => {

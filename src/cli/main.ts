@@ -290,14 +290,23 @@ export async function main(argv: string[]): Promise<number> {
 function progressPrinter(err: (s: string) => void): (e: ProgressEvent) => void {
   const live = process.stderr.isTTY && !process.env.CI;
   let timer: NodeJS.Timeout | undefined;
+  let now = '';
+  let t0 = 0;
+  const draw = () => err(`\r\x1b[K${now} ${Math.round((Date.now() - t0) / 1000)}s`);
   return (e) => {
     if (e.k === 'start') {
-      const t0 = Date.now();
-      const line = () => `cgoguard: ${e.stage}: running the tests of ${e.packages} package(s)`;
-      if (!live) return err(`${line()}\n`);
-      timer = setInterval(() => err(`\r${line()} ${Math.round((Date.now() - t0) / 1000)}s`), 1000);
+      t0 = Date.now();
+      now = `cgoguard: ${e.stage}: running the tests of ${e.packages} package(s)`;
+      if (!live) return err(`${now}\n`);
+      timer = setInterval(draw, 1000);
       timer.unref();
-      err(line());
+      draw();
+      return;
+    }
+    if (e.k === 'package') {
+      now = `cgoguard: ${e.stage}: [${e.index + 1}/${e.total}] ${e.name}`;
+      if (live) draw();
+      else err(`${now}\n`);
       return;
     }
     if (timer) clearInterval(timer);

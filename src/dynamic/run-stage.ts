@@ -38,6 +38,8 @@ export interface StageOptions {
   tmp: string;
   toolchain: Toolchain;
   signal: AbortSignal;
+  /** Told when a binary stage moves to the next package. */
+  onPackage?: (importPath: string, index: number, total: number) => void;
 }
 
 /** Sanitizer settings for complete, parseable reports; the user's own ASAN_OPTIONS come after and win. */
@@ -143,6 +145,7 @@ async function binaryStage(stage: 'asan' | 'valgrind', o: StageOptions): Promise
   if (stage === 'asan') env.ASAN_OPTIONS = [ASAN_OPTIONS, process.env.ASAN_OPTIONS].filter(Boolean).join(':');
   for (const [i, p] of o.packages.entries()) {
     if (o.signal.aborted) break;
+    o.onPackage?.(p.importPath, i, o.packages.length);
     const bin = path.join(o.tmp, `${stage}${i}.test`);
     const buildArgs = ['test', '-c', '-o', bin, ...(stage === 'asan' ? ['-asan'] : []), ...tagsFlag(o.tags), '.'];
     const build = await exec('go', buildArgs, { cwd: p.dir, env: process.env, signal: o.signal });

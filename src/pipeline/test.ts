@@ -35,7 +35,10 @@ export interface TestOptions {
   signal?: AbortSignal;
 }
 
-export type ProgressEvent = { k: 'start'; stage: string; packages: number } | { k: 'end'; stage: string; ms: number; findings: number };
+export type ProgressEvent =
+  | { k: 'start'; stage: string; packages: number }
+  | { k: 'package'; stage: string; name: string; index: number; total: number }
+  | { k: 'end'; stage: string; ms: number; findings: number };
 
 export interface StageSummary {
   stage: string;
@@ -99,7 +102,7 @@ export async function runTest(o: TestOptions): Promise<TestResult> {
     const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-test-'));
     let run: StageRun;
     try {
-      run = await runStage(stage, { timeout: o.timeout, tags: o.tags, testFlags: o.testFlags, packages: runs(stage), tmp, toolchain: tc, signal });
+      run = await runStage(stage, { timeout: o.timeout, tags: o.tags, testFlags: o.testFlags, packages: runs(stage), tmp, toolchain: tc, signal, onPackage: (name, index, total) => o.progress?.({ k: 'package', stage, name, index, total }) });
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
