@@ -2,13 +2,13 @@
 // sanitizer programs (each expected error found with its kind and location,
 // the clean ones clean, as the toolchain's own table says), and the bundled
 // examples under cgocheck and valgrind, joined with the static findings.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/findings/finding.js';
-import { cgoguard } from './support/cli.js';
+import { bin, cgoguard, repoRoot } from './support/cli.js';
 import { sarifErrors } from './support/sarif.js';
 
 const goroot = spawnSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).stdout?.trim();
@@ -112,6 +112,29 @@ describe.skipIf(!goroot)('cgoguard test, with the real toolchain', () => {
     expect(dyn).toMatchObject({ ruleId: 'unpinned-go-pointer', properties: { confirmed: true, tool: 'cgocheck' } });
     const frames = dyn.stacks[0].frames as { location: { message: { text: string }; physicalLocation?: { region: { startLine: number } } } }[];
     expect(frames.find((f) => f.location.message.text.endsWith('slice-header.main'))?.location.physicalLocation?.region.startLine).toBe(20);
+  });
+
+  it('stops cleanly when interrupted: children killed, temporary files removed', { skip: !hasValgrind && !process.env.CI }, async () => {
+    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('cgoguard-test-')));
+    const child = spawn(process.execPath, [bin, 'test', '--stages', 'valgrind', '--no-static', './examples/loop-leak'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    // Interrupt once valgrind runs the test binary.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (spawnSync('pgrep', ['-f', 'valgrind.*cgoguard-test-']).status === 0) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 200);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: child processes stopped, temporary files removed/);
+    expect(spawnSync('pgrep', ['-f', 'valgrind.*cgoguard-test-']).status).not.toBe(0);
+    const after = readdirSync(tmpdir()).filter((n) => n.startsWith('cgoguard-test-') && !before.has(n));
+    expect(after).toEqual([]);
   });
 
   it('names what to install when a stage cannot run, and runs the others', () => {

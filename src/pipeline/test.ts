@@ -14,7 +14,7 @@ import { parseSanitizerOutput } from '../dynamic/sanitizer.js';
 import { parseValgrindXML } from '../dynamic/valgrind.js';
 import { ruleById } from '../rules/index.js';
 import type { Config } from '../workspace/config.js';
-import type { DiscoveredPackage } from '../workspace/discover.js';
+import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
 import { runCheck, type CheckStats } from './check.js';
 
 export interface TestOptions {
@@ -78,6 +78,7 @@ export async function runTest(o: TestOptions): Promise<TestResult> {
   notes.push(...check.notes, ...check.unreadable);
   const staticFindings = o.static ? check.findings : [];
   const packages = check.packages;
+  if (!packages.length) throw new UsageError(`no Go packages to test in ${o.patterns.join(' ') || '.'}`);
   const byImport = new Map(packages.map((p) => [p.importPath, p]));
   const cgoPkgs = new Set(packages.filter((p) => p.importsC).map((p) => p.importPath));
   // AddressSanitizer also checks Go code (unsafe misuse); valgrind only makes sense where C runs.
