@@ -9,6 +9,8 @@ import { SEVERITY_RANK } from '../findings/finding.js';
 import { failsAt, runCheck } from '../pipeline/check.js';
 import { runTest, type ProgressEvent } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
+import { runTrace, type TraceResult } from '../pipeline/trace.js';
+import { encodePprof } from '../report/pprof.js';
 import type { Escape } from '../dynamic/escape.js';
 import { MissingToolError, STAGES, type StageName } from '../dynamic/prereqs.js';
 import { judge, leakReport } from '../dynamic/policy.js';
@@ -41,7 +43,7 @@ function checkRuleIds(ids: string[], flag: string): void {
 }
 
 /** Writes a file atomically: a temporary file in the same directory, then rename. */
-function writeOutput(file: string, text: string): void {
+function writeOutput(file: string, text: string | Buffer): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   writeFileSync(tmp, text);
   renameSync(tmp, file);
@@ -207,6 +209,106 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = verdict.failed || testsFailed ? 1 : couldNotRun ? 3 : 0;
     });
 
+  // trace and trace run share their options and their ending.
+  const traceOptions = <T extends Command>(c: T): T =>
+    c
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'html']).default('text'))
+      .option('-o, --output <file>', 'write the report to a file')
+      .option('--pprof <file>', 'write live C memory at exit as a pprof profile (gzipped profile.proto)')
+      .option('--events <file>', 'write every event as JSON lines')
+      .option('--html <file>', 'also write the HTML report (with the icicle graph of live C memory)')
+      .option('--abort', 'stop the program at the first misuse')
+      .option('--full-stacks', 'take the Go stack of every allocation (slower; default: the first 8 per site, then 1 in 32)')
+      .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
+      .option('--tags <tags>', 'build tags (comma-separated)', list)
+      .option('--no-static', 'skip the static check (nothing is marked confirmed)')
+      .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files") as T;
+
+  const traceAction = async (mode: 'test' | 'run', patterns: string[], args: string[], o: Record<string, unknown>) => {
+    const cwd = process.cwd();
+    const cfgFile = locateConfig(cwd, o.config as string | undefined);
+    const config = cfgFile ? loadConfig(cfgFile) : defaultConfig();
+    const abort = new AbortController();
+    const onSignal = () => abort.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let r;
+    try {
+      r = await runTrace({
+        cwd,
+        patterns,
+        config,
+        tags: [...config.tags, ...((o.tags as string[] | undefined) ?? [])],
+        mode,
+        args,
+        abort: !!o.abort,
+        fullStacks: !!o.fullStacks,
+        static: o.static !== false,
+        cAnalyzer: o.cAnalyzer !== false,
+        jobs: 0,
+        signal: abort.signal,
+        stdio: mode === 'run' ? 'inherit' : 'pipe',
+      });
+    } catch (e) {
+      if (e instanceof MissingToolError) throw new ExitError(e.message, 2);
+      throw e;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    if (abort.signal.aborted) throw new ExitError('interrupted: child processes stopped, temporary files removed', 130);
+    for (const n of r.notes) err(`cgoguard: ${n}\n`);
+    const s = r.summary;
+    err(`cgoguard: trace: ${s.processes} process(es), ${s.allocations} allocation(s), ${s.frees} release(s); live at exit: ${s.live.reduce((a, g) => a + g.bytes, 0)} byte(s) in ${s.live.reduce((a, g) => a + g.objects, 0)} object(s); ${s.misuses.length} misuse(s)\n`);
+    const live = s.live.map((g) => ({ frames: g.frames.length ? g.frames : [{ fn: g.site.call, file: g.site.file, line: g.site.line }], bytes: g.bytes, objects: g.objects }));
+    const html = () => formatHTML({ title: `cgoguard trace ${patterns.join(' ') || '.'}`, findings: r.findings, stages: [], cwd, version: VERSION, live });
+    const text =
+      o.format === 'json'
+        ? formatJSON(r.findings, { runId: r.runId, processes: s.processes, allocations: s.allocations, frees: s.frees, exitCode: r.exitCode })
+        : o.format === 'sarif'
+          ? formatSARIF(r.findings, cwd, VERSION)
+          : o.format === 'html'
+            ? html()
+            : formatText(r.findings);
+    if (o.output) writeOutput(path.resolve(cwd, o.output as string), text);
+    else if (mode === 'run') err(text); // the program's own output owns stdout
+    else out(text);
+    if (o.html) writeOutput(path.resolve(cwd, o.html as string), html());
+    if (o.pprof) writeOutput(path.resolve(cwd, o.pprof as string), encodePprof(live, Date.now() * 1e6));
+    if (o.events) writeOutput(path.resolve(cwd, o.events as string), eventLines(r));
+    const policy = config.policy;
+    const verdict = judge(r.findings, policy);
+    if (verdict.leaks.length && policy.leaks > 0 && verdict.leaks.length >= policy.leaks && policy.leakReport) {
+      writeOutput(policy.leakReport, leakReport(verdict.leaks));
+      err(`cgoguard: leak report written to ${path.relative(cwd, policy.leakReport) || policy.leakReport}\n`);
+    }
+    for (const reason of verdict.reasons) err(`cgoguard: fails: ${reason}\n`);
+    if (mode === 'test' && r.exitCode !== 0) err(`cgoguard: the traced tests failed (exit status ${r.exitCode})\n${r.output.split('\n').slice(-15).join('\n')}\n`);
+    exitCode = verdict.failed || (mode === 'test' && r.exitCode !== 0) ? 1 : 0;
+  };
+
+  const trace = traceOptions(
+    program
+      .command('trace')
+      .description('run the tests with every C allocation recorded: live C memory by Go stack, misuses, pprof, event log')
+      .usage('[options] [patterns...] [-- go test flags]')
+      .argument('[patterns...]', 'packages to test (as for go test)', []),
+  ).action(async (args: string[], o) => {
+    const dd = argv.indexOf('--');
+    const flags = dd >= 0 ? argv.slice(dd + 1) : [];
+    await traceAction('test', args.slice(0, args.length - flags.length), flags, o);
+  });
+  traceOptions(
+    trace
+      .command('run')
+      .description('build one main package with tracing and run it')
+      .usage('[options] PKG [-- program args]')
+      .argument('<pkg>', 'the main package')
+      .argument('[args...]', 'program arguments (after --)', []),
+  ).action(async (pkg: string, args: string[], o) => {
+    await traceAction('run', [pkg], args, o);
+  });
+
   program
     .command('escape')
     .description("the compiler's escape analysis next to cgo calls, and what changed against a revision")
@@ -284,6 +386,31 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.CGOGUARD_DEBUG && e instanceof Error) err(`${e.stack}\n`);
     return 2;
   }
+}
+
+/** The event log as JSON lines: one object per event, with the run, the site's Go line and the stack id. */
+function eventLines(r: TraceResult): string {
+  const lines: string[] = [];
+  for (const e of r.events) {
+    const site = r.sites[e.site];
+    lines.push(
+      JSON.stringify({
+        run: r.runId,
+        pid: e.pid,
+        seq: e.seq,
+        t: e.t,
+        event: e.kind,
+        ptr: `0x${e.ptr.toString(16)}`,
+        size: e.kind === 'violation' ? undefined : e.size,
+        call: site?.call,
+        file: site?.file,
+        line: site?.line,
+        stack: e.stack || undefined,
+        goroutine: e.goroutine || undefined,
+      }),
+    );
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
 /** Stage progress: a line that updates on a terminal, plain lines elsewhere (CI, pipes). */

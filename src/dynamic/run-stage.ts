@@ -191,14 +191,17 @@ interface ExecResult {
   stderr: string;
 }
 
-/** Runs a command to its end; an abort kills it (and its process group: go test's children). */
-function exec(cmd: string, args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; signal: AbortSignal }): Promise<ExecResult> {
+/**
+ * Runs a command to its end; an abort kills it (and its process group: go
+ * test's children). With stdio 'inherit' the command talks to the user's terminal.
+ */
+export function exec(cmd: string, args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; signal: AbortSignal; stdio?: 'inherit' | 'pipe' }): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env, detached: true, stdio: o.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
     const kill = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -211,9 +214,9 @@ function exec(cmd: string, args: string[], o: { cwd: string; env: NodeJS.Process
       o.signal.removeEventListener('abort', kill);
       reject(e);
     });
-    child.on('close', (code) => {
+    child.on('close', (code, sig) => {
       o.signal.removeEventListener('abort', kill);
-      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({ code: code ?? (sig ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
   });
 }

@@ -142,7 +142,7 @@ export async function runTest(o: TestOptions): Promise<TestResult> {
       s.confirmed = true;
       s.confirmedBy = [...new Set([...(s.confirmedBy ?? []), d.dynamic!.stage])];
     }
-    d.confirmed ??= false;
+    if (o.static) d.confirmed ??= false;
   }
   const findings = [...staticFindings, ...folded].sort(compareFindings);
   return { findings, stages, staticStats: o.static ? check.stats : undefined, notes, unplaced };

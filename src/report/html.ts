@@ -5,7 +5,7 @@
 // between a static finding and the run that confirmed it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Finding } from '../findings/finding.js';
+import type { Finding, StackFrame } from '../findings/finding.js';
 import { sameBug } from '../dynamic/locate.js';
 import { ruleById } from '../rules/index.js';
 
@@ -23,6 +23,8 @@ export interface HtmlInput {
   stages: HtmlStage[];
   cwd: string;
   version: string;
+  /** Live C memory by Go allocation stack (leaf first), for the icicle graph. */
+  live?: { frames: StackFrame[]; bytes: number }[];
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -63,6 +65,7 @@ export function formatHTML(input: HtmlInput): string {
   body.push(`<figure><figcaption>Findings by class</figcaption>${barChart(byRule, 'chart-class')}</figure>`);
   body.push(`<figure><figcaption>Findings by package</figcaption>${barChart(byPkg, 'chart-package')}</figure>`);
   body.push('</div>');
+  if (input.live?.length) body.push(`<figure class="flame"><figcaption>Live C memory at exit by Go stack (outermost frame on top; width is bytes)</figcaption>${icicle(input.live)}</figure>`);
 
   for (const f of findings) {
     const id = ids.get(f)!;
@@ -141,6 +144,48 @@ function barChart(data: [string, number][], cls: string): string {
     })
     .join('');
   return `<svg class="${cls}" width="${labelW + barW + 40}" height="${h}" role="img" aria-label="bar chart">${bars}</svg>`;
+}
+
+interface FlameNode {
+  name: string;
+  bytes: number;
+  children: Map<string, FlameNode>;
+}
+
+/** An icicle graph as inline SVG: each frame a bar as wide as the live bytes allocated under it. */
+function icicle(live: { frames: StackFrame[]; bytes: number }[]): string {
+  const root: FlameNode = { name: 'all', bytes: 0, children: new Map() };
+  for (const l of live) {
+    root.bytes += l.bytes;
+    let n = root;
+    for (const f of [...l.frames].reverse()) {
+      const name = `${f.fn}${f.line ? ` :${f.line}` : ''}`;
+      let c = n.children.get(name);
+      if (!c) n.children.set(name, (c = { name, bytes: 0, children: new Map() }));
+      c.bytes += l.bytes;
+      n = c;
+    }
+  }
+  const width = 1000;
+  const row = 18;
+  const rects: string[] = [];
+  let depth = 0;
+  const draw = (n: FlameNode, x: number, w: number, d: number) => {
+    depth = Math.max(depth, d);
+    const label = w > 60 ? esc(n.name.length * 7 > w ? `${n.name.slice(0, Math.floor(w / 7) - 1)}…` : n.name) : '';
+    rects.push(
+      `<g class="frame"><rect x="${x.toFixed(1)}" y="${d * row}" width="${Math.max(0.5, w - 1).toFixed(1)}" height="${row - 2}" fill="hsl(${20 + ((d * 37) % 40)},80%,${60 + (d % 3) * 6}%)"><title>${esc(n.name)}: ${n.bytes} bytes</title></rect>` +
+        `<text x="${(x + 3).toFixed(1)}" y="${d * row + 12}">${label}</text></g>`,
+    );
+    let cx = x;
+    for (const c of [...n.children.values()].sort((a, b) => b.bytes - a.bytes)) {
+      const cw = root.bytes ? (c.bytes / root.bytes) * width : 0;
+      draw(c, cx, cw, d + 1);
+      cx += cw;
+    }
+  };
+  draw(root, 0, width, 0);
+  return `<svg class="icicle" width="${width}" height="${(depth + 1) * row}" role="img" aria-label="icicle graph">${rects.join('')}</svg>`;
 }
 
 /** Two lines either side of the finding's line, from the file as it is now. */

@@ -79,7 +79,7 @@ export function formatSARIF(findings: Finding[], cwd: string, version: string): 
                       },
                     })),
                   })),
-                properties: { stage: f.dynamic.stage, tool: f.dynamic.tool, kind: f.dynamic.kind, bytes: f.dynamic.bytes, confirmed: !!f.confirmed, count: f.dynamic.count },
+                properties: { stage: f.dynamic.stage, tool: f.dynamic.tool, kind: f.dynamic.kind, bytes: f.dynamic.bytes, confirmed: f.confirmed, count: f.dynamic.count },
               }
             : f.confirmedBy?.length
               ? { properties: { confirmedBy: f.confirmedBy } }

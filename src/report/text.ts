@@ -8,7 +8,7 @@ const TEXT_FRAMES = 8;
 export function formatText(findings: Finding[]): string {
   const lines: string[] = [];
   for (const f of findings) {
-    const tag = f.dynamic ? ` [${f.dynamic.stage}, ${f.confirmed ? 'confirms a static finding' : 'no static rule predicted it'}]` : f.confirmedBy?.length ? ` [confirmed by ${f.confirmedBy.join(', ')}]` : '';
+    const tag = f.dynamic ? ` [${f.dynamic.stage}${f.confirmed === undefined ? '' : f.confirmed ? ', confirms a static finding' : ', no static rule predicted it'}]` : f.confirmedBy?.length ? ` [confirmed by ${f.confirmedBy.join(', ')}]` : '';
     lines.push(`${f.file}:${f.line}:${f.column}: ${f.message} (${f.rule})${tag}`);
     for (const s of f.trace) lines.push(`    ${s.file}:${s.line}:${s.column}: ${s.message}`);
     if (f.dynamic) lines.push(...stackLines(f.dynamic));

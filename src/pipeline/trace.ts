@@ -1,0 +1,194 @@
+// `cgoguard trace`: builds the packages' tests (or one program) through
+// -overlay with every C allocation and release site rewritten to record into
+// the injected runtime, runs them, and reads back what was live at exit and
+// which misuses happened. User files are never edited; the temporary folder
+// is removed however the run ends.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compareFindings, type Finding } from '../findings/finding.js';
+import { sameBug } from '../dynamic/locate.js';
+import { toolchain } from '../dynamic/prereqs.js';
+import { exec, moduleRoot } from '../dynamic/run-stage.js';
+import { ContractSet, parseContract } from '../model/contracts.js';
+import { initParsers } from '../syntax/parser.js';
+import { readTraceDir, summarize, type TraceEvent, type TraceSummary } from '../trace/events.js';
+import { SiteTable, instrumentFile, type Site } from '../trace/instrument.js';
+import type { Config } from '../workspace/config.js';
+import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
+import { runCheck } from './check.js';
+
+export const RUNTIME_ASSET = fileURLToPath(new URL('../../assets/trace/cgoguardtrace.go', import.meta.url));
+/** The injected runtime's folder inside the module being built (it exists only in the overlay). */
+const RUNTIME_DIR = 'zz_cgoguardtrace';
+
+export interface TraceOptions {
+  cwd: string;
+  patterns: string[];
+  config: Config;
+  tags: string[];
+  /** test: go test on the packages; run: build the one main package and run it with programArgs. */
+  mode: 'test' | 'run';
+  args: string[];
+  abort: boolean;
+  fullStacks: boolean;
+  static: boolean;
+  cAnalyzer: boolean;
+  jobs: number;
+  signal?: AbortSignal;
+  /** Where the traced program's own output goes (trace run: the user's terminal). */
+  stdio: 'inherit' | 'pipe';
+}
+
+export interface TraceResult {
+  findings: Finding[];
+  summary: TraceSummary;
+  sites: Site[];
+  events: TraceEvent[];
+  /** The exit status of the traced run (go test, or the program). */
+  exitCode: number;
+  output: string;
+  notes: string[];
+  runId: string;
+}
+
+export async function runTrace(o: TraceOptions): Promise<TraceResult> {
+  toolchain();
+  const check = await runCheck({ cwd: o.cwd, patterns: o.patterns, config: o.config, tags: o.tags, tests: true, jobs: o.jobs, cAnalyzer: o.cAnalyzer, only: o.static ? undefined : new Set() });
+  const notes = [...check.notes, ...check.unreadable];
+  const packages = check.packages.filter((p) => p.source === 'go list');
+  if (!packages.length) throw new UsageError(`no Go packages to trace in ${o.patterns.join(' ') || '.'} (trace needs the go command to load them)`);
+  const roots = new Set(packages.map((p) => moduleRoot(p.dir)));
+  if (roots.size !== 1 || [...roots][0] === undefined) throw new UsageError('trace works on the packages of one module at a time');
+  const root = [...roots][0]!;
+  const modulePath = /^module\s+(\S+)/m.exec(readFileSync(path.join(root, 'go.mod'), 'utf8'))?.[1];
+  if (!modulePath) throw new UsageError(`${path.join(root, 'go.mod')}: no module line`);
+  if (o.mode === 'run' && (packages.length !== 1 || packages[0].name !== 'main')) throw new UsageError('trace run needs exactly one main package');
+
+  await initParsers();
+  const contracts = ContractSet.withBuiltins();
+  for (const c of o.config.contracts) contracts.add(parseContract(c.text, c.origin));
+  const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-trace-'));
+  const runId = path.basename(tmp).replace(/^cgoguard-trace-/, '');
+  try {
+    const sites = new SiteTable();
+    const replace: Record<string, string> = { [path.join(root, RUNTIME_DIR, 'cgoguardtrace.go')]: RUNTIME_ASSET };
+    const ovDir = path.join(tmp, 'overlay');
+    mkdirSync(ovDir);
+    let n = 0;
+    for (const p of packages) {
+      if (!p.importsC) continue;
+      for (const f of p.files) {
+        const text = readFileSync(f.path, 'utf8');
+        const out = instrumentFile(text, f.display, `${modulePath}/${RUNTIME_DIR}`, sites, contracts);
+        if (out === undefined) continue;
+        const backing = path.join(ovDir, `${n++}_${path.basename(f.path)}`);
+        writeFileSync(backing, out);
+        replace[f.path] = backing;
+      }
+    }
+    if (!n) notes.push('no C allocation or release sites to trace in these packages');
+    const overlay = path.join(tmp, 'overlay.json');
+    writeFileSync(overlay, JSON.stringify({ Replace: replace }));
+    const eventsDir = path.join(tmp, 'events');
+    mkdirSync(eventsDir);
+    const env = {
+      ...process.env,
+      CGOGUARD_TRACE_DIR: eventsDir,
+      CGOGUARD_TRACE_ABORT: o.abort ? '1' : '',
+      CGOGUARD_TRACE_STACKS: o.fullStacks ? 'all' : '',
+    };
+    const tags = o.tags.length ? [`-tags=${o.tags.join(',')}`] : [];
+    const signal = o.signal ?? new AbortController().signal;
+    let run: { code: number; output: string };
+    if (o.mode === 'test') {
+      // vet would look for the injected runtime's folder on disk.
+      const r = await exec('go', ['test', '-count=1', '-vet=off', `-overlay=${overlay}`, ...tags, ...packages.map((p) => p.importPath), ...o.args], { cwd: root, env, signal });
+      run = { code: r.code, output: r.stdout + r.stderr };
+    } else {
+      const bin = path.join(tmp, 'program');
+      const build = await exec('go', ['build', `-overlay=${overlay}`, ...tags, '-o', bin, packages[0].importPath], { cwd: root, env: process.env, signal });
+      if (build.code !== 0) throw new UsageError(`the traced build failed: ${build.stderr.split('\n').find((l) => /\.go:\d+/.test(l)) ?? build.stderr.trim().split('\n')[0]}`);
+      const r = await exec(bin, o.args, { cwd: o.cwd, env, signal, stdio: o.stdio });
+      run = { code: r.code, output: r.stdout + r.stderr };
+    }
+    const procs = readTraceDir(eventsDir);
+    const summary = summarize(procs, sites.sites);
+    const findings = toFindings(summary, check.packages);
+    const statics = o.static ? check.findings : [];
+    for (const d of findings) {
+      for (const s of statics) {
+        if (!sameBug(d, s)) continue;
+        d.confirmed = true;
+        s.confirmed = true;
+        s.confirmedBy = [...new Set([...(s.confirmedBy ?? []), 'trace'])];
+      }
+      if (o.static) d.confirmed ??= false;
+    }
+    return {
+      findings: [...statics, ...findings].sort(compareFindings),
+      summary,
+      sites: sites.sites,
+      events: procs.flatMap((p) => p.events),
+      exitCode: run.code,
+      output: run.output,
+      notes,
+      runId,
+    };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Live blocks at exit become leak findings at their allocation site; misuses become findings at theirs. */
+function toFindings(s: TraceSummary, packages: DiscoveredPackage[]): Finding[] {
+  const pkgOf = (file: string) => packages.find((p) => p.files.some((f) => f.display === file))?.importPath ?? '';
+  const out: Finding[] = [];
+  for (const g of s.live) {
+    out.push({
+      rule: 'leak',
+      severity: 'error',
+      message: `trace: ${g.bytes} byte(s) in ${g.objects} object(s) from ${g.site.call} still live at exit`,
+      file: g.site.file,
+      line: g.site.line,
+      column: g.site.column,
+      endLine: g.site.line,
+      endColumn: g.site.column,
+      function: '',
+      trace: [],
+      dynamic: { stage: 'trace', tool: 'trace', kind: 'live at exit', package: pkgOf(g.site.file), bytes: g.bytes, objects: g.objects, definite: true, locatedBy: 'stack', count: 1, stacks: [{ title: 'allocated', frames: g.frames }] },
+    });
+  }
+  for (const m of s.misuses) {
+    if (!m.site) continue;
+    const rule = m.code === 1 ? 'double-free' : 'use-after-free';
+    const history = [m.allocSite && `allocated by ${m.allocSite.call} at ${m.allocSite.file}:${m.allocSite.line}`, m.freeSite && `freed by ${m.freeSite.call} at ${m.freeSite.file}:${m.freeSite.line}`].filter(Boolean).join(', ');
+    out.push({
+      rule,
+      severity: 'error',
+      message: `trace: ${m.what} at ${m.site.call}${history ? ` (${history})` : ''}`,
+      file: m.site.file,
+      line: m.site.line,
+      column: m.site.column,
+      endLine: m.site.line,
+      endColumn: m.site.column,
+      function: '',
+      trace: [m.allocSite, m.freeSite].flatMap((x, i) => (x ? [{ file: x.file, line: x.line, column: x.column, message: i === 0 ? `allocated here by ${x.call}` : `freed here by ${x.call}` }] : [])),
+      dynamic: {
+        stage: 'trace',
+        tool: 'trace',
+        kind: m.what,
+        package: pkgOf(m.site.file),
+        locatedBy: 'stack',
+        count: 1,
+        stacks: [
+          { title: `${m.what} (goroutine ${m.goroutine})`, frames: m.frames },
+          { title: 'allocated', frames: m.allocFrames },
+          { title: 'freed', frames: m.freeFrames },
+        ],
+      },
+    });
+  }
+  return out;
+}
