@@ -96,6 +96,24 @@ describe.skipIf(!browserPath && !process.env.CI)('HTML report in Chromium', () =
     await page.close();
   });
 
+  it('draws live C memory as an icicle graph, outermost frame on top', async () => {
+    const file = path.join(tmp, 'icicle.html');
+    const live = [
+      { frames: [{ fn: 'p.leaf', line: 3 }, { fn: 'main.main', line: 9 }], bytes: 300 },
+      { frames: [{ fn: `p.${HOSTILE}`, line: 4 }, { fn: 'main.main', line: 9 }], bytes: 100 },
+    ];
+    writeFileSync(file, formatHTML({ title: 'cgoguard trace', findings: [], stages: [], cwd: tmp, version: '0.0.0', live }));
+    const page = await browser!.newPage();
+    await page.goto(pathToFileURL(file).href);
+    const frames = page.locator('svg.icicle g.frame');
+    expect(await frames.count()).toBe(4); // all, main.main, and the two leaves
+    const widths = await page.locator('svg.icicle rect').evaluateAll((rs) => rs.map((r) => Math.round(Number(r.getAttribute('width')))));
+    expect(widths.slice(0, 3)).toEqual([999, 999, 749]); // 300 of 400 bytes under p.leaf
+    expect(await page.locator('svg.icicle title').nth(2).textContent()).toBe('p.leaf :3: 300 bytes');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await page.close();
+  });
+
   it('says so when there is nothing to report', async () => {
     const file = path.join(tmp, 'clean.html');
     writeFileSync(file, formatHTML({ title: 'cgoguard test', findings: [], stages: [], cwd: tmp, version: '0.0.0' }));

@@ -188,30 +188,47 @@ func writeStack(id uint32, pcs []uintptr) {
 	for n < len(pcs) && pcs[n] != 0 {
 		n++
 	}
+	var all []runtime.Frame
 	frames := runtime.CallersFrames(pcs[:n])
-	b := []byte(`{"id":` + strconv.FormatUint(uint64(id), 10) + `,"frames":[`)
-	first := true
 	for {
 		f, more := frames.Next()
 		if f.Function != "" && !isTracer(f.Function) {
-			if !first {
-				b = append(b, ',')
-			}
-			first = false
-			b = append(b, `{"fn":`...)
-			b = strconv.AppendQuote(b, f.Function)
-			b = append(b, `,"file":`...)
-			b = strconv.AppendQuote(b, f.File)
-			b = append(b, `,"line":`...)
-			b = strconv.AppendInt(b, int64(f.Line), 10)
-			b = append(b, '}')
+			all = append(all, f)
 		}
 		if !more {
 			break
 		}
 	}
+	b := []byte(`{"id":` + strconv.FormatUint(uint64(id), 10) + `,"frames":[`)
+	first := true
+	for i, f := range all {
+		// The closures the rewrite puts around a call sit on their caller's line: leave them out.
+		if i+1 < len(all) && all[i+1].File == f.File && all[i+1].Line == f.Line && isClosure(f.Function) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, `{"fn":`...)
+		b = strconv.AppendQuote(b, f.Function)
+		b = append(b, `,"file":`...)
+		b = strconv.AppendQuote(b, f.File)
+		b = append(b, `,"line":`...)
+		b = strconv.AppendInt(b, int64(f.Line), 10)
+		b = append(b, '}')
+	}
 	b = append(b, "]}\n"...)
 	stackFile.Write(b)
+}
+
+// isClosure: a function literal's name ends in .funcN.
+func isClosure(fn string) bool {
+	i := len(fn)
+	for i > 0 && fn[i-1] >= '0' && fn[i-1] <= '9' {
+		i--
+	}
+	return i < len(fn) && i >= 5 && fn[i-5:i] == ".func"
 }
 
 func isTracer(fn string) bool {

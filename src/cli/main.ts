@@ -298,16 +298,16 @@ export async function main(argv: string[]): Promise<number> {
     const flags = dd >= 0 ? argv.slice(dd + 1) : [];
     await traceAction('test', args.slice(0, args.length - flags.length), flags, o);
   });
-  traceOptions(
-    trace
-      .command('run')
-      .description('build one main package with tracing and run it')
-      .usage('[options] PKG [-- program args]')
-      .argument('<pkg>', 'the main package')
-      .argument('[args...]', 'program arguments (after --)', []),
-  ).action(async (pkg: string, args: string[], o) => {
-    await traceAction('run', [pkg], args, o);
-  });
+  // The options are trace's: commander reads them on either side of `run`.
+  trace
+    .command('run')
+    .description('build one main package with tracing and run it (options as for trace)')
+    .usage('[trace options] PKG [-- program args]')
+    .argument('<pkg>', 'the main package')
+    .argument('[args...]', 'program arguments (after --)', [])
+    .action(async (pkg: string, args: string[]) => {
+      await traceAction('run', [pkg], args, trace.opts());
+    });
 
   program
     .command('escape')

@@ -1,0 +1,180 @@
+// `cgoguard trace` on real Go programs with the real toolchain: the seed's
+// leak with its bytes and line, a leak only on an error path, a double free,
+// a use after free, os.Exit, a panic, a fatal signal, many goroutines; and
+// the outputs: pprof read by `go tool pprof`, the event log, the HTML graph.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../src/findings/finding.js';
+import { initParsers } from '../src/syntax/parser.js';
+import { readTraceDir, summarize } from '../src/trace/events.js';
+import { SiteTable, instrumentFile } from '../src/trace/instrument.js';
+import { ContractSet } from '../src/model/contracts.js';
+import { cgoguard, repoRoot } from './support/cli.js';
+
+const hasGo = spawnSync('go', ['version']).status === 0;
+const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-trace-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+beforeAll(() => initParsers());
+
+interface Report {
+  findings: Finding[];
+  stats: { processes: number; allocations: number; frees: number; exitCode: number };
+}
+
+/** `trace run` on a program of testdata/trace: its report, from a file (the program owns stdout). */
+function traceRun(name: string, ...flags: string[]): { report: Report; stderr: string; code: number } {
+  const out = path.join(tmp, `${name}-${flags.join('')}.json`);
+  const r = cgoguard(['trace', 'run', '--no-static', '--format', 'json', '-o', out, ...flags, `./testdata/trace/${name}`]);
+  return { report: JSON.parse(readFileSync(out, 'utf8')), stderr: r.stderr, code: r.code };
+}
+
+const leaks = (r: Report) => r.findings.filter((f) => f.rule === 'leak' && f.dynamic?.stage === 'trace');
+
+describe('instrumentation', () => {
+  it('rewrites allocation, release and read sites on their own lines, and nothing else', () => {
+    const src = `package p
+
+/*
+#include <stdlib.h>
+// cgoguard:contract obj_new() returns owned released by obj_free
+typedef struct obj obj;
+obj *obj_new(void);
+void obj_free(obj *o);
+*/
+import "C"
+
+import "unsafe"
+
+func f(s string, n int) string {
+	p := C.CString(s)
+	defer C.free(unsafe.Pointer(p))
+	b := C.malloc(C.size_t(n))
+	b = C.realloc(b, 64)
+	o := C.obj_new()
+	C.obj_free(o)
+	C.free(b)
+	return C.GoString(p) + "é" // non-ASCII after a site
+}
+`;
+    const sites = new SiteTable();
+    const out = instrumentFile(src, 'p.go', 'example.com/m/zz_cgoguardtrace', sites, ContractSet.withBuiltins())!;
+    expect(out.split('\n').slice(0, src.split('\n').length - 1).length).toBe(src.split('\n').length - 1);
+    // Each original line keeps its number: the call sites are where they were.
+    expect(sites.sites.map((s) => `${s.line} ${s.call}`)).toEqual(['15 C.CString', '16 C.free', '17 C.malloc', '18 C.realloc', '19 C.obj_new', '20 C.obj_free', '21 C.free', '22 C.GoString']);
+    const lines = out.split('\n');
+    expect(lines[9]).toBe('import "C"; import _cgoguardtrace "example.com/m/zz_cgoguardtrace"; import _cgt_unsafe "unsafe"');
+    // The deferred free still evaluates its argument when the defer statement runs.
+    expect(lines[15]).toMatch(/^\tdefer func\(_cgt_o _cgt_unsafe\.Pointer\) \{ if _cgoguardtrace\.Free\(_cgt_o, 1\) \{ C\.free\(_cgt_o\) \} \}\(_cgt_unsafe\.Pointer\(unsafe\.Pointer\(p\)\)\)$/);
+    expect(lines[19]).toBe('\tif _cgoguardtrace.Free(o, 5) { C.obj_free(o) }');
+    expect(lines[21]).toBe('\treturn C.GoString(_cgoguardtrace.Use(p, 7)) + "é" // non-ASCII after a site');
+    expect(instrumentFile('package q\n\nfunc g() {}\n', 'q.go', 'x', sites, ContractSet.withBuiltins())).toBeUndefined();
+  });
+
+  it('reads segments where records are missing or torn, and replays them', () => {
+    const dir = path.join(tmp, 'events');
+    mkdirSync(path.join(dir, '42'), { recursive: true });
+    const buf = Buffer.alloc(64 * 4);
+    const rec = (i: number, kind: number, ptr: bigint, size: number) => {
+      buf.writeBigUInt64LE(ptr, i * 64 + 8);
+      buf.writeBigInt64LE(BigInt(size), i * 64 + 16);
+      buf.writeUInt32LE(kind, i * 64 + 56);
+    };
+    rec(0, 1, 0x1000n, 10);
+    rec(1, 1, 0x2000n, 20);
+    rec(2, 2, 0x1000n, 10);
+    // record 3: torn (no kind): skipped
+    buf.writeBigUInt64LE(0x2000n, 3 * 64 + 8);
+    writeFileSync(path.join(dir, '42', 'events.0000'), buf);
+    writeFileSync(path.join(dir, '42', 'stacks.jsonl'), '{"id":1,"frames":[{"fn":"main.f","file":"a.go","line":3}]}\n{"id":2,"fra');
+    const procs = readTraceDir(dir);
+    expect(procs.map((p) => [p.pid, p.events.length, p.stacks.size])).toEqual([[42, 3, 1]]);
+    const s = summarize(procs, [{ file: 'a.go', line: 3, column: 2, call: 'C.malloc' }]);
+    expect(s.live.map((g) => [g.bytes, g.objects])).toEqual([[20, 1]]);
+    expect([s.allocations, s.frees]).toEqual([2, 1]);
+  });
+});
+
+describe.skipIf(!hasGo)('cgoguard trace, with the real toolchain', () => {
+  it("attributes the seed's leak and an error-path leak to their C.CString lines, confirming the static findings, without touching the files", () => {
+    const before = ['cstring-leak', 'error-path-leak'].map((d) => statSync(path.join(repoRoot, 'examples', d, 'main.go')).mtimeMs);
+    const pprof = path.join(tmp, 'live.pb.gz');
+    const events = path.join(tmp, 'events.jsonl');
+    const html = path.join(tmp, 'trace.html');
+    const r = cgoguard(['trace', '--format', 'json', '--pprof', pprof, '--events', events, '--html', html, './examples/cstring-leak', './examples/error-path-leak']);
+    const report = JSON.parse(r.stdout) as Report;
+    const got = leaks(report).map((f) => [f.file, f.line, f.dynamic!.bytes, f.dynamic!.objects, f.confirmed]);
+    // "hello, gopher\0" and "hello, cgo\0"; the error path of put("") leaks "\0".
+    expect(got).toEqual([
+      ['examples/cstring-leak/main.go', 11, 25, 2, true],
+      ['examples/error-path-leak/main.go', 22, 1, 1, true],
+    ]);
+    expect(report.findings.filter((f) => !f.dynamic && f.rule === 'leak').every((f) => f.confirmedBy?.includes('trace'))).toBe(true);
+    expect(leaks(report)[0].dynamic!.stacks[0].frames[0]).toMatchObject({ fn: 'example.com/cgoguard-examples/cstring-leak.greet', line: 11 });
+    expect(r.code).toBe(1);
+    expect(['cstring-leak', 'error-path-leak'].map((d) => statSync(path.join(repoRoot, 'examples', d, 'main.go')).mtimeMs)).toEqual(before);
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('cgoguard-trace-') && statSync(path.join(tmpdir(), n)).mtimeMs > before[0] && n !== path.basename(tmp))).toEqual([]);
+
+    // The real pprof reads the profile: live bytes by function.
+    const top = spawnSync('go', ['tool', 'pprof', '-top', '-sample_index=inuse_space', pprof], { encoding: 'utf8' });
+    expect(top.stdout).toMatch(/25B .*cstring-leak\.greet/);
+    expect(top.stdout).toMatch(/Showing nodes accounting for 26B, 100% of 26B total/);
+    const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((e) => e.event === 'alloc').length).toBeGreaterThanOrEqual(5);
+    expect(lines[0]).toMatchObject({ event: 'alloc', call: 'C.CString', file: 'examples/cstring-leak/main.go', line: 11 });
+    expect(new Set(lines.map((e) => e.run)).size).toBe(1);
+    expect(readFileSync(html, 'utf8')).toMatch(/<svg class="icicle"/);
+  });
+
+  it('reports a double free with both release stacks, and goes on without performing it', () => {
+    const { report, stderr } = traceRun('doublefree');
+    const f = report.findings.find((x) => x.rule === 'double-free' && x.dynamic)!;
+    expect(f).toMatchObject({ file: 'testdata/trace/doublefree/main.go', line: 16 });
+    const user = (frames: { fn: string; line?: number }[]) => frames.filter((fr) => fr.fn.startsWith('main.')).map((fr) => `${fr.fn}:${fr.line}`);
+    expect(f.dynamic!.stacks.map((st) => [st.title.replace(/ \(goroutine \d+\)/, ''), user(st.frames)])).toEqual([
+      ['double free', ['main.release:16', 'main.main:22']],
+      ['allocated', ['main.main:20']],
+      ['freed', ['main.release:16', 'main.main:21']],
+    ]);
+    expect(f.trace.map((t) => t.message)).toEqual(['allocated here by C.CString', 'freed here by C.free']);
+    expect(report.stats.exitCode).toBe(0);
+    expect(stderr).not.toMatch(/double free detected/); // glibc never saw it
+  });
+
+  it('stops at the first misuse with --abort', () => {
+    const { report, stderr } = traceRun('doublefree', '--abort');
+    expect(report.stats.exitCode).toBe(66);
+    expect(stderr).toMatch(/stopping at the first violation/);
+    expect(report.findings.filter((x) => x.rule === 'double-free' && x.dynamic)).toHaveLength(1);
+  });
+
+  it('reports C.GoString over freed memory with the allocation and release sites', () => {
+    const { report } = traceRun('uaf');
+    const f = report.findings.find((x) => x.rule === 'use-after-free' && x.dynamic)!;
+    expect(f).toMatchObject({ line: 17 });
+    expect(f.message).toBe('trace: use of freed memory at C.GoString (allocated by C.CString at testdata/trace/uaf/main.go:15, freed by C.free at testdata/trace/uaf/main.go:16)');
+  });
+
+  it('keeps every event through os.Exit, a panic and a fatal signal', () => {
+    const exit = traceRun('exit');
+    expect(exit.report.stats.exitCode).toBe(3);
+    expect(leaks(exit.report).map((f) => [f.line, f.dynamic!.bytes])).toEqual([
+      [15, 100],
+      [17, 13],
+    ]);
+    const panics = traceRun('panics');
+    expect(panics.report.stats.exitCode).toBe(2);
+    expect(leaks(panics.report).map((f) => [f.line, f.dynamic!.bytes])).toEqual([[10, 15]]);
+    const segv = traceRun('segv');
+    expect(segv.report.stats.exitCode).toBe(2);
+    expect(leaks(segv.report).map((f) => [f.line, f.dynamic!.bytes])).toEqual([[11, 64]]);
+  });
+
+  it('counts exactly when many goroutines allocate at once', () => {
+    const { report } = traceRun('goroutines');
+    expect(report.stats).toMatchObject({ processes: 1, allocations: 8000, frees: 7992 });
+    expect(leaks(report).map((f) => [f.line, f.dynamic!.bytes, f.dynamic!.objects])).toEqual([[21, 64, 8]]);
+  });
+});

@@ -1,0 +1,3 @@
+module cgoguard.test/trace
+
+go 1.22
