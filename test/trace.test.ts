@@ -76,24 +76,39 @@ func f(s string, n int) string {
   it('reads segments where records are missing or torn, and replays them', () => {
     const dir = path.join(tmp, 'events');
     mkdirSync(path.join(dir, '42'), { recursive: true });
-    const buf = Buffer.alloc(64 * 4);
-    const rec = (i: number, kind: number, ptr: bigint, size: number) => {
-      buf.writeBigUInt64LE(ptr, i * 64 + 8);
-      buf.writeBigInt64LE(BigInt(size), i * 64 + 16);
-      buf.writeUInt32LE(kind, i * 64 + 56);
-    };
-    rec(0, 1, 0x1000n, 10);
-    rec(1, 1, 0x2000n, 20);
-    rec(2, 2, 0x1000n, 10);
-    // record 3: torn (no kind): skipped
-    buf.writeBigUInt64LE(0x2000n, 3 * 64 + 8);
+    const kinds = { alloc: 1, free: 2, use: 8, seen: 9 };
+    const recs: [keyof typeof kinds | 'torn', bigint, number][] = [
+      ['alloc', 0x1000n, 10],
+      ['alloc', 0x2000n, 20],
+      ['free', 0x1000n, 0],
+      ['use', 0x1000n, 0], // read after the free: reported
+      ['free', 0x1000n, 0], // freed again: reported
+      ['seen', 0x1000n, 0], // C handed this address out: no longer "freed"
+      ['use', 0x1000n, 0], // not reported
+      ['torn', 0x2000n, 0], // a free the crash cut: skipped
+    ];
+    const buf = Buffer.alloc(32 * recs.length);
+    recs.forEach(([kind, ptr, size], i) => {
+      buf.writeBigUInt64LE(ptr, i * 32 + 8);
+      buf.writeBigInt64LE(BigInt(size), i * 32 + 16);
+      buf.writeInt32LE(i < 2 ? 0 : 1, i * 32 + 24);
+      if (kind !== 'torn') buf.writeUInt32LE(kinds[kind] << 24, i * 32 + 28);
+    });
     writeFileSync(path.join(dir, '42', 'events.0000'), buf);
     writeFileSync(path.join(dir, '42', 'stacks.jsonl'), '{"id":1,"frames":[{"fn":"main.f","file":"a.go","line":3}]}\n{"id":2,"fra');
     const procs = readTraceDir(dir);
-    expect(procs.map((p) => [p.pid, p.events.length, p.stacks.size])).toEqual([[42, 3, 1]]);
-    const s = summarize(procs, [{ file: 'a.go', line: 3, column: 2, call: 'C.malloc' }]);
+    expect(procs.map((p) => [p.pid, p.events.length, p.stacks.size])).toEqual([[42, 7, 1]]);
+    const sites = [
+      { file: 'a.go', line: 3, column: 2, call: 'C.malloc' },
+      { file: 'a.go', line: 5, column: 2, call: 'C.free' },
+    ];
+    const s = summarize(procs, sites);
     expect(s.live.map((g) => [g.bytes, g.objects])).toEqual([[20, 1]]);
-    expect([s.allocations, s.frees]).toEqual([2, 1]);
+    expect([s.allocations, s.frees]).toEqual([2, 2]);
+    expect(s.misuses.map((m) => [m.what, m.allocSite?.line, m.freeSite?.line])).toEqual([
+      ['use of freed memory', 3, 5],
+      ['double free', 3, 5],
+    ]);
   });
 });
 
@@ -128,8 +143,16 @@ describe.skipIf(!hasGo)('cgoguard trace, with the real toolchain', () => {
     expect(readFileSync(html, 'utf8')).toMatch(/<svg class="icicle"/);
   });
 
-  it('reports a double free with both release stacks, and goes on without performing it', () => {
-    const { report, stderr } = traceRun('doublefree');
+  it('reports a double free after the run, from the event log, even when glibc kills the program', () => {
+    const { report } = traceRun('doublefree');
+    expect(report.stats.exitCode).not.toBe(0); // glibc: "free(): double free detected"
+    const f = report.findings.find((x) => x.rule === 'double-free' && x.dynamic)!;
+    expect(f).toMatchObject({ file: 'testdata/trace/doublefree/main.go', line: 16 });
+    expect(f.trace.map((t) => `${t.line} ${t.message}`)).toEqual(['20 allocated here by C.CString', '16 freed here by C.free']);
+  });
+
+  it('with --guard, reports a double free with both release stacks, and goes on without performing it', () => {
+    const { report, stderr } = traceRun('doublefree', '--guard');
     const f = report.findings.find((x) => x.rule === 'double-free' && x.dynamic)!;
     expect(f).toMatchObject({ file: 'testdata/trace/doublefree/main.go', line: 16 });
     const user = (frames: { fn: string; line?: number }[]) => frames.filter((fr) => fr.fn.startsWith('main.')).map((fr) => `${fr.fn}:${fr.line}`);

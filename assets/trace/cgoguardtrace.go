@@ -23,23 +23,29 @@ import (
 )
 
 const (
-	recordSize  = 64
-	segRecords  = 1 << 18 // 16 MiB per segment
+	recordSize  = 32
+	segRecords  = 1 << 19 // 16 MiB per segment
 	maxSegments = 1 << 12
 	stackDepth  = 32
-	// Stacks are sampled per site: the first ones, then one in stackEvery.
+	// Stacks are sampled per site: the first ones, then one in stackEvery
+	// (each allocation still has its exact site, so its exact Go line).
 	stackFirst = 8
-	stackEvery = 32
+	stackEvery = 1024
 	shards     = 64
-	freedKeep  = 1 << 16
 )
 
-// Event kinds, as the reader expects them.
+// Record kinds, as the reader expects them. A record with extras is followed
+// by them in the very next slot (both slots are reserved at once).
 const (
-	kindAlloc     = 1
-	kindFree      = 2
-	kindRealloc   = 3 // ptr: the new block; old: the block it replaced
-	kindViolation = 4
+	kindAlloc     = 1 // aux: size
+	kindFree      = 2 // aux: size
+	kindRealloc   = 3 // ptr: the new block; aux: its size
+	kindViolation = 4 // aux: the violation code
+	kindHistory   = 5 // after a violation: ptr: allocation and release sites; aux: their stacks
+	kindGoroutine = 6 // after a sampled event: aux: the goroutine id
+	kindMoved     = 7 // the block realloc released (ptr)
+	kindUse       = 8 // a read of C memory (ptr), checked after the run
+	kindSeen      = 9 // a pointer C returned (ptr)
 )
 
 // Violation codes (in the record's size field).
@@ -62,21 +68,16 @@ var (
 	stackIDs   = map[[stackDepth]uintptr]uint32{}
 	stackFile  *os.File
 	siteCount  [1 << 16]atomic.Uint32
-	live       [shards]struct {
-		sync.Mutex
-		m map[uintptr]block
-	}
-	freedMu   sync.Mutex
-	freed     = map[uintptr]block{}
-	freedRing [freedKeep]uintptr
-	freedPos  int
+	// guard: check each release and read against what the trace knows, in the process.
+	guard bool
 )
 
 type block struct {
 	site  int32
 	stack uint32
 	size  int64
-	// Where it was released, for blocks in the freed table.
+	freed bool
+	// Where it was released, once it is.
 	freeSite  int32
 	freeStack uint32
 }
@@ -100,12 +101,14 @@ func init() {
 		return
 	}
 	stackFile = f
-	for i := range live {
-		live[i].m = map[uintptr]block{}
+	for i := range table {
+		table[i].m = map[uintptr]block{}
 	}
 	abortFirst = os.Getenv("CGOGUARD_TRACE_ABORT") == "1"
+	guard = abortFirst || os.Getenv("CGOGUARD_TRACE_GUARD") == "1"
 	fullStacks = os.Getenv("CGOGUARD_TRACE_STACKS") == "all"
 	start = time.Now()
+	go tick()
 	enabled = true
 	Enabled = true
 }
@@ -129,7 +132,7 @@ func segment(k uint64) []byte {
 	if err := f.Truncate(segRecords * recordSize); err != nil {
 		return nil
 	}
-	b, err := syscall.Mmap(int(f.Fd()), 0, segRecords*recordSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	b, err := syscall.Mmap(int(f.Fd()), 0, segRecords*recordSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED|syscall.MAP_POPULATE)
 	if err != nil {
 		return nil
 	}
@@ -137,10 +140,14 @@ func segment(k uint64) []byte {
 	return b
 }
 
-// write appends one record: the kind goes last, so a torn record reads as empty.
-// Layout: time 0, ptr 8, size 16, site 24, stack 28, goroutine 32, old 40, extra 48 and 52, kind 56.
-func write(kind uint32, ptr, old uintptr, size int64, site int32, stack uint32, gid uint64, extra1, extra2 uint32) {
-	slot := next.Add(1) - 1
+// reserve returns the first of n consecutive record slots.
+func reserve(n uint64) uint64 {
+	return next.Add(n) - n
+}
+
+// put fills a slot: time 0, ptr 8, aux 16, site 24, then stack (24 bits) and
+// kind (8 bits) at 28, stored last so that a record torn by a crash reads as empty.
+func put(slot uint64, kind uint32, ptr uintptr, aux int64, site int32, stack uint32) {
 	k := slot / segRecords
 	if k >= maxSegments {
 		return
@@ -150,16 +157,33 @@ func write(kind uint32, ptr, old uintptr, size int64, site int32, stack uint32, 
 		return
 	}
 	r := seg[(slot%segRecords)*recordSize:][:recordSize]
-	*(*int64)(unsafe.Pointer(&r[0])) = int64(time.Since(start))
+	*(*int64)(unsafe.Pointer(&r[0])) = now.Load()
 	*(*uint64)(unsafe.Pointer(&r[8])) = uint64(ptr)
-	*(*int64)(unsafe.Pointer(&r[16])) = size
+	*(*int64)(unsafe.Pointer(&r[16])) = aux
 	*(*int32)(unsafe.Pointer(&r[24])) = site
-	*(*uint32)(unsafe.Pointer(&r[28])) = stack
-	*(*uint64)(unsafe.Pointer(&r[32])) = gid
-	*(*uint64)(unsafe.Pointer(&r[40])) = uint64(old)
-	*(*uint32)(unsafe.Pointer(&r[48])) = extra1
-	*(*uint32)(unsafe.Pointer(&r[52])) = extra2
-	atomic.StoreUint32((*uint32)(unsafe.Pointer(&r[56])), kind)
+	atomic.StoreUint32((*uint32)(unsafe.Pointer(&r[28])), stack&0xffffff|kind<<24)
+}
+
+// event writes one record, followed by its goroutine when its stack was sampled.
+func event(kind uint32, ptr uintptr, aux int64, site int32, stack uint32, gid uint64) {
+	if stack == 0 {
+		put(reserve(1), kind, ptr, aux, site, 0)
+		return
+	}
+	slot := reserve(2)
+	put(slot, kind, ptr, aux, site, stack)
+	put(slot+1, kindGoroutine, 0, int64(gid), site, stack)
+}
+
+// now is a coarse clock (nanoseconds since start, updated every millisecond):
+// reading the real clock twice per allocation would cost more than the allocation.
+var now atomic.Int64
+
+func tick() {
+	t := time.NewTicker(time.Millisecond)
+	for range t.C {
+		now.Store(int64(time.Since(start)))
+	}
 }
 
 // stackFor returns the id of the current stack when this event samples one (0 otherwise), and its goroutine.
@@ -255,15 +279,25 @@ func goid() uint64 {
 	return id
 }
 
-func shardOf(p uintptr) *struct {
-	sync.Mutex
-	m map[uintptr]block
-} {
-	return &live[(p>>4)%shards]
+func pointer[P any](p P) uintptr {
+	if unsafe.Sizeof(p) != unsafe.Sizeof(uintptr(0)) {
+		return 0
+	}
+	return *(*uintptr)(unsafe.Pointer(&p))
 }
 
-func pointer[P any](p P) uintptr {
-	return *(*uintptr)(unsafe.Pointer(&p))
+// Guard mode keeps, per address, what the trace knows: live (with its
+// allocation), freed (with both sites), or nothing (memory it never saw
+// allocated: C's own, or not C memory, which it does not judge).
+type shard struct {
+	sync.Mutex
+	m map[uintptr]block
+}
+
+var table [shards]shard
+
+func shardOf(p uintptr) *shard {
+	return &table[(p>>4)%shards]
 }
 
 // Alloc records a block of size bytes (-1: unknown) made at a site, and returns it.
@@ -276,16 +310,18 @@ func Alloc[P any](p P, size int, site int32) P {
 		return p
 	}
 	stack, gid := stackFor(site, false)
-	s := shardOf(ptr)
-	s.Lock()
-	s.m[ptr] = block{site: site, stack: stack, size: int64(size)}
-	s.Unlock()
-	write(kindAlloc, ptr, 0, int64(size), site, stack, gid, 0, 0)
+	if guard {
+		s := shardOf(ptr)
+		s.Lock()
+		s.m[ptr] = block{site: site, stack: stack, size: int64(size)}
+		s.Unlock()
+	}
+	event(kindAlloc, ptr, int64(size), site, stack, gid)
 	return p
 }
 
-// Free records a release; it reports whether the release may go ahead (false: the
-// block is not live and was freed before: a double free, reported and not done).
+// Free records a release and reports whether it may go ahead: in guard mode a
+// second free of a block is reported and not performed.
 func Free[P any](p P, site int32) bool {
 	if !enabled {
 		return true
@@ -294,29 +330,36 @@ func Free[P any](p P, site int32) bool {
 	if ptr == 0 {
 		return true
 	}
-	s := shardOf(ptr)
-	s.Lock()
-	b, ok := s.m[ptr]
-	if ok {
-		delete(s.m, ptr)
-	}
-	s.Unlock()
-	if !ok {
-		if prev, was := lookupFreed(ptr); was {
-			violation(violDoubleFree, ptr, site, prev)
+	stack, gid := stackFor(site, false)
+	if guard {
+		s := shardOf(ptr)
+		s.Lock()
+		b, known := s.m[ptr]
+		double := known && b.freed
+		if known && !b.freed {
+			b.freed, b.freeSite, b.freeStack = true, site, stack
+			s.m[ptr] = b
+		}
+		s.Unlock()
+		if double {
+			violation(violDoubleFree, ptr, site, b)
 			return false
 		}
-		// Memory the trace did not see allocated (by C code, or not C memory): not ours to judge.
-		return true
 	}
-	stack, gid := stackFor(site, false)
-	b.freeSite, b.freeStack = site, stack
-	remember(ptr, b)
-	write(kindFree, ptr, 0, b.size, site, stack, gid, 0, 0)
+	event(kindFree, ptr, 0, site, stack, gid)
 	return true
 }
 
-// Use checks a read of C memory (C.GoString, C.GoBytes, unsafe.Slice) and returns the pointer.
+// freedBlock says whether the trace saw this block freed (and not allocated again since).
+func freedBlock(ptr uintptr) (block, bool) {
+	s := shardOf(ptr)
+	s.Lock()
+	b, ok := s.m[ptr]
+	s.Unlock()
+	return b, ok && b.freed
+}
+
+// Use records a read of C memory (C.GoString, C.GoBytes, unsafe.Slice) and returns the pointer.
 func Use[P any](p P, site int32) P {
 	if !enabled {
 		return p
@@ -325,20 +368,20 @@ func Use[P any](p P, site int32) P {
 	if ptr == 0 {
 		return p
 	}
-	s := shardOf(ptr)
-	s.Lock()
-	_, ok := s.m[ptr]
-	s.Unlock()
-	if !ok {
-		if prev, was := lookupFreed(ptr); was {
-			violation(violUseFreed, ptr, site, prev)
+	if guard {
+		if b, freed := freedBlock(ptr); freed {
+			violation(violUseFreed, ptr, site, b)
 		}
+		return p
 	}
+	put(reserve(1), kindUse, ptr, 0, site, 0)
 	return p
 }
 
-// ReallocStart checks the block handed to realloc; ReallocDone records the move.
-func ReallocStart[P any](p P, site int32) P {
+// Seen notes a pointer C handed to Go (the result of a C function the trace
+// does not know as an allocator): C may have allocated it where a traced block
+// was before, so that address is no longer "freed".
+func Seen[P any](p P) P {
 	if !enabled {
 		return p
 	}
@@ -346,13 +389,27 @@ func ReallocStart[P any](p P, site int32) P {
 	if ptr == 0 {
 		return p
 	}
-	s := shardOf(ptr)
-	s.Lock()
-	_, ok := s.m[ptr]
-	s.Unlock()
-	if !ok {
-		if prev, was := lookupFreed(ptr); was {
-			violation(violReallocFreed, ptr, site, prev)
+	if guard {
+		s := shardOf(ptr)
+		s.Lock()
+		if b, ok := s.m[ptr]; ok && b.freed {
+			delete(s.m, ptr)
+		}
+		s.Unlock()
+		return p
+	}
+	put(reserve(1), kindSeen, ptr, 0, -1, 0)
+	return p
+}
+
+// ReallocStart checks the block handed to realloc; ReallocDone records the move.
+func ReallocStart[P any](p P, site int32) P {
+	if !enabled || !guard {
+		return p
+	}
+	if ptr := pointer(p); ptr != 0 {
+		if b, freed := freedBlock(ptr); freed {
+			violation(violReallocFreed, ptr, site, b)
 		}
 	}
 	return p
@@ -366,45 +423,36 @@ func ReallocDone[P any](old, p P, size int, site int32) P {
 	if n == 0 {
 		return p // failed: the old block is still live
 	}
-	if o != 0 {
-		s := shardOf(o)
+	stack, gid := stackFor(site, false)
+	if o != 0 && o != n {
+		if guard {
+			s := shardOf(o)
+			s.Lock()
+			if b, ok := s.m[o]; ok {
+				b.freed, b.freeSite, b.freeStack = true, site, stack
+				s.m[o] = b
+			}
+			s.Unlock()
+		}
+		put(reserve(1), kindMoved, o, 0, site, 0)
+	}
+	if guard {
+		s := shardOf(n)
 		s.Lock()
-		delete(s.m, o)
+		s.m[n] = block{site: site, stack: stack, size: int64(size)}
 		s.Unlock()
 	}
-	stack, gid := stackFor(site, false)
-	s := shardOf(n)
-	s.Lock()
-	s.m[n] = block{site: site, stack: stack, size: int64(size)}
-	s.Unlock()
-	write(kindRealloc, n, o, int64(size), site, stack, gid, 0, 0)
+	event(kindRealloc, n, int64(size), site, stack, gid)
 	return p
-}
-
-func remember(ptr uintptr, b block) {
-	freedMu.Lock()
-	if old := freedRing[freedPos]; old != 0 {
-		delete(freed, old)
-	}
-	freedRing[freedPos] = ptr
-	freedPos = (freedPos + 1) % freedKeep
-	freed[ptr] = b
-	freedMu.Unlock()
-}
-
-func lookupFreed(ptr uintptr) (block, bool) {
-	freedMu.Lock()
-	b, ok := freed[ptr]
-	freedMu.Unlock()
-	return b, ok
 }
 
 // violation records a misuse with its own stack (always captured) and the block's history.
 func violation(code int64, ptr uintptr, site int32, prev block) {
 	stack, gid := stackFor(site, true)
-	// old: the block's allocation and release sites; extra: their stacks.
-	sites := uintptr(uint64(uint32(prev.site)) | uint64(uint32(prev.freeSite))<<32)
-	write(kindViolation, ptr, sites, code, site, stack, gid, prev.stack, prev.freeStack)
+	slot := reserve(3)
+	put(slot, kindViolation, ptr, code, site, stack)
+	put(slot+1, kindHistory, uintptr(uint64(uint32(prev.site))|uint64(uint32(prev.freeSite))<<32), int64(uint64(prev.stack)|uint64(prev.freeStack)<<32), site, stack)
+	put(slot+2, kindGoroutine, 0, int64(gid), site, stack)
 	if abortFirst {
 		fmt.Fprintf(os.Stderr, "cgoguard trace: stopping at the first violation (--abort)\n")
 		os.Exit(66)

@@ -217,7 +217,8 @@ export async function main(argv: string[]): Promise<number> {
       .option('--pprof <file>', 'write live C memory at exit as a pprof profile (gzipped profile.proto)')
       .option('--events <file>', 'write every event as JSON lines')
       .option('--html <file>', 'also write the HTML report (with the icicle graph of live C memory)')
-      .option('--abort', 'stop the program at the first misuse')
+      .option('--guard', 'check every release and read as it happens: a double free is reported with its stack and not performed')
+      .option('--abort', 'stop the program at the first misuse (implies --guard)')
       .option('--full-stacks', 'take the Go stack of every allocation (slower; default: the first 8 per site, then 1 in 32)')
       .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
       .option('--tags <tags>', 'build tags (comma-separated)', list)
@@ -241,6 +242,7 @@ export async function main(argv: string[]): Promise<number> {
         tags: [...config.tags, ...((o.tags as string[] | undefined) ?? [])],
         mode,
         args,
+        guard: !!o.guard,
         abort: !!o.abort,
         fullStacks: !!o.fullStacks,
         static: o.static !== false,

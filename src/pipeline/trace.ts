@@ -31,6 +31,8 @@ export interface TraceOptions {
   /** test: go test on the packages; run: build the one main package and run it with programArgs. */
   mode: 'test' | 'run';
   args: string[];
+  /** Check releases and reads in the process (and skip a second free) instead of after the run. */
+  guard: boolean;
   abort: boolean;
   fullStacks: boolean;
   static: boolean;
@@ -97,6 +99,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
       ...process.env,
       CGOGUARD_TRACE_DIR: eventsDir,
       CGOGUARD_TRACE_ABORT: o.abort ? '1' : '',
+      CGOGUARD_TRACE_GUARD: o.guard || o.abort ? '1' : '',
       CGOGUARD_TRACE_STACKS: o.fullStacks ? 'all' : '',
     };
     const tags = o.tags.length ? [`-tags=${o.tags.join(',')}`] : [];

@@ -7,28 +7,30 @@ import path from 'node:path';
 import type { StackFrame } from '../findings/finding.js';
 import type { Site } from './instrument.js';
 
-export const RECORD_SIZE = 64;
+export const RECORD_SIZE = 32;
 
-export type EventKind = 'alloc' | 'free' | 'realloc' | 'violation';
-const KINDS: Record<number, EventKind> = { 1: 'alloc', 2: 'free', 3: 'realloc', 4: 'violation' };
+export type EventKind = 'alloc' | 'free' | 'realloc' | 'violation' | 'moved' | 'use' | 'seen';
+/** Record kinds as the runtime writes them; 5 and 6 are extras of the record before them. */
+const KINDS: Record<number, EventKind> = { 1: 'alloc', 2: 'free', 3: 'realloc', 4: 'violation', 7: 'moved', 8: 'use', 9: 'seen' };
+const HISTORY = 5;
+const GOROUTINE = 6;
 export const VIOLATIONS: Record<number, string> = { 1: 'double free', 2: 'use of freed memory', 3: 'realloc of freed memory' };
 
 export interface TraceEvent {
   pid: number;
   seq: number;
-  /** Nanoseconds since the process's first event. */
+  /** Nanoseconds since the process started tracing (millisecond resolution). */
   t: number;
   kind: EventKind;
   ptr: bigint;
-  /** Bytes (alloc, free, realloc; -1 unknown), or the violation code. */
+  /** Bytes for alloc and realloc (-1 unknown); the violation code for violations. */
   size: number;
   site: number;
+  /** The sampled Go stack, 0 when this event's stack was not sampled. */
   stack: number;
   goroutine: number;
-  /** realloc: the block it replaced. violation: the block's allocation and release sites. */
-  old: bigint;
-  /** violation: the block's allocation and release stacks. */
-  extra: [number, number];
+  /** violation: the block's allocation and release sites and stacks. */
+  history?: { allocSite: number; freeSite: number; allocStack: number; freeStack: number };
 }
 
 export interface ProcessTrace {
@@ -54,7 +56,25 @@ function readProcess(dir: string, pid: number): ProcessTrace {
   for (const seg of readdirSync(dir).filter((n) => /^events\.\d+$/.test(n)).sort()) {
     const buf = readFileSync(path.join(dir, seg));
     for (let off = 0; off + RECORD_SIZE <= buf.length; off += RECORD_SIZE, seq++) {
-      const kind = KINDS[buf.readUInt32LE(off + 56)];
+      const word = buf.readUInt32LE(off + 28);
+      const code = word >>> 24;
+      const last = events[events.length - 1];
+      if (code === GOROUTINE && last) {
+        last.goroutine = Number(buf.readBigInt64LE(off + 16));
+        continue;
+      }
+      if (code === HISTORY && last?.kind === 'violation') {
+        const sites = buf.readBigUInt64LE(off + 8);
+        const stacks = buf.readBigUInt64LE(off + 16);
+        last.history = {
+          allocSite: Number(BigInt.asIntN(32, sites & 0xffffffffn)),
+          freeSite: Number(BigInt.asIntN(32, sites >> 32n)),
+          allocStack: Number(stacks & 0xffffffffn),
+          freeStack: Number(stacks >> 32n),
+        };
+        continue;
+      }
+      const kind = KINDS[code];
       if (!kind) continue; // never written, or torn
       events.push({
         pid,
@@ -64,10 +84,8 @@ function readProcess(dir: string, pid: number): ProcessTrace {
         ptr: buf.readBigUInt64LE(off + 8),
         size: Number(buf.readBigInt64LE(off + 16)),
         site: buf.readInt32LE(off + 24),
-        stack: buf.readUInt32LE(off + 28),
-        goroutine: Number(buf.readBigUInt64LE(off + 32)),
-        old: buf.readBigUInt64LE(off + 40),
-        extra: [buf.readUInt32LE(off + 48), buf.readUInt32LE(off + 52)],
+        stack: word & 0xffffff,
+        goroutine: 0,
       });
     }
   }
@@ -126,43 +144,64 @@ export function summarize(procs: ProcessTrace[], sites: Site[]): TraceSummary {
   let frees = 0;
   for (const p of procs) {
     const live = new Map<bigint, { site: number; stack: number; size: number }>();
+    /** Blocks the trace saw released (and not allocated again since): where, and from where. */
+    const freed = new Map<bigint, { allocSite: number; allocStack: number; freeSite: number; freeStack: number }>();
     /** The last stack sampled at each site: unsampled allocations are shown with it. */
     const lastStack = new Map<number, number>();
     const stackOf = (site: number, stack: number) => {
       if (stack) lastStack.set(site, stack);
       return stack || lastStack.get(site) || 0;
     };
+    const misuse = (e: TraceEvent, code: number, h: { allocSite: number; allocStack: number; freeSite: number; freeStack: number }) => {
+      misuses.push({
+        what: VIOLATIONS[code] ?? 'misuse',
+        code,
+        site: sites[e.site],
+        frames: p.stacks.get(e.stack) ?? [],
+        goroutine: e.goroutine,
+        allocSite: sites[h.allocSite],
+        allocFrames: p.stacks.get(h.allocStack) ?? [],
+        freeSite: sites[h.freeSite],
+        freeFrames: p.stacks.get(h.freeStack) ?? [],
+      });
+    };
+    const release = (e: TraceEvent) => {
+      const b = live.get(e.ptr);
+      if (!b) return false;
+      live.delete(e.ptr);
+      freed.set(e.ptr, { allocSite: b.site, allocStack: b.stack, freeSite: e.site, freeStack: e.stack });
+      return true;
+    };
     for (const e of p.events) {
       switch (e.kind) {
         case 'alloc':
-          allocations++;
-          live.set(e.ptr, { site: e.site, stack: stackOf(e.site, e.stack), size: e.size });
-          break;
-        case 'free':
-          frees++;
-          live.delete(e.ptr);
-          break;
         case 'realloc':
           allocations++;
-          if (e.old) live.delete(e.old);
+          freed.delete(e.ptr);
           live.set(e.ptr, { site: e.site, stack: stackOf(e.site, e.stack), size: e.size });
           break;
-        case 'violation': {
-          const allocSite = Number(BigInt.asIntN(32, e.old & 0xffffffffn));
-          const freeSite = Number(BigInt.asIntN(32, e.old >> 32n));
-          misuses.push({
-            what: VIOLATIONS[e.size] ?? 'misuse',
-            code: e.size,
-            site: sites[e.site],
-            frames: p.stacks.get(e.stack) ?? [],
-            goroutine: e.goroutine,
-            allocSite: sites[allocSite],
-            allocFrames: p.stacks.get(e.extra[0]) ?? [],
-            freeSite: sites[freeSite],
-            freeFrames: p.stacks.get(e.extra[1]) ?? [],
-          });
+        case 'free': {
+          frees++;
+          if (release(e)) break;
+          // Released again with nothing allocated there since: a double free (the run did not guard it).
+          const h = freed.get(e.ptr);
+          if (h) misuse(e, 1, h);
           break;
         }
+        case 'moved':
+          release(e);
+          break;
+        case 'use': {
+          const h = !live.has(e.ptr) && freed.get(e.ptr);
+          if (h) misuse(e, 2, h);
+          break;
+        }
+        case 'seen':
+          freed.delete(e.ptr);
+          break;
+        case 'violation':
+          if (e.history) misuse(e, e.size, e.history);
+          break;
       }
     }
     for (const b of live.values()) {

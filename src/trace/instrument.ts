@@ -4,7 +4,7 @@
 // positions in stacks and panics are the user's own. Each site gets a number;
 // the site table says where it is.
 import type { Node } from 'web-tree-sitter';
-import { contractDirectives } from '../model/cmodel.js';
+import { contractDirectives, isCNumericName } from '../model/cmodel.js';
 import { ContractSet, ContractSyntaxError, parseContract } from '../model/contracts.js';
 import { packsForPreamble } from '../model/packs.js';
 import { parseGo } from '../syntax/parser.js';
@@ -105,8 +105,17 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
           return `C.${name}(${RUNTIME_NAME}.Use(${a[0]}, ${siteOf(n, call)})${a.slice(1).map((x) => `, ${x}`).join('')})`;
       }
       const c = contracts.get(name);
-      if (!c) return undefined;
       const original = `C.${name}(${a.join(', ')})`;
+      if (!c) {
+        // Any other C result might be memory C allocated where a traced block was freed before:
+        // the runtime hears of it. Conversions to C's numeric types and constants are left alone.
+        const inConst = (() => {
+          for (let p = n.parent; p; p = p.parent) if (p.type === 'const_declaration') return true;
+          return false;
+        })();
+        if (isCNumericName(name) || inConst || deferred || n.parent?.type === 'expression_statement') return undefined;
+        return `${RUNTIME_NAME}.Seen(${original})`;
+      }
       if (c.returns?.kind === 'owned' && !deferred) return `${RUNTIME_NAME}.Alloc(${original}, -1, ${siteOf(n, call)})`;
       // A release as a statement, of a plain variable or field: recorded just before it runs.
       const released = c.releases[0];

@@ -1,0 +1,3 @@
+module cgoguard.bench/traceworkload
+
+go 1.22
