@@ -31,7 +31,7 @@ function goFiles(root) {
 }
 
 const fmtMB = (b) => `${(b / 1e6).toFixed(1)} MB`;
-const fmtS = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const fmtS = (ms) => `${(ms / 1000).toFixed(ms < 1000 ? 3 : 2)} s`;
 const line = (label, text) => console.log(`  ${label.padEnd(44)} ${text}`);
 
 function parseOnly(files, tmp, name) {
@@ -103,6 +103,15 @@ try {
     line('go test ./...', fmtS(s.plainMs));
     for (const [stage, m] of Object.entries(s.stages)) line(`stage ${stage}`, m.status === 'ran' ? `${fmtS(m.ms)}  ${(m.ms / s.plainMs).toFixed(1)}x go test  (${m.findings} findings)` : `skipped`);
     line('sanitizer programs classified right', `${s.sanitizers.right} of ${s.sanitizers.total} (the toolchain's asan/lsan table)`);
+  }
+
+  if (goroot) {
+    const t = node('trace.js', []);
+    console.log('\ncgoguard trace overhead (best of 3, the loop only)');
+    for (const [mode, m] of Object.entries(t)) {
+      const label = mode === 'pairs' ? '1e6 C.CString + C.free pairs' : 'realistic cgo loop (1e5 iterations)';
+      line(label, `plain ${fmtS(m.plainMs)}  traced ${fmtS(m.tracedMs)} (${(m.tracedMs / m.plainMs).toFixed(2)}x)  -asan ${fmtS(m.asanMs)} (${(m.asanMs / m.plainMs).toFixed(2)}x)`);
+    }
   }
 
   const shape = quick ? { packages: 20, files: 4, funcs: 10 } : { packages: 100, files: 5, funcs: 20 };

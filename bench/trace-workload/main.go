@@ -23,6 +23,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 	"unsafe"
 )
@@ -54,6 +55,11 @@ func work(n int) uint {
 }
 
 func main() {
+	if f := os.Getenv("WORKLOAD_CPUPROFILE"); f != "" {
+		out, _ := os.Create(f)
+		pprof.StartCPUProfile(out)
+		defer pprof.StopCPUProfile()
+	}
 	t0 := time.Now()
 	switch os.Args[1] {
 	case "pairs":

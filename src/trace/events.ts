@@ -129,6 +129,7 @@ export interface TraceSummary {
   live: LiveGroup[];
   misuses: Misuse[];
   allocations: number;
+  /** Releases of blocks the trace saw allocated (C's own memory freed from Go is not counted). */
   frees: number;
   processes: number;
 }
@@ -170,6 +171,7 @@ export function summarize(procs: ProcessTrace[], sites: Site[]): TraceSummary {
       if (!b) return false;
       live.delete(e.ptr);
       freed.set(e.ptr, { allocSite: b.site, allocStack: b.stack, freeSite: e.site, freeStack: e.stack });
+      if (e.kind === 'free') frees++;
       return true;
     };
     for (const e of p.events) {
@@ -181,7 +183,6 @@ export function summarize(procs: ProcessTrace[], sites: Site[]): TraceSummary {
           live.set(e.ptr, { site: e.site, stack: stackOf(e.site, e.stack), size: e.size });
           break;
         case 'free': {
-          frees++;
           if (release(e)) break;
           // Released again with nothing allocated there since: a double free (the run did not guard it).
           const h = freed.get(e.ptr);
