@@ -212,7 +212,7 @@ export async function main(argv: string[]): Promise<number> {
   // trace and trace run share their options and their ending.
   const traceOptions = <T extends Command>(c: T): T =>
     c
-      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'html']).default('text'))
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'junit', 'html']).default('text'))
       .option('-o, --output <file>', 'write the report to a file')
       .option('--pprof <file>', 'write live C memory at exit as a pprof profile (gzipped profile.proto)')
       .option('--events <file>', 'write every event as JSON lines')
@@ -271,7 +271,9 @@ export async function main(argv: string[]): Promise<number> {
           ? formatSARIF(r.findings, cwd, VERSION)
           : o.format === 'html'
             ? html()
-            : formatText(r.findings);
+            : o.format === 'junit'
+              ? formatJUnit(r.findings, [{ stage: 'trace', status: 'ran', ms: 0, packageNames: [...new Set(r.findings.flatMap((f) => (f.dynamic ? [f.dynamic.package] : [])))] }], o.static !== false)
+              : formatText(r.findings);
     if (o.output) writeOutput(path.resolve(cwd, o.output as string), text);
     else if (mode === 'run') err(text); // the program's own output owns stdout
     else out(text);
