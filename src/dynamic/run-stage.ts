@@ -45,7 +45,7 @@ export interface StageOptions {
 /** Sanitizer settings for complete, parseable reports; the user's own ASAN_OPTIONS come after and win. */
 const ASAN_OPTIONS = 'abort_on_error=1:halt_on_error=1:detect_leaks=1:print_legend=0:color=never';
 
-export const VALGRIND_SUPPRESSIONS = fileURLToPath(new URL('../../assets/valgrind/go.supp', import.meta.url));
+const VALGRIND_SUPPRESSIONS = fileURLToPath(new URL('../../assets/valgrind/go.supp', import.meta.url));
 
 export async function runStage(stage: StageName, o: StageOptions): Promise<StageRun> {
   const t0 = performance.now();

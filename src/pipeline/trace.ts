@@ -19,7 +19,7 @@ import type { Config } from '../workspace/config.js';
 import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
 import { runCheck } from './check.js';
 
-export const RUNTIME_ASSET = fileURLToPath(new URL('../../assets/trace/cgoguardtrace.go', import.meta.url));
+const RUNTIME_ASSET = fileURLToPath(new URL('../../assets/trace/cgoguardtrace.go', import.meta.url));
 /** The injected runtime's folder inside the module being built (it exists only in the overlay). */
 const RUNTIME_DIR = 'zz_cgoguardtrace';
 

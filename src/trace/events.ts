@@ -7,14 +7,14 @@ import path from 'node:path';
 import type { StackFrame } from '../findings/finding.js';
 import type { Site } from './instrument.js';
 
-export const RECORD_SIZE = 32;
+const RECORD_SIZE = 32;
 
 export type EventKind = 'alloc' | 'free' | 'realloc' | 'violation' | 'moved' | 'use' | 'seen';
 /** Record kinds as the runtime writes them; 5 and 6 are extras of the record before them. */
 const KINDS: Record<number, EventKind> = { 1: 'alloc', 2: 'free', 3: 'realloc', 4: 'violation', 7: 'moved', 8: 'use', 9: 'seen' };
 const HISTORY = 5;
 const GOROUTINE = 6;
-export const VIOLATIONS: Record<number, string> = { 1: 'double free', 2: 'use of freed memory', 3: 'realloc of freed memory' };
+const VIOLATIONS: Record<number, string> = { 1: 'double free', 2: 'use of freed memory', 3: 'realloc of freed memory' };
 
 export interface TraceEvent {
   pid: number;
