@@ -73,6 +73,75 @@ func f(s string, n int) string {
     expect(instrumentFile('package q\n\nfunc g() {}\n', 'q.go', 'x', sites, ContractSet.withBuiltins())).toBeUndefined();
   });
 
+  it('marks allocations handed straight to C, which C may free unseen', () => {
+    const src = `package p
+
+/*
+#include <stdlib.h>
+#include <string.h>
+void keep(char *s);
+*/
+import "C"
+
+import "unsafe"
+
+func f(s string) int {
+	C.keep(C.CString(s))
+	C.keep((*C.char)(C.malloc(8)))
+	n := int(C.strlen(C.CString(s)))
+	p := C.CString(s)
+	_ = unsafe.Pointer(p)
+	return n
+}
+
+//export make_name
+func make_name() *C.char {
+	return C.CString("x")
+}
+`;
+    const sites = new SiteTable();
+    instrumentFile(src, 'p.go', 'm/zz_cgoguardtrace', sites, ContractSet.withBuiltins());
+    expect(sites.sites.map((x) => [x.line, x.call, x.handedTo])).toEqual([
+      [13, 'C.CString', 'C.keep'],
+      [14, 'C.malloc', 'C.keep'],
+      [15, 'C.CString', undefined],
+      [16, 'C.CString', undefined],
+      [23, 'C.CString', 'C, through an exported function'],
+    ]);
+  });
+
+  it("wraps other C results so the runtime hears of C's pointers, but never a two-value call", () => {
+    const src = `package p
+
+/*
+#include <errno.h>
+char *name(void);
+int setup(void);
+*/
+import "C"
+
+import "fmt"
+
+func f() (*C.char, error) {
+	a := C.name()
+	r, err := C.setup()
+	var b, e2 = C.setup()
+	fmt.Println(C.setup())
+	n := C.int(3)
+	_, _, _, _ = a, r, b, e2
+	_ = n
+	return C.name()
+}
+`;
+    const out = instrumentFile(src, 'p.go', 'example.com/m/zz_cgoguardtrace', new SiteTable(), ContractSet.withBuiltins())!.split('\n');
+    expect(out[12]).toBe('\ta := _cgoguardtrace.Seen(C.name())');
+    expect(out[13]).toBe('\tr, err := C.setup()');
+    expect(out[14]).toBe('\tvar b, e2 = C.setup()');
+    expect(out[15]).toBe('\tfmt.Println(C.setup())');
+    expect(out[16]).toBe('\tn := C.int(3)');
+    expect(out[19]).toBe('\treturn C.name()');
+  });
+
   it('reads segments where records are missing or torn, and replays them', () => {
     const dir = path.join(tmp, 'events');
     mkdirSync(path.join(dir, '42'), { recursive: true });

@@ -11,6 +11,7 @@ package cgoguardtrace
 
 import (
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,8 +24,12 @@ import (
 )
 
 const (
-	recordSize  = 32
-	segRecords  = 1 << 19 // 16 MiB per segment
+	recordSize = 32
+	// Segments grow: 64 KiB, 128 KiB, ... up to 16 MiB each, so that the many
+	// short processes of a test suite cost little and long runs map seldom.
+	firstShift  = 11                          // 2^11 records in the first segment
+	growing     = 8                           // segments that double
+	fullRecords = 1 << (firstShift + growing) // 16 MiB segments after that
 	maxSegments = 1 << 12
 	stackDepth  = 32
 	// Stacks are sampled per site: the first ones, then one in stackEvery
@@ -113,8 +118,19 @@ func init() {
 	Enabled = true
 }
 
-// segment returns the mapped segment k, mapping it on first use.
-func segment(k uint64) []byte {
+// place returns the segment of a slot, its index in it, and the segment's size in records.
+func place(slot uint64) (k, i, size uint64) {
+	const grown = (1<<growing - 1) << firstShift // records in the growing segments
+	if slot < grown {
+		k = uint64(bits.Len64(slot>>firstShift+1)) - 1
+		return k, slot - (1<<k-1)<<firstShift, 1 << (firstShift + k)
+	}
+	rest := slot - grown
+	return growing + rest/fullRecords, rest % fullRecords, fullRecords
+}
+
+// segment returns the mapped segment k (of size records), mapping it on first use.
+func segment(k, size uint64) []byte {
 	if p := segs[k].Load(); p != nil {
 		return *p
 	}
@@ -129,10 +145,10 @@ func segment(k uint64) []byte {
 		return nil
 	}
 	defer f.Close()
-	if err := f.Truncate(segRecords * recordSize); err != nil {
+	if err := f.Truncate(int64(size * recordSize)); err != nil {
 		return nil
 	}
-	b, err := syscall.Mmap(int(f.Fd()), 0, segRecords*recordSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED|syscall.MAP_POPULATE)
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(size*recordSize), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED|syscall.MAP_POPULATE)
 	if err != nil {
 		return nil
 	}
@@ -148,15 +164,15 @@ func reserve(n uint64) uint64 {
 // put fills a slot: time 0, ptr 8, aux 16, site 24, then stack (24 bits) and
 // kind (8 bits) at 28, stored last so that a record torn by a crash reads as empty.
 func put(slot uint64, kind uint32, ptr uintptr, aux int64, site int32, stack uint32) {
-	k := slot / segRecords
+	k, i, size := place(slot)
 	if k >= maxSegments {
 		return
 	}
-	seg := segment(k)
+	seg := segment(k, size)
 	if seg == nil {
 		return
 	}
-	r := seg[(slot%segRecords)*recordSize:][:recordSize]
+	r := seg[i*recordSize:][:recordSize]
 	*(*int64)(unsafe.Pointer(&r[0])) = now.Load()
 	*(*uint64)(unsafe.Pointer(&r[8])) = uint64(ptr)
 	*(*int64)(unsafe.Pointer(&r[16])) = aux

@@ -118,7 +118,8 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
     }
     const procs = readTraceDir(eventsDir);
     const summary = summarize(procs, sites.sites);
-    const findings = toFindings(summary, check.packages);
+    const staticLeaks = new Set(check.findings.filter((f) => f.rule === 'leak').map((f) => `${f.file}:${f.line}`));
+    const findings = toFindings(summary, check.packages, staticLeaks);
     const statics = o.static ? check.findings : [];
     for (const d of findings) {
       for (const s of statics) {
@@ -144,15 +145,21 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
   }
 }
 
-/** Live blocks at exit become leak findings at their allocation site; misuses become findings at theirs. */
-function toFindings(s: TraceSummary, packages: DiscoveredPackage[]): Finding[] {
+/**
+ * Live blocks at exit become leak findings at their allocation site; misuses
+ * become findings at theirs. A block handed straight to C may be freed by C,
+ * which the trace cannot see: it is a definite leak only when the static
+ * check also finds one there.
+ */
+function toFindings(s: TraceSummary, packages: DiscoveredPackage[], staticLeaks: Set<string>): Finding[] {
   const pkgOf = (file: string) => packages.find((p) => p.files.some((f) => f.display === file))?.importPath ?? '';
   const out: Finding[] = [];
   for (const g of s.live) {
+    const definite = !g.site.handedTo || staticLeaks.has(`${g.site.file}:${g.site.line}`);
     out.push({
       rule: 'leak',
-      severity: 'error',
-      message: `trace: ${g.bytes} byte(s) in ${g.objects} object(s) from ${g.site.call} still live at exit`,
+      severity: definite ? 'error' : 'warning',
+      message: `trace: ${g.bytes} byte(s) in ${g.objects} object(s) from ${g.site.call} still live at exit${definite ? '' : ` (handed to ${g.site.handedTo}, which may free it unseen)`}`,
       file: g.site.file,
       line: g.site.line,
       column: g.site.column,
@@ -160,7 +167,7 @@ function toFindings(s: TraceSummary, packages: DiscoveredPackage[]): Finding[] {
       endColumn: g.site.column,
       function: '',
       trace: [],
-      dynamic: { stage: 'trace', tool: 'trace', kind: 'live at exit', package: pkgOf(g.site.file), bytes: g.bytes, objects: g.objects, definite: true, locatedBy: 'stack', count: 1, stacks: [{ title: 'allocated', frames: g.frames }] },
+      dynamic: { stage: 'trace', tool: 'trace', kind: 'live at exit', package: pkgOf(g.site.file), bytes: g.bytes, objects: g.objects, definite, locatedBy: 'stack', count: 1, stacks: [{ title: 'allocated', frames: g.frames }] },
     });
   }
   for (const m of s.misuses) {

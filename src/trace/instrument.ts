@@ -15,6 +15,11 @@ export interface Site {
   column: number;
   /** What is called there: C.CString, C.free, C.sqlite3_open... */
   call: string;
+  /**
+   * Allocations handed straight to C (the argument of a C call, or the result of
+   * an exported function): C may free them where the trace cannot see.
+   */
+  handedTo?: string;
 }
 
 const RUNTIME_NAME = '_cgoguardtrace';
@@ -41,13 +46,24 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
     if (!cImport) return undefined;
     const preamble = precedingComments(cImport);
     const contracts = contractsFor(preamble, configContracts);
+    /** Rewrites made: sites, and C results handed to Seen. */
     let count = 0;
     const siteOf = (n: Node, call: string) => {
       count++;
-      return sites.add({ file: display, line: n.startPosition.row + 1, column: n.startPosition.column + 1, call });
+      const handedTo = ALLOCATORS.has(call) || call.startsWith('C.') ? handedToC(n) : undefined;
+      return sites.add({ file: display, line: n.startPosition.row + 1, column: n.startPosition.column + 1, call, ...(handedTo ? { handedTo } : {}) });
     };
 
+    // A node is rendered once: a call that is not rewritten after all renders its arguments again.
+    const done = new Map<number, string>();
     const render = (n: Node): string => {
+      const cached = done.get(n.id);
+      if (cached !== undefined) return cached;
+      const out = renderNew(n);
+      done.set(n.id, out);
+      return out;
+    };
+    const renderNew = (n: Node): string => {
       const replaced = n.type === 'call_expression' ? rewriteCall(n) : undefined;
       if (replaced !== undefined) return replaced;
       if (n.childCount === 0) return text.slice(n.startIndex, n.endIndex);
@@ -113,10 +129,12 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
           for (let p = n.parent; p; p = p.parent) if (p.type === 'const_declaration') return true;
           return false;
         })();
-        if (isCNumericName(name) || inConst || deferred || n.parent?.type === 'expression_statement') return undefined;
+        if (isCNumericName(name) || inConst || deferred || n.parent?.type === 'expression_statement' || mayBeMultiValue(n)) return undefined;
+        count++;
         return `${RUNTIME_NAME}.Seen(${original})`;
       }
-      if (c.returns?.kind === 'owned' && !deferred) return `${RUNTIME_NAME}.Alloc(${original}, -1, ${siteOf(n, call)})`;
+      // cgo's two-value form (`f, err := C.fopen(...)`) cannot go through a one-value wrapper: not traced.
+      if (c.returns?.kind === 'owned' && !deferred && !mayBeMultiValue(n)) return `${RUNTIME_NAME}.Alloc(${original}, -1, ${siteOf(n, call)})`;
       // A release as a statement, of a plain variable or field: recorded just before it runs.
       const released = c.releases[0];
       if (released !== undefined && n.parent?.type === 'expression_statement' && args[released] && /^[\w.]+$/.test(a[released])) {
@@ -135,6 +153,53 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
   } finally {
     tree.delete();
   }
+}
+
+const ALLOCATORS = new Set(['C.CString', 'C.CBytes', 'C.malloc', 'C.calloc', 'C.realloc']);
+
+/** C functions that only read their arguments during the call. */
+const READERS = new Set(['strlen', 'strcmp', 'strncmp', 'printf', 'puts', 'fputs', 'fprintf', 'memcmp', 'atoi', 'atol', 'strtol', 'strtod', 'write', 'getenv', 'setenv', 'free', 'GoString', 'GoStringN', 'GoBytes']);
+
+/** Where an allocation goes to C at once: `C.f(C.CString(s))`, or `return C.CString(s)` in an //export function. */
+function handedToC(n: Node): string | undefined {
+  let e = n;
+  // Through conversions: C.f((*C.char)(unsafe.Pointer(C.malloc(n)))).
+  while (e.parent?.type === 'argument_list' && e.parent.parent?.type === 'call_expression' && !/^C\./.test(e.parent.parent.childForFieldName('function')?.text ?? '') && e.parent.namedChildCount === 1) e = e.parent.parent;
+  while (e.parent?.type === 'parenthesized_expression' || e.parent?.type === 'type_conversion_expression') e = e.parent;
+  const args = e.parent;
+  const fn = args?.type === 'argument_list' ? args.parent?.childForFieldName('function')?.text : undefined;
+  if (fn?.startsWith('C.') && !READERS.has(fn.slice(2))) return fn;
+  if (e.parent?.type === 'expression_list' && e.parent.parent?.type === 'return_statement') {
+    for (let f = e.parent.parent.parent; f; f = f.parent) {
+      if (f.type === 'function_declaration') return /^\/\/export /m.test(f.previousSibling?.type === 'comment' ? f.previousSibling.text : '') ? 'C, through an exported function' : undefined;
+      if (f.type === 'func_literal' || f.type === 'method_declaration') return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether a C call may stand for two values (cgo's `r, err := C.f()` form), which
+ * a one-value wrapper would break: the only value assigned to several names,
+ * returned from a function with several results, or passed alone to a Go call.
+ */
+function mayBeMultiValue(n: Node): boolean {
+  const list = n.parent;
+  if (list?.type === 'argument_list') return list.namedChildCount === 1 && list.parent?.childForFieldName('function')?.text.startsWith('C.') !== true;
+  if (list?.type !== 'expression_list' || list.namedChildCount !== 1) return false;
+  const stmt = list.parent;
+  if (!stmt) return false;
+  if (stmt.type === 'short_var_declaration' || stmt.type === 'assignment_statement') return (stmt.childForFieldName('left')?.namedChildCount ?? 1) > 1;
+  if (stmt.type === 'var_spec') return stmt.children.filter((c) => c?.type === 'identifier').length > 1;
+  if (stmt.type === 'return_statement') {
+    for (let f = stmt.parent; f; f = f.parent) {
+      if (f.type === 'function_declaration' || f.type === 'method_declaration' || f.type === 'func_literal') {
+        const result = f.childForFieldName('result');
+        return result?.type === 'parameter_list' && result.namedChildCount > 1;
+      }
+    }
+  }
+  return false;
 }
 
 /** The comment block right before `import "C"`: the cgo preamble. */
