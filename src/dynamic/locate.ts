@@ -97,6 +97,22 @@ export function sameBug(dyn: Finding, stat: Finding): boolean {
   return stat.line === dyn.line || stat.trace.some((s) => s.file === dyn.file && s.line === dyn.line);
 }
 
+/**
+ * Marks each run-time finding a static one predicted, and each static finding
+ * with the stages that saw it. Without a static check, nothing is marked.
+ */
+export function confirm(dynamic: Finding[], statics: Finding[], staticRan: boolean): void {
+  for (const d of dynamic) {
+    for (const s of statics) {
+      if (!sameBug(d, s)) continue;
+      d.confirmed = true;
+      s.confirmed = true;
+      s.confirmedBy = [...new Set([...(s.confirmedBy ?? []), d.dynamic!.stage])];
+    }
+    if (staticRan) d.confirmed ??= false;
+  }
+}
+
 /** Static rules that predict a dynamic class. */
 const RELATED: Record<string, string[]> = {
   'c-overflow': ['c-overflow', 'unbounded-c-write', 'c-slice-bounds', 'element-size'],

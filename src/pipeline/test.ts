@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compareFindings, type Finding } from '../findings/finding.js';
-import { locate, sameBug, type PackageSource } from '../dynamic/locate.js';
+import { confirm, locate, sameBug, type PackageSource } from '../dynamic/locate.js';
 import { STAGES, asanFindsLeaks, stageUnavailable, toolchain, type StageName } from '../dynamic/prereqs.js';
 import type { DynamicReport } from '../dynamic/report.js';
 import { runStage, type StageRun } from '../dynamic/run-stage.js';
@@ -135,15 +135,7 @@ export async function runTest(o: TestOptions): Promise<TestResult> {
   }
 
   const folded = fold(dynamic.map((d) => preferPredicted(d, staticFindings)));
-  for (const d of folded) {
-    for (const s of staticFindings) {
-      if (!sameBug(d, s)) continue;
-      d.confirmed = true;
-      s.confirmed = true;
-      s.confirmedBy = [...new Set([...(s.confirmedBy ?? []), d.dynamic!.stage])];
-    }
-    if (o.static) d.confirmed ??= false;
-  }
+  confirm(folded, staticFindings, o.static);
   const findings = [...staticFindings, ...folded].sort(compareFindings);
   return { findings, stages, staticStats: o.static ? check.stats : undefined, notes, unplaced };
 }

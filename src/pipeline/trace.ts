@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareFindings, type Finding } from '../findings/finding.js';
-import { sameBug } from '../dynamic/locate.js';
+import { confirm } from '../dynamic/locate.js';
 import { toolchain } from '../dynamic/prereqs.js';
 import { exec, moduleRoot } from '../dynamic/run-stage.js';
 import { ContractSet, parseContract } from '../model/contracts.js';
@@ -121,15 +121,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
     const staticLeaks = new Set(check.findings.filter((f) => f.rule === 'leak').map((f) => `${f.file}:${f.line}`));
     const findings = toFindings(summary, check.packages, staticLeaks);
     const statics = o.static ? check.findings : [];
-    for (const d of findings) {
-      for (const s of statics) {
-        if (!sameBug(d, s)) continue;
-        d.confirmed = true;
-        s.confirmed = true;
-        s.confirmedBy = [...new Set([...(s.confirmedBy ?? []), 'trace'])];
-      }
-      if (o.static) d.confirmed ??= false;
-    }
+    confirm(findings, statics, o.static);
     return {
       findings: [...statics, ...findings].sort(compareFindings),
       summary,
