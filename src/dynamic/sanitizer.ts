@@ -108,6 +108,8 @@ function asanError(lines: string[], start: number, kind: string, problems: strin
     if ((m = /^(READ|WRITE) of size (\d+)/.exec(l))) access = { op: m[1].toLowerCase(), size: Number(m[2]) };
     else if ((m = /^0x[0-9a-f]+ is located (.+)$/.exec(l))) region = m[1].replace(/:$/, '');
     else if ((m = /^(freed|previously allocated|allocated) by thread \S+ here:/.exec(l))) title = m[1] === 'previously allocated' ? 'allocated' : m[1];
+    else if ((m = /^Thread (T\d+) created by (T\d+) here:/.exec(l))) title = `thread ${m[1]} created by ${m[2]}`;
+    else if (/is located in stack of thread/.test(l)) title = 'stack frame of the variable';
     else if ((m = FRAME_ASAN.exec(l)) || (m = FRAME_ASAN_NOSYM.exec(l))) {
       if (m[1] === '0' || !frames) {
         frames = [];
