@@ -57,6 +57,32 @@ describe('AddressSanitizer and LeakSanitizer text', () => {
     expect(l.problems).toEqual([expect.stringMatching(/LeakSanitizer report is incomplete/)]);
   });
 
+  it('titles the stacks of a stack-buffer-overflow: the access, the frame, the threads', () => {
+    const text = [
+      '==1==ERROR: AddressSanitizer: stack-buffer-overflow on address 0x7f at pc 0x1 bp 0x2 sp 0x3',
+      'READ of size 8 at 0x7f thread T4',
+      '    #0 0x5 in doAdd /src/cthread_unix.c:33',
+      '',
+      'Address 0x7f is located in stack of thread T4 at offset 40 in frame',
+      '    #0 0x6 in doAdd /src/cthread_unix.c:23',
+      '',
+      'Thread T4 created by T3 here:',
+      '    #0 0x7 in __interceptor_pthread_create ../asan_interceptors.cpp:207',
+      '    #1 0x8 in _cgo_try_pthread_create /go/src/runtime/cgo/gcc_libinit.c:220',
+      '',
+      'SUMMARY: AddressSanitizer: stack-buffer-overflow /src/cthread_unix.c:33 in doAdd',
+      '==1==ABORTING',
+    ].join('\n');
+    const { reports, problems } = parseSanitizerOutput(text);
+    expect(problems).toEqual([]);
+    expect(reports[0]).toMatchObject({ kind: 'stack-buffer-overflow', rule: 'c-overflow', message: 'AddressSanitizer: stack-buffer-overflow: read of 8 byte(s)' });
+    expect(reports[0].stacks.map((st) => [st.title, st.frames.map((f) => f.fn)])).toEqual([
+      ['access', ['doAdd']],
+      ['stack frame of the variable', ['doAdd']],
+      ['thread T4 created by T3', ['__interceptor_pthread_create', '_cgo_try_pthread_create']],
+    ]);
+  });
+
   it('survives garbage, interleaved test output and binary noise', () => {
     const noisy = `=== RUN TestX\n\u0000\u00ff garbage ==\n#0 0x12 in\n${rec('lsan-leak2.txt')}\n--- FAIL: TestX\nSIGFOO: what\n\tnot/a/frame.go\n`;
     const { reports } = parseSanitizerOutput(noisy);
