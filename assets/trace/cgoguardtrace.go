@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -282,13 +283,7 @@ func isClosure(fn string) bool {
 }
 
 func isTracer(fn string) bool {
-	const me = "cgoguardtrace."
-	for i := 0; i+len(me) <= len(fn); i++ {
-		if fn[i:i+len(me)] == me {
-			return true
-		}
-	}
-	return false
+	return strings.Contains(fn, "cgoguardtrace.")
 }
 
 // goid reads the goroutine id from the first line of runtime.Stack ("goroutine 12 [running]:").
@@ -326,6 +321,29 @@ func shardOf(p uintptr) *shard {
 	return &table[(p>>4)%shards]
 }
 
+// setLive records a block the trace saw allocated (guard mode).
+func setLive(ptr uintptr, b block) {
+	s := shardOf(ptr)
+	s.Lock()
+	s.m[ptr] = b
+	s.Unlock()
+}
+
+// markFreed records the release of a live block (guard mode) and returns the
+// block as it was, and whether it had been freed already.
+func markFreed(ptr uintptr, site int32, stack uint32) (block, bool) {
+	s := shardOf(ptr)
+	s.Lock()
+	defer s.Unlock()
+	b, known := s.m[ptr]
+	if known && !b.freed {
+		nb := b
+		nb.freed, nb.freeSite, nb.freeStack = true, site, stack
+		s.m[ptr] = nb
+	}
+	return b, known && b.freed
+}
+
 // Alloc records a block of size bytes (-1: unknown) made at a site, and returns it.
 func Alloc[P any](p P, size int, site int32) P {
 	if !enabled {
@@ -337,10 +355,7 @@ func Alloc[P any](p P, size int, site int32) P {
 	}
 	stack, gid := stackFor(site, false)
 	if guard {
-		s := shardOf(ptr)
-		s.Lock()
-		s.m[ptr] = block{site: site, stack: stack, size: int64(size)}
-		s.Unlock()
+		setLive(ptr, block{site: site, stack: stack, size: int64(size)})
 	}
 	event(kindAlloc, ptr, int64(size), site, stack, gid)
 	return p
@@ -358,16 +373,7 @@ func Free[P any](p P, site int32) bool {
 	}
 	stack, gid := stackFor(site, false)
 	if guard {
-		s := shardOf(ptr)
-		s.Lock()
-		b, known := s.m[ptr]
-		double := known && b.freed
-		if known && !b.freed {
-			b.freed, b.freeSite, b.freeStack = true, site, stack
-			s.m[ptr] = b
-		}
-		s.Unlock()
-		if double {
+		if b, double := markFreed(ptr, site, stack); double {
 			violation(violDoubleFree, ptr, site, b)
 			return false
 		}
@@ -452,21 +458,12 @@ func ReallocDone[P any](old, p P, size int, site int32) P {
 	stack, gid := stackFor(site, false)
 	if o != 0 && o != n {
 		if guard {
-			s := shardOf(o)
-			s.Lock()
-			if b, ok := s.m[o]; ok {
-				b.freed, b.freeSite, b.freeStack = true, site, stack
-				s.m[o] = b
-			}
-			s.Unlock()
+			markFreed(o, site, stack)
 		}
 		put(reserve(1), kindMoved, o, 0, site, 0)
 	}
 	if guard {
-		s := shardOf(n)
-		s.Lock()
-		s.m[n] = block{site: site, stack: stack, size: int64(size)}
-		s.Unlock()
+		setLive(n, block{site: site, stack: stack, size: int64(size)})
 	}
 	event(kindRealloc, n, int64(size), site, stack, gid)
 	return p

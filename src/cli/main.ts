@@ -13,14 +13,14 @@ import { runTrace, type TraceResult } from '../pipeline/trace.js';
 import { encodePprof } from '../report/pprof.js';
 import type { Escape } from '../dynamic/escape.js';
 import { MissingToolError, STAGES, type StageName } from '../dynamic/prereqs.js';
-import { judge, leakReport } from '../dynamic/policy.js';
+import { judge, leakReport, type Verdict } from '../dynamic/policy.js';
 import { formatHTML } from '../report/html.js';
 import { formatJUnit } from '../report/junit.js';
 import { formatJSON } from '../report/json.js';
 import { formatSARIF } from '../report/sarif.js';
 import { formatText } from '../report/text.js';
 import { ALL_RULES, ruleById } from '../rules/index.js';
-import { ConfigError, defaultConfig, loadConfig, locateConfig, type FailOn } from '../workspace/config.js';
+import { ConfigError, defaultConfig, loadConfig, locateConfig, type Config, type FailOn, type Policy } from '../workspace/config.js';
 import { UsageError } from '../workspace/discover.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -47,6 +47,51 @@ function writeOutput(file: string, text: string | Buffer): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   writeFileSync(tmp, text);
   renameSync(tmp, file);
+}
+
+/** The configuration: the given file, the nearest cgoguard.yaml, or the defaults. */
+function configFor(cwd: string, file?: string): Config {
+  const found = locateConfig(cwd, file);
+  return found ? loadConfig(found) : defaultConfig();
+}
+
+/** Operands before `--`, and what follows it (flags for go test or the program). */
+function splitAtDashes(argv: string[], operands: string[]): { before: string[]; after: string[] } {
+  const dd = argv.indexOf('--');
+  const after = dd >= 0 ? argv.slice(dd + 1) : [];
+  return { before: operands.slice(0, operands.length - after.length), after };
+}
+
+/**
+ * Runs a dynamic command so that Ctrl-C or SIGTERM stops its children (the
+ * run removes its own temporary files), and a missing tool is a usage error.
+ */
+async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let result: T;
+  try {
+    result = await run(abort.signal);
+  } catch (e) {
+    if (e instanceof MissingToolError) throw new ExitError(e.message, 2);
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (abort.signal.aborted) throw new ExitError('interrupted: child processes stopped, temporary files removed', 130);
+  return result;
+}
+
+/** Writes the leak report when leaks fail the run, and says why the run fails. */
+function announce(verdict: Verdict, policy: Policy, cwd: string, err: (s: string) => void): void {
+  if (verdict.leaksFail && policy.leakReport) {
+    writeOutput(policy.leakReport, leakReport(verdict.leaks));
+    err(`cgoguard: leak report written to ${path.relative(cwd, policy.leakReport) || policy.leakReport}\n`);
+  }
+  for (const reason of verdict.reasons) err(`cgoguard: fails: ${reason}\n`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -81,8 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--all-functions', 'analyse every function, even in packages that cannot have findings').hideHelp())
     .action(async (patterns: string[], o) => {
       const cwd = process.cwd();
-      const cfgFile = locateConfig(cwd, o.config);
-      const config = cfgFile ? loadConfig(cfgFile) : defaultConfig();
+      const config = configFor(cwd, o.config);
       if (o.rules) checkRuleIds(o.rules, '--rules');
       if (o.disable) checkRuleIds(o.disable, '--disable');
       const result = await runCheck({
@@ -137,21 +181,13 @@ export async function main(argv: string[]): Promise<number> {
     })
     .action(async (args: string[], o) => {
       const cwd = process.cwd();
-      const dd = argv.indexOf('--');
-      const testFlags = dd >= 0 ? argv.slice(dd + 1) : [];
-      const patterns = args.slice(0, args.length - testFlags.length);
+      const { before: patterns, after: testFlags } = splitAtDashes(argv, args);
       const stages = (o.stages ?? [...STAGES]) as StageName[];
       for (const st of stages) if (!(STAGES as readonly string[]).includes(st)) throw new ExitError(`--stages: unknown stage "${st}" (known: ${STAGES.join(', ')})`, 2);
-      const cfgFile = locateConfig(cwd, o.config);
-      const config = cfgFile ? loadConfig(cfgFile) : defaultConfig();
+      const config = configFor(cwd, o.config);
       const progress = progressPrinter(err);
-      const abort = new AbortController();
-      const onSignal = () => abort.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      let result;
-      try {
-        result = await runTest({
+      const result = await interruptible((signal) =>
+        runTest({
           cwd,
           patterns,
           config,
@@ -163,16 +199,9 @@ export async function main(argv: string[]): Promise<number> {
           cAnalyzer: o.cAnalyzer !== false,
           jobs: o.jobs ?? 0,
           progress,
-          signal: abort.signal,
-        });
-      } catch (e) {
-        if (e instanceof MissingToolError) throw new ExitError(e.message, 2);
-        throw e;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-      if (abort.signal.aborted) throw new ExitError('interrupted: child processes stopped, temporary files removed', 130);
+          signal,
+        }),
+      );
       for (const n of result.notes) err(`cgoguard: ${n}\n`);
       for (const s of result.stages) {
         if (s.status === 'skipped') err(`cgoguard: ${s.stage}: skipped: ${s.reason}\n`);
@@ -199,11 +228,7 @@ export async function main(argv: string[]): Promise<number> {
       else out(text);
       if (o.html) writeOutput(path.resolve(cwd, o.html), html());
       if (o.junit) writeOutput(path.resolve(cwd, o.junit), junit());
-      if (verdict.leaks.length && policy.leaks > 0 && verdict.leaks.length >= policy.leaks && policy.leakReport) {
-        writeOutput(policy.leakReport, leakReport(verdict.leaks));
-        err(`cgoguard: leak report written to ${path.relative(cwd, policy.leakReport) || policy.leakReport}\n`);
-      }
-      for (const r of verdict.reasons) err(`cgoguard: fails: ${r}\n`);
+      announce(verdict, policy, cwd, err);
       const couldNotRun = result.stages.some((s) => s.buildFailures.length);
       const testsFailed = result.stages.some((s) => s.testFailures.length);
       exitCode = verdict.failed || testsFailed ? 1 : couldNotRun ? 3 : 0;
@@ -219,7 +244,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--html <file>', 'also write the HTML report (with the icicle graph of live C memory)')
       .option('--guard', 'check every release and read as it happens: a double free is reported with its stack and not performed')
       .option('--abort', 'stop the program at the first misuse (implies --guard)')
-      .option('--full-stacks', 'take the Go stack of every allocation (slower; default: the first 8 per site, then 1 in 32)')
+      .option('--full-stacks', 'take the Go stack of every allocation (slower; default: the first 8 per site, then 1 in 1024)')
       .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
       .option('--tags <tags>', 'build tags (comma-separated)', list)
       .option('--no-static', 'skip the static check (nothing is marked confirmed)')
@@ -227,15 +252,9 @@ export async function main(argv: string[]): Promise<number> {
 
   const traceAction = async (mode: 'test' | 'run', patterns: string[], args: string[], o: Record<string, unknown>) => {
     const cwd = process.cwd();
-    const cfgFile = locateConfig(cwd, o.config as string | undefined);
-    const config = cfgFile ? loadConfig(cfgFile) : defaultConfig();
-    const abort = new AbortController();
-    const onSignal = () => abort.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let r;
-    try {
-      r = await runTrace({
+    const config = configFor(cwd, o.config as string | undefined);
+    const r = await interruptible((signal) =>
+      runTrace({
         cwd,
         patterns,
         config,
@@ -248,17 +267,10 @@ export async function main(argv: string[]): Promise<number> {
         static: o.static !== false,
         cAnalyzer: o.cAnalyzer !== false,
         jobs: 0,
-        signal: abort.signal,
+        signal,
         stdio: mode === 'run' ? 'inherit' : 'pipe',
-      });
-    } catch (e) {
-      if (e instanceof MissingToolError) throw new ExitError(e.message, 2);
-      throw e;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-    if (abort.signal.aborted) throw new ExitError('interrupted: child processes stopped, temporary files removed', 130);
+      }),
+    );
     for (const n of r.notes) err(`cgoguard: ${n}\n`);
     const s = r.summary;
     err(`cgoguard: trace: ${s.processes} process(es), ${s.allocations} allocation(s), ${s.frees} release(s); live at exit: ${s.live.reduce((a, g) => a + g.bytes, 0)} byte(s) in ${s.live.reduce((a, g) => a + g.objects, 0)} object(s); ${s.misuses.length} misuse(s)\n`);
@@ -280,13 +292,8 @@ export async function main(argv: string[]): Promise<number> {
     if (o.html) writeOutput(path.resolve(cwd, o.html as string), html());
     if (o.pprof) writeOutput(path.resolve(cwd, o.pprof as string), encodePprof(live, Date.now() * 1e6));
     if (o.events) writeOutput(path.resolve(cwd, o.events as string), eventLines(r));
-    const policy = config.policy;
-    const verdict = judge(r.findings, policy);
-    if (verdict.leaks.length && policy.leaks > 0 && verdict.leaks.length >= policy.leaks && policy.leakReport) {
-      writeOutput(policy.leakReport, leakReport(verdict.leaks));
-      err(`cgoguard: leak report written to ${path.relative(cwd, policy.leakReport) || policy.leakReport}\n`);
-    }
-    for (const reason of verdict.reasons) err(`cgoguard: fails: ${reason}\n`);
+    const verdict = judge(r.findings, config.policy);
+    announce(verdict, config.policy, cwd, err);
     if (mode === 'test' && r.exitCode !== 0) err(`cgoguard: the traced tests failed (exit status ${r.exitCode})\n${r.output.split('\n').slice(-15).join('\n')}\n`);
     exitCode = verdict.failed || (mode === 'test' && r.exitCode !== 0) ? 1 : 0;
   };
@@ -298,9 +305,8 @@ export async function main(argv: string[]): Promise<number> {
       .usage('[options] [patterns...] [-- go test flags]')
       .argument('[patterns...]', 'packages to test (as for go test)', []),
   ).action(async (args: string[], o) => {
-    const dd = argv.indexOf('--');
-    const flags = dd >= 0 ? argv.slice(dd + 1) : [];
-    await traceAction('test', args.slice(0, args.length - flags.length), flags, o);
+    const { before, after } = splitAtDashes(argv, args);
+    await traceAction('test', before, after, o);
   });
   // The options are trace's: commander reads them on either side of `run`.
   trace

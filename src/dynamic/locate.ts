@@ -3,7 +3,6 @@
 // three sources are tried in turn: a Go frame in the tool's own stacks, the
 // goroutine traceback the runtime printed, and the call sites of the C
 // function the stacks name, found in the package's Go files.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Finding, TraceStep } from '../findings/finding.js';
 import { cgoStubName, type DynamicReport, type Frame } from './report.js';
@@ -14,6 +13,8 @@ export interface PackageSource {
   goFiles: string[];
   /** How paths are shown: as the user gave the package. */
   display(abs: string): string;
+  /** A Go file's lines, read once however many reports need them; undefined if unreadable. */
+  lines(abs: string): string[] | undefined;
 }
 
 export type LocatedBy = 'stack' | 'traceback' | 'call site' | 'none';
@@ -74,14 +75,7 @@ function callSites(name: string, pkg: PackageSource): { file: string; line: numb
   const re = new RegExp(`\\bC\\.(?:${names.join('|')})\\s*\\(`, 'g');
   const out: { file: string; line: number; column: number }[] = [];
   for (const abs of [...pkg.goFiles].sort()) {
-    let text: string;
-    try {
-      text = readFileSync(abs, 'utf8');
-    } catch {
-      continue;
-    }
-    const lines = text.split('\n');
-    lines.forEach((l, i) => {
+    pkg.lines(abs)?.forEach((l, i) => {
       const code = l.replace(/\/\/.*$/, '');
       for (const m of code.matchAll(re)) out.push({ file: pkg.display(abs), line: i + 1, column: Buffer.byteLength(code.slice(0, m.index)) + 1 });
     });

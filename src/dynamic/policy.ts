@@ -8,8 +8,9 @@ import type { Policy } from '../workspace/config.js';
 export interface Verdict {
   failed: boolean;
   reasons: string[];
-  /** Definite leaks at run time, for the leak report. */
+  /** Definite leaks at run time, for the leak report, and whether they fail the run. */
   leaks: Finding[];
+  leaksFail: boolean;
 }
 
 export function judge(findings: Finding[], policy: Policy): Verdict {
@@ -17,10 +18,11 @@ export function judge(findings: Finding[], policy: Policy): Verdict {
   const statics = findings.filter((f) => !f.dynamic && failsAt(f.severity, policy.static));
   if (statics.length) reasons.push(`static: ${statics.length} finding(s) at ${policy.static} or above`);
   const leaks = findings.filter((f) => f.dynamic && f.rule === 'leak' && f.dynamic.definite);
-  if (policy.leaks > 0 && leaks.length >= policy.leaks) reasons.push(`dynamic: ${leaks.length} definite leak(s) (the policy fails at ${policy.leaks})`);
+  const leaksFail = policy.leaks > 0 && leaks.length >= policy.leaks;
+  if (leaksFail) reasons.push(`dynamic: ${leaks.length} definite leak(s) (the policy fails at ${policy.leaks})`);
   const runtime = findings.filter((f) => f.dynamic && f.rule !== 'leak');
   if (policy.runtime && runtime.length) reasons.push(`runtime: ${runtime.length} memory error(s) at run time`);
-  return { failed: reasons.length > 0, reasons, leaks };
+  return { failed: reasons.length > 0, reasons, leaks, leaksFail };
 }
 
 /** The leak report: live C memory at exit by Go line, largest first. */

@@ -65,20 +65,11 @@ async function goTestStage(stage: StageName, o: StageOptions): Promise<{ package
   } else if (stage === 'cgocheck2') {
     env.GOEXPERIMENT = ['cgocheck2', process.env.GOEXPERIMENT].filter(Boolean).join(',');
   }
-  // One go test per module, run from its root: import paths resolve there whatever the working directory.
-  const runs = new Map<string, { cwd: string; targets: string[] }>();
-  for (const p of o.packages) {
-    const root = p.source === 'go list' ? moduleRoot(p.dir) : undefined;
-    const key = root ?? p.dir;
-    const run = runs.get(key) ?? { cwd: key, targets: [] };
-    run.targets.push(root ? p.importPath : '.');
-    runs.set(key, run);
-  }
   const packages: PackageRun[] = [];
   let stray = '';
-  for (const run of runs.values()) {
+  for (const [cwd, targets] of byModule(o.packages)) {
     if (o.signal.aborted) break;
-    const r = await exec('go', [...args, ...run.targets, ...o.testFlags], { cwd: run.cwd, env, signal: o.signal });
+    const r = await exec('go', [...args, ...targets, ...o.testFlags], { cwd, env, signal: o.signal });
     const parsed = parseTestJSON(r.stdout);
     packages.push(...parsed.packages);
     stray += `${parsed.stray}${r.stderr}`;
@@ -90,6 +81,21 @@ async function goTestStage(stage: StageName, o: StageOptions): Promise<{ package
 function scaleDuration(d: string, n: number): string {
   const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(d);
   return m ? `${Number(m[1]) * n}${m[2]}` : d;
+}
+
+/**
+ * Packages grouped for one go command per module, run from the module's root
+ * (where import paths resolve, whatever the working directory): root → targets.
+ * A package found without go list is built alone, from its own folder.
+ */
+export function byModule(packages: { importPath: string; dir: string; source: 'go list' | 'walk' }[]): Map<string, string[]> {
+  const runs = new Map<string, string[]>();
+  for (const p of packages) {
+    const root = p.source === 'go list' ? moduleRoot(p.dir) : undefined;
+    const key = root ?? p.dir;
+    runs.set(key, [...(runs.get(key) ?? []), root ? p.importPath : '.']);
+  }
+  return runs;
 }
 
 /** The directory of the go.mod that governs dir, if any. */

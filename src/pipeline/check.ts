@@ -30,6 +30,8 @@ export interface CheckOptions {
   everyFile?: boolean;
   /** Run clang's static analyzer on the C code (default: when clang is installed). */
   cAnalyzer?: boolean;
+  /** False: only list the packages (the run-time commands without their static check). */
+  analyze?: boolean;
 }
 
 export interface CheckStats {
@@ -75,7 +77,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const unreadable = [...found.unreadable];
   const disabled = disabledRules(opts);
   const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled, cAnalyzer: opts.cAnalyzer ?? true };
-  const results = await analyzeAll(found.packages, analyzeOpts, opts, found.build);
+  const results = opts.analyze === false ? [] : await analyzeAll(found.packages, analyzeOpts, opts, found.build);
   const stats: CheckStats = {
     packages: found.packages.length,
     packagesAnalyzed: results.length,

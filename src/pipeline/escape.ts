@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { diffEscapes, parseEscapes, tieToFunctions, type Escape } from '../dynamic/escape.js';
-import { moduleRoot } from '../dynamic/run-stage.js';
+import { byModule } from '../dynamic/run-stage.js';
 import { UsageError, discover } from '../workspace/discover.js';
 
 export interface EscapeOptions {
@@ -30,21 +30,14 @@ export interface EscapeResult {
 const ESCAPE_DIAGNOSTIC = /^\S+:\d+:\d+: (can inline|cannot inline|inlining call|moved to heap|.*escapes to heap|.*does not escape|leaking param|parameter |\s)/;
 
 /**
- * Runs the compiler with -m=2 on the packages, one go build per module (from
- * its root, where import paths resolve); its diagnostics come on stderr, the
- * binaries are discarded. Returns the verdicts.
+ * Runs the compiler with -m=2 on the packages, one go build per module; its
+ * diagnostics come on stderr, the binaries are discarded. Returns the verdicts.
  */
 async function compilerEscapes(cwd: string, patterns: string[], tags: string[]): Promise<Omit<Escape, 'function' | 'callsC'>[]> {
   const found = await discover(patterns, { cwd, tags, tests: false });
   const dirs = new Map(found.packages.map((p) => [p.importPath, p.dir]));
-  const runs = new Map<string, string[]>();
-  for (const p of found.packages) {
-    const root = p.source === 'go list' ? moduleRoot(p.dir) : undefined;
-    const key = root ?? p.dir;
-    runs.set(key, [...(runs.get(key) ?? []), root ? p.importPath : '.']);
-  }
   const out: Omit<Escape, 'function' | 'callsC'>[] = [];
-  for (const [dir, targets] of runs) {
+  for (const [dir, targets] of byModule(found.packages)) {
     const args = ['build', '-gcflags=-m=2', '-o', os.devNull, ...(tags.length ? [`-tags=${tags.join(',')}`] : []), ...targets];
     const r = spawnSync('go', args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 30 });
     if (r.error) throw new UsageError('cgoguard escape needs the go command on PATH: install Go (https://go.dev/dl/)');

@@ -2,7 +2,7 @@
 // (AddressSanitizer with leak detection, cgocheck, cgocheck2, valgrind), each
 // report tied to a Go line and folded with its duplicates, and static and
 // dynamic findings joined: a bug seen both ways is confirmed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compareFindings, type Finding } from '../findings/finding.js';
@@ -73,13 +73,14 @@ export async function runTest(o: TestOptions): Promise<TestResult> {
     tests: true,
     jobs: o.jobs,
     cAnalyzer: o.cAnalyzer,
-    only: o.static ? undefined : new Set(),
+    analyze: o.static,
   });
   notes.push(...check.notes, ...check.unreadable);
-  const staticFindings = o.static ? check.findings : [];
+  const staticFindings = check.findings;
   const packages = check.packages;
   if (!packages.length) throw new UsageError(`no Go packages to test in ${o.patterns.join(' ') || '.'}`);
   const byImport = new Map(packages.map((p) => [p.importPath, p]));
+  const sources = new Map(packages.map((p) => [p.importPath, sourceOf(p)]));
   const cgoPkgs = new Set(packages.filter((p) => p.importsC).map((p) => p.importPath));
   // AddressSanitizer also checks Go code (unsafe misuse); valgrind only makes sense where C runs.
   const withTests = packages.filter((p) => p.files.some((f) => f.path.endsWith('_test.go')));
@@ -123,7 +124,7 @@ export async function runTest(o: TestOptions): Promise<TestResult> {
       if (p.buildFailed) summary.buildFailures.push(`${p.importPath}: ${firstError(p.output)}`);
       else if (p.failed && !reports.length) summary.testFailures.push(p.importPath);
       for (const r of reports) {
-        const f = pkg && toFinding(r, stage, pkg);
+        const f = pkg && toFinding(r, stage, pkg, sources.get(pkg.importPath)!);
         if (f) dynamic.push(f);
         else unplaced++;
       }
@@ -146,12 +147,24 @@ function firstError(output: string): string {
   return lines[0] ?? 'the build failed';
 }
 
-function display(pkg: DiscoveredPackage): PackageSource {
+/** What placing reports needs of a package; one per package for the whole run. */
+function sourceOf(pkg: DiscoveredPackage): PackageSource {
   const byPath = new Map(pkg.files.map((f) => [f.path, f.display]));
+  const read = new Map<string, string[] | undefined>();
   return {
     dir: pkg.dir,
     goFiles: pkg.files.map((f) => f.path),
     display: (abs) => byPath.get(abs) ?? abs,
+    lines: (abs) => {
+      if (!read.has(abs)) {
+        try {
+          read.set(abs, readFileSync(abs, 'utf8').split('\n'));
+        } catch {
+          read.set(abs, undefined);
+        }
+      }
+      return read.get(abs);
+    },
   };
 }
 
@@ -160,8 +173,7 @@ function display(pkg: DiscoveredPackage): PackageSource {
  * be tied to the package (the runtime's own) are left out; errors that
  * stopped the program are kept even unplaced, at the package's first file.
  */
-function toFinding(r: DynamicReport, stage: StageName, pkg: DiscoveredPackage): Finding | undefined {
-  const src = display(pkg);
+function toFinding(r: DynamicReport, stage: StageName, pkg: DiscoveredPackage, src: PackageSource): Finding | undefined {
   const at = locate(r, src);
   // Only errors that stopped the program are kept unplaced; the rest is the runtime's noise.
   if (!at && (r.rule === 'leak' || r.tool === 'valgrind')) return undefined;

@@ -57,7 +57,7 @@ export interface TraceResult {
 
 export async function runTrace(o: TraceOptions): Promise<TraceResult> {
   toolchain();
-  const check = await runCheck({ cwd: o.cwd, patterns: o.patterns, config: o.config, tags: o.tags, tests: true, jobs: o.jobs, cAnalyzer: o.cAnalyzer, only: o.static ? undefined : new Set() });
+  const check = await runCheck({ cwd: o.cwd, patterns: o.patterns, config: o.config, tags: o.tags, tests: true, jobs: o.jobs, cAnalyzer: o.cAnalyzer, analyze: o.static });
   const notes = [...check.notes, ...check.unreadable];
   const packages = check.packages.filter((p) => p.source === 'go list');
   if (!packages.length) throw new UsageError(`no Go packages to trace in ${o.patterns.join(' ') || '.'} (trace needs the go command to load them)`);
@@ -120,7 +120,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
     const summary = summarize(procs, sites.sites);
     const staticLeaks = new Set(check.findings.filter((f) => f.rule === 'leak').map((f) => `${f.file}:${f.line}`));
     const findings = toFindings(summary, check.packages, staticLeaks);
-    const statics = o.static ? check.findings : [];
+    const statics = check.findings;
     confirm(findings, statics, o.static);
     return {
       findings: [...statics, ...findings].sort(compareFindings),
