@@ -1,6 +1,8 @@
 // The cost of `cgoguard trace`: 1e6 C.CString + C.free pairs and a realistic
 // cgo loop, plain vs traced vs -asan, each timed by the program itself (the
-// loop only, not the build). Prints one JSON line.
+// loop only, not the build). The three run in turn, round after round, so
+// that a noisy machine slows them alike; prints the best of each and the
+// median of the rounds' ratios, as one JSON line.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,19 +14,29 @@ const workload = path.join(here, 'trace-workload');
 const cli = path.join(here, '..', 'bin', 'cgoguard.js');
 const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-bench-trace-'));
 const elapsed = (out) => Number(/elapsed_ns=(\d+)/.exec(out)?.[1] ?? NaN) / 1e6;
-const best = (runs, f) => Math.min(...Array.from({ length: runs }, f));
+const ROUNDS = 7;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   execFileSync('go', ['build', '-o', path.join(tmp, 'plain'), '.'], { cwd: workload });
   execFileSync('go', ['build', '-asan', '-o', path.join(tmp, 'asan'), '.'], { cwd: workload });
   const out = {};
   for (const mode of ['pairs', 'work']) {
-    const plain = best(3, () => elapsed(execFileSync(path.join(tmp, 'plain'), [mode], { encoding: 'utf8' })));
-    const asan = best(3, () => elapsed(execFileSync(path.join(tmp, 'asan'), [mode], { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } })));
-    const traced = best(3, () => {
+    const rounds = Array.from({ length: ROUNDS }, () => {
+      const plain = elapsed(execFileSync(path.join(tmp, 'plain'), [mode], { encoding: 'utf8' }));
+      const asan = elapsed(execFileSync(path.join(tmp, 'asan'), [mode], { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } }));
       const r = spawnSync(process.execPath, [cli, 'trace', 'run', '--no-static', '--no-c-analyzer', '-o', path.join(tmp, 'r.json'), workload, '--', mode], { encoding: 'utf8' });
-      return elapsed(r.stdout);
+      const traced = elapsed(r.stdout);
+      if (Number.isNaN(traced)) throw new Error(`the traced ${mode} run failed: ${r.stderr.trim()}`);
+      return { plain, traced, asan };
     });
-    out[mode] = { plainMs: plain, tracedMs: traced, asanMs: asan };
+    const best = (k) => Math.min(...rounds.map((r) => r[k]));
+    out[mode] = {
+      plainMs: best('plain'),
+      tracedMs: best('traced'),
+      asanMs: best('asan'),
+      tracedRatio: median(rounds.map((r) => r.traced / r.plain)),
+      asanRatio: median(rounds.map((r) => r.asan / r.plain)),
+    };
   }
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } finally {

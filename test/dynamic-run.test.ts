@@ -127,6 +127,12 @@ describe.skipIf(!goroot)('cgoguard test, with the real toolchain', () => {
     expect(frames.find((f) => f.location.message.text.endsWith('slice-header.main'))?.location.physicalLocation?.region.startLine).toBe(20);
   });
 
+  it("hides the Go heap objects that the toolchain's valgrind build tag declares", { skip: !hasValgrind && !process.env.CI }, () => {
+    const r = cgoguard(['test', '--stages', 'valgrind', '--tags', 'valgrind', '--no-static', '--format', 'json', './examples/cstring-leak']);
+    const found = (JSON.parse(r.stdout).findings as Finding[]).map((f) => [f.rule, f.line, f.dynamic?.bytes]);
+    expect(found).toEqual([['leak', 11, 25]]);
+  });
+
   it('stops cleanly when interrupted: children killed, temporary files removed', { skip: !hasValgrind && !process.env.CI }, async () => {
     const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('cgoguard-test-')));
     const child = spawn(process.execPath, [bin, 'test', '--stages', 'valgrind', '--no-static', './examples/loop-leak'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -145,28 +145,43 @@ func f() (*C.char, error) {
   it('reads segments where records are missing or torn, and replays them', () => {
     const dir = path.join(tmp, 'events');
     mkdirSync(path.join(dir, '42'), { recursive: true });
-    const kinds = { alloc: 1, free: 2, use: 8, seen: 9 };
-    const recs: [keyof typeof kinds | 'torn', bigint, number][] = [
-      ['alloc', 0x1000n, 10],
-      ['alloc', 0x2000n, 20],
-      ['free', 0x1000n, 0],
-      ['use', 0x1000n, 0], // read after the free: reported
-      ['free', 0x1000n, 0], // freed again: reported
-      ['seen', 0x1000n, 0], // C handed this address out: no longer "freed"
-      ['use', 0x1000n, 0], // not reported
-      ['torn', 0x2000n, 0], // a free the crash cut: skipped
+    const kinds = { alloc: 1, free: 2, sample: 6, use: 8, seen: 9, time: 10, size: 11 };
+    // [kind, payload, aux, site]
+    const recs: [keyof typeof kinds | 'torn', bigint, number, number][] = [
+      ['time', 5_000_000n, 0, 0],
+      ['alloc', 0x1000n, 11, 0], // 10 bytes
+      ['sample', 7n, 1, 0], // goroutine 7, stack 1
+      ['alloc', 0x2000n, 0xffffffff, 0], // its size is in the next record
+      ['size', 20n, 0, 0],
+      ['time', 9_000_000n, 0, 0],
+      ['free', 0x1000n, 0, 1],
+      ['use', 0x1000n, 0, 1], // read after the free: reported
+      ['free', 0x1000n, 0, 1], // freed again: reported
+      ['seen', 0x1000n, 0, 0xffffff], // C handed this address out: no longer "freed"
+      ['use', 0x1000n, 0, 1], // not reported
+      ['torn', 0x2000n, 0, 1], // a free the crash cut: skipped
+      ['sample', 8n, 2, 1], // and the extra of that torn record belongs to nothing
     ];
-    const buf = Buffer.alloc(32 * recs.length);
-    recs.forEach(([kind, ptr, size], i) => {
-      buf.writeBigUInt64LE(ptr, i * 32 + 8);
-      buf.writeBigInt64LE(BigInt(size), i * 32 + 16);
-      buf.writeInt32LE(i < 2 ? 0 : 1, i * 32 + 24);
-      if (kind !== 'torn') buf.writeUInt32LE(kinds[kind] << 24, i * 32 + 28);
+    const buf = Buffer.alloc(16 * recs.length);
+    recs.forEach(([kind, payload, aux, site], i) => {
+      buf.writeBigUInt64LE(payload, i * 16);
+      buf.writeUInt32LE(aux, i * 16 + 8);
+      if (kind !== 'torn') buf.writeUInt32LE(((kinds[kind] << 24) | site) >>> 0, i * 16 + 12);
     });
     writeFileSync(path.join(dir, '42', 'events.0000'), buf);
     writeFileSync(path.join(dir, '42', 'stacks.jsonl'), '{"id":1,"frames":[{"fn":"main.f","file":"a.go","line":3}]}\n{"id":2,"fra');
+    writeFileSync(path.join(dir, '42', 'lost'), 'no space left on device');
     const procs = readTraceDir(dir);
-    expect(procs.map((p) => [p.pid, p.events.length, p.stacks.size])).toEqual([[42, 7, 1]]);
+    expect(procs.map((p) => [p.pid, p.events.length, p.stacks.size, p.lost])).toEqual([[42, 7, 1, 'no space left on device']]);
+    expect(procs[0].events.map((e) => [e.kind, e.size, e.site, e.t, e.goroutine, e.stack])).toEqual([
+      ['alloc', 10, 0, 5_000_000, 7, 1],
+      ['alloc', 20, 0, 5_000_000, 0, 0],
+      ['free', 0, 1, 9_000_000, 0, 0],
+      ['use', 0, 1, 9_000_000, 0, 0],
+      ['free', 0, 1, 9_000_000, 0, 0],
+      ['seen', 0, -1, 9_000_000, 0, 0],
+      ['use', 0, 1, 9_000_000, 0, 0],
+    ]);
     const sites = [
       { file: 'a.go', line: 3, column: 2, call: 'C.malloc' },
       { file: 'a.go', line: 5, column: 2, call: 'C.free' },

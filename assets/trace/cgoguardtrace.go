@@ -5,8 +5,13 @@
 //
 // Events go into memory-mapped segment files in $CGOGUARD_TRACE_DIR/<pid>/:
 // the kernel keeps what was written when the process exits, panics or dies
-// of a signal. A record's kind is stored last, so a record torn by a crash
-// reads as empty. New stacks are appended, symbolised, to stacks.jsonl.
+// of a signal. Faulting in fresh pages would be most of the cost of tracing,
+// so records are 16 bytes, as few as an event allows, and each segment is
+// allocated and mapped in (mapFile) by another goroutine while the writers
+// are halfway through the one before. A record's kind is stored last, so a
+// record torn by a crash reads as empty. New stacks are appended, symbolised,
+// to stacks.jsonl. If the file system runs out of room, recording stops and
+// the reason is written to the file "lost".
 package cgoguardtrace
 
 import (
@@ -19,39 +24,45 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 )
 
 const (
-	recordSize = 32
+	recordSize = 16
 	// Segments grow: 64 KiB, 128 KiB, ... up to 16 MiB each, so that the many
 	// short processes of a test suite cost little and long runs map seldom.
-	firstShift  = 11                          // 2^11 records in the first segment
+	firstShift  = 12                          // 2^12 records in the first segment
 	growing     = 8                           // segments that double
 	fullRecords = 1 << (firstShift + growing) // 16 MiB segments after that
 	maxSegments = 1 << 12
 	stackDepth  = 32
-	// Stacks are sampled per site: the first ones, then one in stackEvery
-	// (each allocation still has its exact site, so its exact Go line).
+	// Stacks are sampled per site: the first ones, then the 2^k-th, then one
+	// in stackEvery (each allocation still has its exact site, so its exact Go
+	// line). A sample costs microseconds; an event, nanoseconds.
 	stackFirst = 8
-	stackEvery = 1024
+	stackEvery = 4096
 	shards     = 64
 )
 
-// Record kinds, as the reader expects them. A record with extras is followed
-// by them in the very next slot (both slots are reserved at once).
+// Record kinds, as the reader expects them. A record is 8 bytes of payload
+// (the pointer, unless said otherwise), 4 of aux, then the site (24 bits) and
+// the kind (8 bits). An event with extras is followed by them in the very
+// next slots (all reserved at once).
 const (
-	kindAlloc     = 1 // aux: size
-	kindFree      = 2 // aux: size
-	kindRealloc   = 3 // ptr: the new block; aux: its size
-	kindViolation = 4 // aux: the violation code
-	kindHistory   = 5 // after a violation: ptr: allocation and release sites; aux: their stacks
-	kindGoroutine = 6 // after a sampled event: aux: the goroutine id
-	kindMoved     = 7 // the block realloc released (ptr)
-	kindUse       = 8 // a read of C memory (ptr), checked after the run
-	kindSeen      = 9 // a pointer C returned (ptr)
+	kindAlloc     = 1  // aux: size+1 (0: unknown; all ones: in a size extra)
+	kindFree      = 2  //
+	kindRealloc   = 3  // the new block; aux: as for alloc
+	kindViolation = 4  // aux: the violation code
+	kindHistory   = 5  // extra of a violation: payload: allocation and release stacks; aux: allocation site; site: release site
+	kindSample    = 6  // extra of a sampled event: payload: the goroutine id; aux: the stack id
+	kindMoved     = 7  // the block realloc released
+	kindUse       = 8  // a read of C memory, checked after the run
+	kindSeen      = 9  // a pointer C returned
+	kindTime      = 10 // payload: nanoseconds since start, for the events after it
+	kindSize      = 11 // extra of an alloc or realloc: payload: a size too big for aux
+	noSite        = 1<<24 - 1
+	bigSize       = 1<<32 - 1
 )
 
 // Violation codes (in the record's size field).
@@ -69,11 +80,12 @@ var (
 	start      time.Time
 	next       atomic.Uint64
 	segMu      sync.Mutex
-	segs       [maxSegments]atomic.Pointer[[]byte]
+	segFailed  bool // under segMu: a segment could not be made; nothing more is recorded
+	segs       [maxSegments]atomic.Pointer[byte] // the first byte of each mapped segment
 	stackMu    sync.Mutex
 	stackIDs   = map[[stackDepth]uintptr]uint32{}
 	stackFile  *os.File
-	siteCount  [1 << 16]atomic.Uint32
+	siteCount  [1 << 16]uint32
 	// guard: check each release and read against what the trace knows, in the process.
 	guard bool
 )
@@ -114,6 +126,9 @@ func init() {
 	guard = abortFirst || os.Getenv("CGOGUARD_TRACE_GUARD") == "1"
 	fullStacks = os.Getenv("CGOGUARD_TRACE_STACKS") == "all"
 	start = time.Now()
+	if mapSegment(0) == nil {
+		return
+	}
 	go tick()
 	enabled = true
 	Enabled = true
@@ -130,41 +145,37 @@ func place(slot uint64) (k, i, size uint64) {
 	return growing + rest/fullRecords, rest % fullRecords, fullRecords
 }
 
-// segment returns the mapped segment k (of size records), mapping it on first use.
-func segment(k, size uint64) []byte {
-	if p := segs[k].Load(); p != nil {
-		return *p
+func segmentRecords(k uint64) uint64 {
+	if k < growing {
+		return 1 << (firstShift + k)
 	}
+	return fullRecords
+}
+
+// mapSegment returns the start of segment k, mapping it when nobody has yet.
+func mapSegment(k uint64) unsafe.Pointer {
 	segMu.Lock()
 	defer segMu.Unlock()
 	if p := segs[k].Load(); p != nil {
-		return *p
+		return unsafe.Pointer(p)
+	}
+	if segFailed {
+		return nil
 	}
 	name := filepath.Join(dir, fmt.Sprintf("events.%04d", k))
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil
+	if err == nil {
+		defer f.Close()
+		var b []byte
+		if b, err = mapFile(f, int(segmentRecords(k)*recordSize)); err == nil {
+			segs[k].Store(&b[0])
+			return unsafe.Pointer(&b[0])
+		}
+		os.Remove(name)
 	}
-	defer f.Close()
-	if err := f.Truncate(int64(size * recordSize)); err != nil {
-		return nil
-	}
-	b, err := syscall.Mmap(int(f.Fd()), 0, int(size*recordSize), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
-	if err != nil {
-		return nil
-	}
-	segs[k].Store(&b)
-	go prefault(b)
-	return b
-}
-
-// prefault takes the page faults of a new segment on another thread, ahead of
-// the writers: it adds 0 to the kind word of each page's first record (an
-// atomic write that changes nothing, even where a writer got there first).
-func prefault(b []byte) {
-	for off := 0; off+recordSize <= len(b); off += 4096 {
-		atomic.AddUint32((*uint32)(unsafe.Pointer(&b[off+28])), 0)
-	}
+	segFailed = true
+	os.WriteFile(filepath.Join(dir, "lost"), []byte(err.Error()), 0o644)
+	return nil
 }
 
 // reserve returns the first of n consecutive record slots.
@@ -172,39 +183,62 @@ func reserve(n uint64) uint64 {
 	return next.Add(n) - n
 }
 
-// put fills a slot: time 0, ptr 8, aux 16, site 24, then stack (24 bits) and
-// kind (8 bits) at 28, stored last so that a record torn by a crash reads as empty.
-func put(slot uint64, kind uint32, ptr uintptr, aux int64, site int32, stack uint32) {
+// put fills a slot, the kind word last (a plain store: stores are not
+// reordered, and a locked one would cost more than the rest of the event).
+func put(slot uint64, kind uint32, payload uint64, aux uint32, site int32) {
 	k, i, size := place(slot)
 	if k >= maxSegments {
 		return
 	}
-	seg := segment(k, size)
-	if seg == nil {
-		return
+	if i == size/2 && k+1 < maxSegments {
+		go mapSegment(k + 1) // ready before a writer needs it
 	}
-	r := seg[i*recordSize:][:recordSize]
-	*(*int64)(unsafe.Pointer(&r[0])) = now.Load()
-	*(*uint64)(unsafe.Pointer(&r[8])) = uint64(ptr)
-	*(*int64)(unsafe.Pointer(&r[16])) = aux
-	*(*int32)(unsafe.Pointer(&r[24])) = site
-	atomic.StoreUint32((*uint32)(unsafe.Pointer(&r[28])), stack&0xffffff|kind<<24)
+	seg := unsafe.Pointer(segs[k].Load())
+	if seg == nil {
+		if seg = mapSegment(k); seg == nil {
+			return
+		}
+	}
+	r := unsafe.Add(seg, i*recordSize)
+	*(*uint64)(r) = payload
+	*(*uint32)(unsafe.Add(r, 8)) = aux
+	*(*uint32)(unsafe.Add(r, 12)) = uint32(site)&noSite | kind<<24
 }
 
-// event writes one record, followed by its goroutine when its stack was sampled.
-func event(kind uint32, ptr uintptr, aux int64, site int32, stack uint32, gid uint64) {
-	if stack == 0 {
-		put(reserve(1), kind, ptr, aux, site, 0)
+// event writes one record and its extras: the size when it does not fit, the
+// stack and goroutine when they were sampled.
+func event(kind uint32, ptr uintptr, size int64, site int32, stack uint32, gid uint64) {
+	if now.Load() != stamped.Load() {
+		stamp()
+	}
+	aux, big := uint32(size+1), size+1 < 0 || size+1 >= bigSize
+	if !big && stack == 0 {
+		put(reserve(1), kind, uint64(ptr), aux, site)
 		return
 	}
-	slot := reserve(2)
-	put(slot, kind, ptr, aux, site, stack)
-	put(slot+1, kindGoroutine, 0, int64(gid), site, stack)
+	n := uint64(1)
+	if big {
+		aux = bigSize
+		n++
+	}
+	if stack != 0 {
+		n++
+	}
+	slot := reserve(n)
+	put(slot, kind, uint64(ptr), aux, site)
+	if big {
+		slot++
+		put(slot, kindSize, uint64(size), 0, site)
+	}
+	if stack != 0 {
+		put(slot+1, kindSample, gid, stack, site)
+	}
 }
 
 // now is a coarse clock (nanoseconds since start, updated every millisecond):
-// reading the real clock twice per allocation would cost more than the allocation.
-var now atomic.Int64
+// reading the real clock for each allocation would cost more than the
+// allocation. A time record is written before the first event of each tick.
+var now, stamped atomic.Int64
 
 func tick() {
 	t := time.NewTicker(time.Millisecond)
@@ -213,14 +247,27 @@ func tick() {
 	}
 }
 
-// stackFor returns the id of the current stack when this event samples one (0 otherwise), and its goroutine.
-func stackFor(site int32, always bool) (uint32, uint64) {
-	if !always && !fullStacks {
-		n := siteCount[uint32(site)&(1<<16-1)].Add(1)
-		if n > stackFirst && n%stackEvery != 0 {
-			return 0, 0
-		}
+func stamp() {
+	if t, s := now.Load(), stamped.Load(); t != s && stamped.CompareAndSwap(s, t) {
+		put(reserve(1), kindTime, uint64(t), 0, 0)
 	}
+}
+
+// sampled says whether this event of a site takes its stack (small enough to
+// be inlined into the hot path; the sample itself costs microseconds).
+func sampled(site int32) bool {
+	if fullStacks {
+		return true
+	}
+	// A plain increment: a count lost to a race only moves a sample.
+	c := &siteCount[uint32(site)&(1<<16-1)]
+	*c++
+	n := *c
+	return n <= stackFirst || n&(n-1) == 0 || n%stackEvery == 0
+}
+
+// capture returns the id of the caller's caller's stack, and its goroutine.
+func capture() (uint32, uint64) {
 	var pcs [stackDepth]uintptr
 	runtime.Callers(4, pcs[:])
 	stackMu.Lock()
@@ -353,7 +400,11 @@ func Alloc[P any](p P, size int, site int32) P {
 	if ptr == 0 {
 		return p
 	}
-	stack, gid := stackFor(site, false)
+	var stack uint32
+	var gid uint64
+	if sampled(site) {
+		stack, gid = capture()
+	}
 	if guard {
 		setLive(ptr, block{site: site, stack: stack, size: int64(size)})
 	}
@@ -371,7 +422,11 @@ func Free[P any](p P, site int32) bool {
 	if ptr == 0 {
 		return true
 	}
-	stack, gid := stackFor(site, false)
+	var stack uint32
+	var gid uint64
+	if sampled(site) {
+		stack, gid = capture()
+	}
 	if guard {
 		if b, double := markFreed(ptr, site, stack); double {
 			violation(violDoubleFree, ptr, site, b)
@@ -406,7 +461,7 @@ func Use[P any](p P, site int32) P {
 		}
 		return p
 	}
-	put(reserve(1), kindUse, ptr, 0, site, 0)
+	put(reserve(1), kindUse, uint64(ptr), 0, site)
 	return p
 }
 
@@ -430,7 +485,7 @@ func Seen[P any](p P) P {
 		s.Unlock()
 		return p
 	}
-	put(reserve(1), kindSeen, ptr, 0, -1, 0)
+	put(reserve(1), kindSeen, uint64(ptr), 0, -1)
 	return p
 }
 
@@ -455,12 +510,16 @@ func ReallocDone[P any](old, p P, size int, site int32) P {
 	if n == 0 {
 		return p // failed: the old block is still live
 	}
-	stack, gid := stackFor(site, false)
+	var stack uint32
+	var gid uint64
+	if sampled(site) {
+		stack, gid = capture()
+	}
 	if o != 0 && o != n {
 		if guard {
 			markFreed(o, site, stack)
 		}
-		put(reserve(1), kindMoved, o, 0, site, 0)
+		put(reserve(1), kindMoved, uint64(o), 0, site)
 	}
 	if guard {
 		setLive(n, block{site: site, stack: stack, size: int64(size)})
@@ -470,12 +529,12 @@ func ReallocDone[P any](old, p P, size int, site int32) P {
 }
 
 // violation records a misuse with its own stack (always captured) and the block's history.
-func violation(code int64, ptr uintptr, site int32, prev block) {
-	stack, gid := stackFor(site, true)
+func violation(code uint32, ptr uintptr, site int32, prev block) {
+	stack, gid := capture()
 	slot := reserve(3)
-	put(slot, kindViolation, ptr, code, site, stack)
-	put(slot+1, kindHistory, uintptr(uint64(uint32(prev.site))|uint64(uint32(prev.freeSite))<<32), int64(uint64(prev.stack)|uint64(prev.freeStack)<<32), site, stack)
-	put(slot+2, kindGoroutine, 0, int64(gid), site, stack)
+	put(slot, kindViolation, uint64(ptr), code, site)
+	put(slot+1, kindHistory, uint64(prev.stack)|uint64(prev.freeStack)<<32, uint32(prev.site), prev.freeSite)
+	put(slot+2, kindSample, gid, stack, site)
 	if abortFirst {
 		fmt.Fprintf(os.Stderr, "cgoguard trace: stopping at the first violation (--abort)\n")
 		os.Exit(66)

@@ -3,7 +3,7 @@
 // the injected runtime, runs them, and reads back what was live at exit and
 // which misuses happened. User files are never edited; the temporary folder
 // is removed however the run ends.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +19,28 @@ import type { Config } from '../workspace/config.js';
 import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
 import { runCheck } from './check.js';
 
-const RUNTIME_ASSET = fileURLToPath(new URL('../../assets/trace/cgoguardtrace.go', import.meta.url));
+/** The injected runtime's files. */
+const RUNTIME_FILES = ['cgoguardtrace.go', 'mapfile_linux.go', 'mapfile_other.go'];
+const RUNTIME_ASSETS = fileURLToPath(new URL('../../assets/trace/', import.meta.url));
 /** The injected runtime's folder inside the module being built (it exists only in the overlay). */
 const RUNTIME_DIR = 'zz_cgoguardtrace';
+const TMPFS_MAGIC = 0x01021994;
+
+/**
+ * Where the traced processes write their events: /dev/shm when it is a tmpfs
+ * with room to spare (its pages come without a disk behind them, so the
+ * runtime maps segments in ahead of the writers cheaply), else the temporary
+ * folder.
+ */
+function eventsBase(): string {
+  try {
+    const s = statfsSync('/dev/shm');
+    if (s.type === TMPFS_MAGIC && s.bavail * s.bsize >= 2 ** 30) return '/dev/shm';
+  } catch {
+    // no /dev/shm here
+  }
+  return tmpdir();
+}
 
 export interface TraceOptions {
   cwd: string;
@@ -73,9 +92,10 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
   for (const c of o.config.contracts) contracts.add(parseContract(c.text, c.origin));
   const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-trace-'));
   const runId = path.basename(tmp).replace(/^cgoguard-trace-/, '');
+  let eventsDir: string | undefined;
   try {
     const sites = new SiteTable();
-    const replace: Record<string, string> = { [path.join(root, RUNTIME_DIR, 'cgoguardtrace.go')]: RUNTIME_ASSET };
+    const replace: Record<string, string> = Object.fromEntries(RUNTIME_FILES.map((f) => [path.join(root, RUNTIME_DIR, f), path.join(RUNTIME_ASSETS, f)]));
     const ovDir = path.join(tmp, 'overlay');
     mkdirSync(ovDir);
     let n = 0;
@@ -93,8 +113,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
     if (!n) notes.push('no C allocation or release sites to trace in these packages');
     const overlay = path.join(tmp, 'overlay.json');
     writeFileSync(overlay, JSON.stringify({ Replace: replace }));
-    const eventsDir = path.join(tmp, 'events');
-    mkdirSync(eventsDir);
+    eventsDir = mkdtempSync(path.join(eventsBase(), 'cgoguard-events-'));
     const env = {
       ...process.env,
       CGOGUARD_TRACE_DIR: eventsDir,
@@ -117,6 +136,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
       run = { code: r.code, output: r.stdout + r.stderr };
     }
     const procs = readTraceDir(eventsDir);
+    for (const p of procs) if (p.lost) notes.push(`trace: process ${p.pid} stopped recording, so its results are incomplete: ${p.lost}`);
     const summary = summarize(procs, sites.sites);
     const staticLeaks = new Set(check.findings.filter((f) => f.rule === 'leak').map((f) => `${f.file}:${f.line}`));
     const findings = toFindings(summary, check.packages, staticLeaks);
@@ -134,6 +154,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    if (eventsDir) rmSync(eventsDir, { recursive: true, force: true });
   }
 }
 

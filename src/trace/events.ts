@@ -1,5 +1,5 @@
 // Reads what the injected runtime wrote: per process, the memory-mapped event
-// segments (64-byte records, empty where never written or torn by a crash)
+// segments (16-byte records, empty where never written or torn by a crash)
 // and the symbolised stacks; and replays them into what is live at exit and
 // which misuses happened.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -7,13 +7,19 @@ import path from 'node:path';
 import type { StackFrame } from '../findings/finding.js';
 import type { Site } from './instrument.js';
 
-const RECORD_SIZE = 32;
+/** A record: payload (u64) at 0, aux (u32) at 8, site (24 bits) and kind (8 bits) at 12. */
+const RECORD_SIZE = 16;
+const NO_SITE = 0xffffff;
+/** aux of an alloc or realloc whose size is in the size record after it. */
+const BIG_SIZE = 0xffffffff;
 
 export type EventKind = 'alloc' | 'free' | 'realloc' | 'violation' | 'moved' | 'use' | 'seen';
-/** Record kinds as the runtime writes them; 5 and 6 are extras of the record before them. */
+/** Record kinds as the runtime writes them; 5, 6 and 11 are extras of the event before them, 10 a clock reading. */
 const KINDS: Record<number, EventKind> = { 1: 'alloc', 2: 'free', 3: 'realloc', 4: 'violation', 7: 'moved', 8: 'use', 9: 'seen' };
 const HISTORY = 5;
-const GOROUTINE = 6;
+const SAMPLE = 6;
+const TIME = 10;
+const SIZE = 11;
 const VIOLATIONS: Record<number, string> = { 1: 'double free', 2: 'use of freed memory', 3: 'realloc of freed memory' };
 
 export interface TraceEvent {
@@ -37,6 +43,8 @@ export interface ProcessTrace {
   pid: number;
   events: TraceEvent[];
   stacks: Map<number, StackFrame[]>;
+  /** Why the process stopped recording before it ended (its file system was full). */
+  lost?: string;
 }
 
 /** Every process that wrote under dir (one per test binary or program run). */
@@ -53,40 +61,42 @@ export function readTraceDir(dir: string): ProcessTrace[] {
 function readProcess(dir: string, pid: number): ProcessTrace {
   const events: TraceEvent[] = [];
   let seq = 0;
+  let t = 0;
+  /** The slot of the last record of the last event: its extras follow it directly. */
+  let tail = -2;
   for (const seg of readdirSync(dir).filter((n) => /^events\.\d+$/.test(n)).sort()) {
     const buf = readFileSync(path.join(dir, seg));
     for (let off = 0; off + RECORD_SIZE <= buf.length; off += RECORD_SIZE, seq++) {
-      const word = buf.readUInt32LE(off + 28);
+      const word = buf.readUInt32LE(off + 12);
       const code = word >>> 24;
-      const last = events[events.length - 1];
-      if (code === GOROUTINE && last) {
-        last.goroutine = Number(buf.readBigInt64LE(off + 16));
+      const site24 = word & NO_SITE;
+      const site = site24 === NO_SITE ? -1 : site24;
+      const aux = buf.readUInt32LE(off + 8);
+      // An extra whose event was torn or never written belongs to nothing.
+      const extraOf = tail === seq - 1 ? events[events.length - 1] : undefined;
+      if (code === TIME) {
+        t = Number(buf.readBigInt64LE(off));
         continue;
       }
-      if (code === HISTORY && last?.kind === 'violation') {
-        const sites = buf.readBigUInt64LE(off + 8);
-        const stacks = buf.readBigUInt64LE(off + 16);
-        last.history = {
-          allocSite: Number(BigInt.asIntN(32, sites & 0xffffffffn)),
-          freeSite: Number(BigInt.asIntN(32, sites >> 32n)),
-          allocStack: Number(stacks & 0xffffffffn),
-          freeStack: Number(stacks >> 32n),
-        };
+      if (code === SAMPLE || code === SIZE || code === HISTORY) {
+        if (!extraOf) continue;
+        tail = seq;
+        if (code === SAMPLE) {
+          extraOf.goroutine = Number(buf.readBigUInt64LE(off));
+          extraOf.stack = aux;
+        } else if (code === SIZE) {
+          extraOf.size = Number(buf.readBigInt64LE(off));
+        } else if (extraOf.kind === 'violation') {
+          const stacks = buf.readBigUInt64LE(off);
+          extraOf.history = { allocSite: aux, freeSite: site, allocStack: Number(stacks & 0xffffffffn), freeStack: Number(stacks >> 32n) };
+        }
         continue;
       }
       const kind = KINDS[code];
       if (!kind) continue; // never written, or torn
-      events.push({
-        pid,
-        seq,
-        t: Number(buf.readBigInt64LE(off)),
-        kind,
-        ptr: buf.readBigUInt64LE(off + 8),
-        size: Number(buf.readBigInt64LE(off + 16)),
-        site: buf.readInt32LE(off + 24),
-        stack: word & 0xffffff,
-        goroutine: 0,
-      });
+      const sized = kind === 'alloc' || kind === 'realloc';
+      tail = seq;
+      events.push({ pid, seq, t, kind, ptr: buf.readBigUInt64LE(off), size: sized ? (aux === BIG_SIZE ? -1 : aux - 1) : kind === 'violation' ? aux : 0, site, stack: 0, goroutine: 0 });
     }
   }
   const stacks = new Map<number, StackFrame[]>();
@@ -102,7 +112,8 @@ function readProcess(dir: string, pid: number): ProcessTrace {
       }
     }
   }
-  return { pid, events, stacks };
+  const lost = path.join(dir, 'lost');
+  return { pid, events, stacks, ...(existsSync(lost) ? { lost: readFileSync(lost, 'utf8').trim() || 'unknown error' } : {}) };
 }
 
 export interface LiveGroup {

@@ -8,6 +8,7 @@ import { contractDirectives, isCNumericName } from '../model/cmodel.js';
 import { ContractSet, ContractSyntaxError, parseContract } from '../model/contracts.js';
 import { packsForPreamble } from '../model/packs.js';
 import { parseGo } from '../syntax/parser.js';
+import { UsageError } from '../workspace/discover.js';
 
 export interface Site {
   file: string;
@@ -29,6 +30,8 @@ const UNSAFE = '_cgt_unsafe';
 export class SiteTable {
   readonly sites: Site[] = [];
   add(s: Site): number {
+    // A record holds a site in 24 bits, all ones meaning none.
+    if (this.sites.length >= 0xffffff - 1) throw new UsageError('more than 16 million C allocation and release sites to trace');
     this.sites.push(s);
     return this.sites.length - 1;
   }
