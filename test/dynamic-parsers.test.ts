@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSanitizerOutput } from '../src/dynamic/sanitizer.js';
+import { crashingTest, hitsStackRedzone, parseSanitizerOutput } from '../src/dynamic/sanitizer.js';
 import { parseValgrindXML } from '../src/dynamic/valgrind.js';
 import { parseTestJSON } from '../src/dynamic/run-stage.js';
 import { cgoStubName } from '../src/dynamic/report.js';
@@ -81,6 +81,20 @@ describe('AddressSanitizer and LeakSanitizer text', () => {
       ['stack frame of the variable', ['doAdd']],
       ['thread T4 created by T3', ['__interceptor_pthread_create', '_cgo_try_pthread_create']],
     ]);
+  });
+
+  it('names the test whose goroutine hit a stack redzone, to run it again alone', () => {
+    const text = rec('asan-stale-redzone.txt');
+    expect(hitsStackRedzone(text)).toBe(true);
+    expect(hitsStackRedzone(rec('asan-overflow.txt'))).toBe(false); // a heap error: not a stack mark
+    // A goroutine the test started: named by its closure and its creator.
+    expect(crashingTest(text)).toBe('TestSum');
+    // The test's own goroutine.
+    const own = ['goroutine 360 gp=0x1 m=4 mp=0x2 [syscall]:', 'runtime.cgocall(0x1, 0x2)', 'cmd/cgo/internal/test._Cfunc_doAdd(0xa, 0x6)', 'cmd/cgo/internal/test.testCthread(0xc0001a4700)', 'cmd/cgo/internal/test.TestCthread(0xc0001a4700)', 'testing.tRunner(0xc0001a4700, 0x8)', 'created by testing.(*T).Run in goroutine 1', ''].join('\n');
+    expect(crashingTest(own)).toBe('TestCthread');
+    // Only the first goroutine counts; no traceback, no test.
+    expect(crashingTest(['goroutine 1 [running]:', 'main.main()', '', 'goroutine 2 [chan receive]:', 'example.com/p.TestOther(0x1)', ''].join('\n'))).toBeUndefined();
+    expect(crashingTest('==1==ERROR: AddressSanitizer: stack-buffer-overflow on address 0x7f')).toBeUndefined();
   });
 
   it('survives garbage, interleaved test output and binary noise', () => {

@@ -127,6 +127,17 @@ describe.skipIf(!goroot)('cgoguard test, with the real toolchain', () => {
     expect(frames.find((f) => f.location.message.text.endsWith('slice-header.main'))?.location.physicalLocation?.region.startLine).toBe(20);
   });
 
+  it('keeps a stack overflow its test hits alone, and demotes one it does not (stale marks from a panic through C)', () => {
+    const r = cgoguard(['test', '--stages', 'asan', '--no-c-analyzer', '--format', 'json', './...'], { cwd: path.join(repoRoot, 'testdata/asan-redzone') });
+    const found = (JSON.parse(r.stdout).findings as Finding[]).map((f) => [f.file, f.line, f.severity, f.dynamic?.alone, /not seen when TestSum runs alone/.test(f.message)]);
+    expect(found).toEqual([
+      ['overflow/overflow.go', 14, 'error', { test: 'TestPastTheEnd', reproduced: true }, false],
+      ['stale/stale.go', 33, 'warning', { test: 'TestSum', reproduced: false }, true],
+    ]);
+    expect(r.stderr).toMatch(/fails: runtime: 1 memory error\(s\)/);
+    expect(r.code).toBe(1);
+  });
+
   it("hides the Go heap objects that the toolchain's valgrind build tag declares", { skip: !hasValgrind && !process.env.CI }, () => {
     const r = cgoguard(['test', '--stages', 'valgrind', '--tags', 'valgrind', '--no-static', '--format', 'json', './examples/cstring-leak']);
     const found = (JSON.parse(r.stdout).findings as Finding[]).map((f) => [f.rule, f.line, f.dynamic?.bytes]);

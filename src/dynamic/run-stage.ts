@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StageName, Toolchain } from './prereqs.js';
+import { crashingTest, hitsStackRedzone } from './sanitizer.js';
 
 export interface PackageRun {
   importPath: string;
@@ -17,6 +18,8 @@ export interface PackageRun {
   xml?: string;
   failed: boolean;
   buildFailed: boolean;
+  /** asan: the test that hit a stack redzone, run again alone, and whether it hit one again. */
+  alone?: { test: string; reproduced: boolean };
 }
 
 export interface StageRun {
@@ -161,8 +164,19 @@ async function binaryStage(stage: 'asan' | 'valgrind', o: StageOptions): Promise
     }
     if (!existsSync(bin)) continue; // no test files
     if (stage === 'asan') {
-      const r = await exec(bin, ['-test.count=1', `-test.timeout=${o.timeout}`, ...binFlags], { cwd: p.dir, env, signal: o.signal });
-      packages.push({ importPath: p.importPath, output: `${r.stdout}${r.stderr}`, failed: r.code !== 0, buildFailed: false });
+      const args = ['-test.count=1', `-test.timeout=${o.timeout}`, ...binFlags];
+      const r = await exec(bin, args, { cwd: p.dir, env, signal: o.signal });
+      const run: PackageRun = { importPath: p.importPath, output: `${r.stdout}${r.stderr}`, failed: r.code !== 0, buildFailed: false };
+      // ASan's marks on a thread's stack go stale when a Go panic unwinds C
+      // frames it never saw return, and a later, correct C function on that
+      // thread trips over them: such a report is only trusted if its test
+      // hits it again alone (the last -test.run wins over the user's).
+      const test = hitsStackRedzone(run.output) ? crashingTest(run.output) : undefined;
+      if (test && !o.signal.aborted) {
+        const again = await exec(bin, [...args, `-test.run=^${test}$`], { cwd: p.dir, env, signal: o.signal });
+        run.alone = { test, reproduced: hitsStackRedzone(`${again.stdout}${again.stderr}`) };
+      }
+      packages.push(run);
       continue;
     }
     const xmlFile = path.join(o.tmp, `valgrind${i}.xml`);

@@ -35,6 +35,28 @@ const GO_FRAME = /^([^\s(]*\.(?:\(\*?[^)\s]+\)\.)?[^\s(]+)\(.*\)$/;
 const FRAME_ASAN = /^\s*#(\d+) 0x[0-9a-f]+ in (\S+)(?: (.+?))?\s*$/;
 const FRAME_ASAN_NOSYM = /^\s*#(\d+) 0x[0-9a-f]+\s+\((.+)\)\s*$/;
 
+const REDZONE_KINDS = ['stack-buffer-overflow', 'stack-buffer-underflow'];
+/** An access to a stack variable's redzone, by ASan's name for the error. */
+export const isStackRedzone = (kind: string) => REDZONE_KINDS.includes(kind);
+/** Whether ASan's output reports an access to a stack variable's redzone. */
+export const hitsStackRedzone = (text: string) => REDZONE_KINDS.some((k) => text.includes(`ERROR: AddressSanitizer: ${k} `));
+
+/**
+ * The top-level test (or example or benchmark) whose goroutine crashed: the
+ * first goroutine of the traceback the runtime printed, by one of its frames
+ * or by the function that created it.
+ */
+export function crashingTest(text: string): string | undefined {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => /^goroutine \d+ .*\[.*\]:$/.test(l));
+  if (start < 0) return undefined;
+  for (let i = start + 1; i < lines.length && lines[i].trim(); i++) {
+    const m = /^(?:created by )?[\w./-]*\.((?:Test|Example|Benchmark|Fuzz)[A-Za-z0-9_]*)(?:[.(]| in goroutine|$)/.exec(lines[i]);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
 export function parseSanitizerOutput(text: string): ParseResult {
   const lines = text.split('\n');
   const reports: DynamicReport[] = [];

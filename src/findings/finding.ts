@@ -50,6 +50,8 @@ export interface DynamicDetail {
   locatedBy: 'stack' | 'traceback' | 'call site' | 'none';
   /** How many reports were folded into this one (the same bug seen again). */
   count: number;
+  /** asan stack errors: the test that hit it, run again alone, and whether it hit it again. */
+  alone?: { test: string; reproduced: boolean };
   stacks: { title: string; frames: StackFrame[] }[];
 }
 

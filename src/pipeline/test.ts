@@ -9,8 +9,8 @@ import { compareFindings, type Finding } from '../findings/finding.js';
 import { confirm, locate, sameBug, type PackageSource } from '../dynamic/locate.js';
 import { STAGES, asanFindsLeaks, stageUnavailable, toolchain, type StageName } from '../dynamic/prereqs.js';
 import type { DynamicReport } from '../dynamic/report.js';
-import { runStage, type StageRun } from '../dynamic/run-stage.js';
-import { parseSanitizerOutput } from '../dynamic/sanitizer.js';
+import { runStage, type PackageRun, type StageRun } from '../dynamic/run-stage.js';
+import { isStackRedzone, parseSanitizerOutput } from '../dynamic/sanitizer.js';
 import { parseValgrindXML } from '../dynamic/valgrind.js';
 import { ruleById } from '../rules/index.js';
 import type { Config } from '../workspace/config.js';
@@ -124,7 +124,7 @@ export async function runTest(o: TestOptions): Promise<TestResult> {
       if (p.buildFailed) summary.buildFailures.push(`${p.importPath}: ${firstError(p.output)}`);
       else if (p.failed && !reports.length) summary.testFailures.push(p.importPath);
       for (const r of reports) {
-        const f = pkg && toFinding(r, stage, pkg, sources.get(pkg.importPath)!);
+        const f = pkg && toFinding(r, stage, pkg, sources.get(pkg.importPath)!, r.tool === 'asan' && isStackRedzone(r.kind) ? p.alone : undefined);
         if (f) dynamic.push(f);
         else unplaced++;
       }
@@ -173,18 +173,21 @@ function sourceOf(pkg: DiscoveredPackage): PackageSource {
  * be tied to the package (the runtime's own) are left out; errors that
  * stopped the program are kept even unplaced, at the package's first file.
  */
-function toFinding(r: DynamicReport, stage: StageName, pkg: DiscoveredPackage, src: PackageSource): Finding | undefined {
+function toFinding(r: DynamicReport, stage: StageName, pkg: DiscoveredPackage, src: PackageSource, alone?: PackageRun['alone']): Finding | undefined {
   const at = locate(r, src);
   // Only errors that stopped the program are kept unplaced; the rest is the runtime's noise.
   if (!at && (r.rule === 'leak' || r.tool === 'valgrind')) return undefined;
   const first = pkg.files[0];
   const where = at ?? { file: first?.display ?? pkg.dir, line: 1, column: 1, by: 'none' as const, others: [] };
   const definiteLeak = r.rule === 'leak' && r.definite;
-  const severity = r.rule === 'leak' && !definiteLeak ? 'warning' : (ruleById(r.rule)?.severity ?? 'error');
+  const unconfirmed = alone && !alone.reproduced;
+  const severity = (r.rule === 'leak' && !definiteLeak) || unconfirmed ? 'warning' : (ruleById(r.rule)?.severity ?? 'error');
   return {
     rule: r.rule,
     severity,
-    message: r.message,
+    message: unconfirmed
+      ? `${r.message}; not seen when ${alone.test} runs alone: likely stale AddressSanitizer marks left on this thread's stack by an earlier Go panic that unwound C frames`
+      : r.message,
     file: where.file,
     line: where.line,
     column: where.column,
@@ -203,6 +206,7 @@ function toFinding(r: DynamicReport, stage: StageName, pkg: DiscoveredPackage, s
       locatedBy: where.by,
       count: 1,
       stacks: r.stacks,
+      ...(alone ? { alone } : {}),
     },
   };
 }

@@ -27,19 +27,19 @@ const RUNTIME_DIR = 'zz_cgoguardtrace';
 const TMPFS_MAGIC = 0x01021994;
 
 /**
- * Where the traced processes write their events: /dev/shm when it is a tmpfs
- * with room to spare (its pages come without a disk behind them, so the
- * runtime maps segments in ahead of the writers cheaply), else the temporary
- * folder.
+ * A new folder for the traced processes' events: in /dev/shm when it is a
+ * tmpfs with room to spare and lets us write (its pages have no disk behind
+ * them, so the runtime maps segments in ahead of the writers cheaply), else
+ * in the temporary folder.
  */
-function eventsBase(): string {
+function makeEventsDir(): string {
   try {
     const s = statfsSync('/dev/shm');
-    if (s.type === TMPFS_MAGIC && s.bavail * s.bsize >= 2 ** 30) return '/dev/shm';
+    if (s.type === TMPFS_MAGIC && s.bavail * s.bsize >= 2 ** 30) return mkdtempSync('/dev/shm/cgoguard-events-');
   } catch {
-    // no /dev/shm here
+    // no usable /dev/shm here
   }
-  return tmpdir();
+  return mkdtempSync(path.join(tmpdir(), 'cgoguard-events-'));
 }
 
 export interface TraceOptions {
@@ -113,7 +113,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
     if (!n) notes.push('no C allocation or release sites to trace in these packages');
     const overlay = path.join(tmp, 'overlay.json');
     writeFileSync(overlay, JSON.stringify({ Replace: replace }));
-    eventsDir = mkdtempSync(path.join(eventsBase(), 'cgoguard-events-'));
+    eventsDir = makeEventsDir();
     const env = {
       ...process.env,
       CGOGUARD_TRACE_DIR: eventsDir,

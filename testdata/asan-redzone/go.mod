@@ -1,0 +1,3 @@
+module example.com/redzone
+
+go 1.22
