@@ -551,6 +551,47 @@ export class FunctionAnalyzer {
       if (instr.define && l.k === 'ident' && l.v >= 0 && this.info.decl.vars[l.v].pos === l.pos) this.setVar(st, l.v, vals[i] ?? UNKNOWN_VAL, instr.pos, l, true);
       else this.assignTo(l, vals[i] ?? UNKNOWN_VAL, st, ch, frame, instr.pos, rhs.length === lhs.length ? rhs[i] : undefined);
     });
+    if (lhs.length === 1 && rhs.length === 1) this.noteSum(lhs[0], rhs[0], st);
+  }
+
+  /**
+   * `n := a + b`: kept as a fact (until n, a or b is assigned again) so that
+   * signs carry across it: with n > 0 and a <= 0, b > 0 (see knownPositive).
+   */
+  private noteSum(l: Expr, r: Expr, st: State): void {
+    l = unparen(l);
+    if (l.k !== 'ident' || l.v < 0) return;
+    const terms: number[] = [];
+    const collect = (x: Expr): boolean => {
+      x = unparen(x);
+      if (x.k === 'binary' && x.op === '+') return collect(x.x) && collect(x.y);
+      if (x.k === 'ident' && x.v >= 0 && x.v !== l.v) return terms.push(x.v) > 0;
+      return false;
+    };
+    if (!collect(r) || terms.length < 2) return;
+    st.facts.set(`${[l.v, ...terms].map((v) => `v${v},`).join('')}#sum:${l.v}=${terms.join('+')}`, true);
+  }
+
+  /**
+   * Whether local v is known to be positive (true), known to be zero or
+   * negative (false), or not known: from a sign test on it, or from a sum it
+   * is the total or a term of, when the other terms' signs are known.
+   */
+  private knownPositive(st: State, v: number): boolean | undefined {
+    const direct = (x: number) => st.facts.get(signKey(x));
+    const known = direct(v);
+    if (known !== undefined) return known;
+    for (const [k, holds] of st.facts) {
+      const m = holds && /#sum:(\d+)=([\d+]+)$/.exec(k);
+      if (!m) continue;
+      const total = Number(m[1]);
+      const terms = m[2].split('+').map(Number);
+      // Every term <= 0: the total is <= 0.
+      if (total === v && terms.every((t) => direct(t) === false)) return false;
+      // The total > 0 and every other term <= 0: this term is > 0.
+      if (terms.includes(v) && direct(total) === true && terms.every((t) => t === v || direct(t) === false)) return true;
+    }
+    return undefined;
   }
 
   /** Evaluates an expression list against `want` targets (a single call may yield a tuple). */
@@ -1149,6 +1190,13 @@ export class FunctionAnalyzer {
           : this.factCond(e, st);
         return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
       }
+    }
+    const sign = signTest(e);
+    if (sign) {
+      this.eval(e, st, ch, frame);
+      const known = this.knownPositive(st, sign.v);
+      if (known !== undefined) return known === sign.positive ? { t: undefined, f: false } : { t: false, f: undefined };
+      return { t: (s) => s.facts.set(signKey(sign.v), sign.positive), f: (s) => s.facts.set(signKey(sign.v), !sign.positive) };
     }
     const fact = this.factKey(e);
     if (fact && st.facts.has(fact)) {
@@ -2340,6 +2388,21 @@ interface ReleaseSite {
   loc?: Expr; // the argument expression, to give an unknown pointer an identity
   via?: string; // Go helper that releases it
   viaSteps?: Step[];
+}
+
+/** The fact that local v is positive (true) or zero or negative (false). */
+const signKey = (v: number) => `v${v},#>0`;
+
+/** `x > 0`, `x <= 0` and their mirrors, for a local x: the variable, and whether the test holds when x > 0. */
+function signTest(e: Expr): { v: number; positive: boolean } | undefined {
+  if (e.k !== 'binary') return undefined;
+  const x = unparen(e.x);
+  const y = unparen(e.y);
+  const zero = (z: Expr) => z.k === 'lit' && parseGoInt(z.value) === 0;
+  const local = (z: Expr) => z.k === 'ident' && z.v >= 0;
+  if (local(x) && zero(y) && (e.op === '>' || e.op === '<=')) return { v: (x as { v: number }).v, positive: e.op === '>' };
+  if (zero(x) && local(y) && (e.op === '<' || e.op === '>=')) return { v: (y as { v: number }).v, positive: e.op === '<' };
+  return undefined;
 }
 
 interface CondResult {
