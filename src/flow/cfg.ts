@@ -4,6 +4,7 @@
 // that the interpreter treats as function exits (running deferred calls).
 import { NO_VAR, type Expr, type FuncIR, type Stmt, type VarId } from '../syntax/goast.js';
 import { forEachChildExpr } from '../syntax/walk.js';
+import { unparen } from '../syntax/exprs.js';
 
 export type Instr =
   | { k: 'eval'; x: Expr; pos: number }
@@ -19,7 +20,8 @@ export type Instr =
 export type Term =
   | { k: 'jump'; to: number }
   | { k: 'cond'; cond: Expr; t: number; f: number }
-  | { k: 'choice'; to: number[] }
+  /** rangeOver: the first test of a range over this expression (see the engine). */
+  | { k: 'choice'; to: number[]; rangeOver?: Expr }
   | { k: 'return'; pos: number }
   | { k: 'panic'; pos: number }
   | { k: 'none' };
@@ -182,10 +184,12 @@ class Builder {
       case 'range': {
         const label = this.takeLabel();
         if (s.x) this.emit({ k: 'eval', x: s.x, pos: s.pos });
+        const first = this.newBlock();
         const head = this.newBlock();
         const body = this.newBlock();
         const exit = this.newBlock();
-        this.jumpTo(head.id);
+        this.jumpTo(first.id);
+        first.term = { k: 'choice', to: [body.id, exit.id], ...(s.x ? { rangeOver: unparen(s.x) } : {}) };
         head.term = { k: 'choice', to: [body.id, exit.id] };
         this.cur = body;
         this.emit({ k: 'range', key: s.key, value: s.value, define: s.define, pos: s.pos });

@@ -405,9 +405,11 @@ export class FunctionAnalyzer {
           case 'jump':
             push(term.to, st);
             break;
-          case 'choice':
-            for (const to of term.to) push(to, st.clone());
+          case 'choice': {
+            const once = term.rangeOver && this.rangesAtLeastOnce(term.rangeOver, st);
+            for (const to of once ? term.to.slice(0, 1) : term.to) push(to, st.clone());
             break;
+          }
           case 'cond':
             for (const [s, ok] of this.branch(term.cond, st, frame)) push(ok ? term.t : term.f, s);
             break;
@@ -552,6 +554,26 @@ export class FunctionAnalyzer {
       else this.assignTo(l, vals[i] ?? UNKNOWN_VAL, st, ch, frame, instr.pos, rhs.length === lhs.length ? rhs[i] : undefined);
     });
     if (lhs.length === 1 && rhs.length === 1) this.noteSum(lhs[0], rhs[0], st);
+  }
+
+  /**
+   * Whether a range over x enters its body at least once: x is a C
+   * allocation's own elements (an empty allocation is not worth a report, and
+   * skipping the loop would leave every pointer it stores unseen), or a
+   * condition that held says len(x) > 0.
+   */
+  private rangesAtLeastOnce(x: Expr, st: State): boolean {
+    if (x.k === 'ident' && x.v >= 0) {
+      const id = objId(st.env.get(varKey(x.v)) ?? '');
+      const o = id ? st.obj(id) : undefined;
+      if (o?.kind === 'c' && o.state === 'live') return true;
+    }
+    if (!st.facts.size) return false;
+    const flat = (t: string) => t.replace(/\s+/g, '');
+    const len = `len(${flat(this.src(x))})`;
+    const nonEmpty = new Map([[`${len}>0`, true], [`${len}!=0`, true], [`${len}>=1`, true], [`0<${len}`, true], [`${len}==0`, false], [`${len}<=0`, false], [`${len}<1`, false]]);
+    for (const [k, holds] of st.facts) if (nonEmpty.get(flat(k.slice(k.indexOf('#') + 1))) === holds) return true;
+    return false;
   }
 
   /**
@@ -1016,11 +1038,9 @@ export class FunctionAnalyzer {
   }
 
   private recordCase(st: State, results: Val[]): void {
-    const resAbs: ResultAbs[] = results.map((v, i) => {
-      const first = results.indexOf(v);
-      return first < i && objId(v) ? { k: 'same', as: first } : this.abstractResult(st, v);
-    });
     const effects: Effect[] = [];
+    /** New C memory stored in a field of an input, by object: the caller finds it there. */
+    const storedAt = new Map<string, string>();
     for (const [id, o] of st.objs) {
       if (o.kind !== 'sym' || !o.origin) continue;
       const path = o.origin;
@@ -1035,10 +1055,19 @@ export class FunctionAnalyzer {
         const fo = fid ? st.obj(fid) : undefined;
         if (fo?.kind === 'sym' && fo.origin === `${path}.${field}`) continue;
         if (v === NIL) effects.push({ k: 'set', path: `${path}.${field}`, value: 'nil' });
-        else if (fo?.kind === 'c' && fo.state === 'live') effects.push({ k: 'set-owned', path: `${path}.${field}`, what: fo.what, releasedBy: fo.releasedBy, steps: fo.steps, resource: fo.resource });
-        else effects.push({ k: 'set', path: `${path}.${field}`, value: 'unknown' });
+        else if (fo?.kind === 'c' && fo.state === 'live') {
+          effects.push({ k: 'set-owned', path: `${path}.${field}`, what: fo.what, releasedBy: fo.releasedBy, steps: fo.steps, resource: fo.resource });
+          storedAt.set(fid!, `${path}.${field}`);
+        } else effects.push({ k: 'set', path: `${path}.${field}`, value: 'unknown' });
       }
     }
+    const resAbs: ResultAbs[] = results.map((v, i) => {
+      const first = results.indexOf(v);
+      if (first < i && objId(v)) return { k: 'same', as: first };
+      // Returned and also stored in an input (`r.err = C.CString(..); return r.err`): one block, not two.
+      const at = storedAt.get(objId(v) ?? '');
+      return at ? { k: 'param', path: at } : this.abstractResult(st, v);
+    });
     const c: SummaryCase = { results: resAbs, effects };
     this.cases.set(caseKey(c), c);
   }
@@ -1190,6 +1219,22 @@ export class FunctionAnalyzer {
           : this.factCond(e, st);
         return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
       }
+    }
+    const lt = lenTest(e);
+    const lenOf = lt && lt.x.k === 'ident' && lt.x.v >= 0 ? objId(st.env.get(varKey(lt.x.v)) ?? '') : undefined;
+    const sized = lenOf ? st.obj(lenOf) : undefined;
+    if (lt && lenOf && sized?.kind === 'c' && sized.state === 'live') {
+      // On the side where the allocation is empty, it is not worth a report.
+      const r = this.factCond(e, st);
+      const empty = (side: CondResult['t']): CondResult['t'] =>
+        side === false
+          ? false
+          : (s) => {
+              if (side) side(s);
+              const o = s.obj(lenOf);
+              if (o) s.setObj(lenOf, { ...o, empty: true });
+            };
+      return lt.nonEmptyWhenTrue ? { t: r.t, f: empty(r.f) } : { t: empty(r.t), f: r.f };
     }
     const sign = signTest(e);
     if (sign) {
@@ -2390,6 +2435,36 @@ interface ReleaseSite {
   viaSteps?: Step[];
 }
 
+/** `len(x) > 0`, `len(x) == 0` and the like: x, and whether the test holds when x has elements. */
+function lenTest(e: Expr): { x: Expr; nonEmptyWhenTrue: boolean } | undefined {
+  if (e.k !== 'binary') return undefined;
+  const lenArg = (z: Expr) => {
+    z = unparen(z);
+    if (z.k !== 'call' || z.args.length !== 1) return undefined;
+    const f = unparen(z.fun);
+    return f.k === 'ident' && f.v === NO_VAR && f.name === 'len' ? unparen(z.args[0]) : undefined;
+  };
+  const num = (z: Expr) => {
+    z = unparen(z);
+    return z.k === 'lit' ? parseGoInt(z.value) : undefined;
+  };
+  const l = lenArg(e.x);
+  if (l) {
+    const n = num(e.y);
+    if (n === 0 && (e.op === '>' || e.op === '!=')) return { x: l, nonEmptyWhenTrue: true };
+    if (n === 0 && (e.op === '==' || e.op === '<=')) return { x: l, nonEmptyWhenTrue: false };
+    if (n === 1 && e.op === '>=') return { x: l, nonEmptyWhenTrue: true };
+    if (n === 1 && e.op === '<') return { x: l, nonEmptyWhenTrue: false };
+    return undefined;
+  }
+  const r = lenArg(e.y);
+  if (r && num(e.x) === 0) {
+    if (e.op === '<' || e.op === '!=') return { x: r, nonEmptyWhenTrue: true };
+    if (e.op === '==' || e.op === '>=') return { x: r, nonEmptyWhenTrue: false };
+  }
+  return undefined;
+}
+
 /** The fact that local v is positive (true) or zero or negative (false). */
 const signKey = (v: number) => `v${v},#>0`;
 
@@ -2441,5 +2516,5 @@ function packageDeletesHandles(pkg: FuncInfo['pkg']): boolean {
 }
 
 function owned(o: Obj): boolean {
-  return o.kind === 'c' && o.state === 'live' && !o.borrowed && !o.foreign;
+  return o.kind === 'c' && o.state === 'live' && !o.borrowed && !o.foreign && !o.empty;
 }

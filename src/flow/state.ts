@@ -74,6 +74,8 @@ export interface Obj {
   bytes?: number;
   /** C memory a C function handed out without saying who owns it: never reported as leaked. */
   foreign?: boolean;
+  /** A C allocation a condition showed to have no elements (len(x) == 0): not worth reporting as leaked. */
+  empty?: boolean;
   /** The runtime.Pinner that pins this Go memory. */
   pinnedBy?: string;
   /** Calls made on this handle that protocol clauses refer to ("!F": F invalidated it). */

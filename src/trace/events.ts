@@ -47,15 +47,21 @@ export interface ProcessTrace {
   lost?: string;
 }
 
-/** Every process that wrote under dir (one per test binary or program run). */
+/**
+ * Every process that wrote under dir (one per test binary or program run), in
+ * an order that does not depend on process ids or on which test binary ran
+ * first: by the lowest site each recorded (sites are numbered in package
+ * order), then by pid.
+ */
 export function readTraceDir(dir: string): ProcessTrace[] {
   if (!existsSync(dir)) return [];
   const out: ProcessTrace[] = [];
-  for (const name of readdirSync(dir).sort()) {
+  for (const name of readdirSync(dir)) {
     if (!/^\d+$/.test(name)) continue;
     out.push(readProcess(path.join(dir, name), Number(name)));
   }
-  return out;
+  const lowest = (p: ProcessTrace) => p.events.reduce((m, e) => (e.site >= 0 && e.site < m ? e.site : m), Infinity);
+  return out.sort((a, b) => lowest(a) - lowest(b) || a.pid - b.pid);
 }
 
 function readProcess(dir: string, pid: number): ProcessTrace {
