@@ -257,6 +257,15 @@ describe.skipIf(!hasGo)('cgoguard trace, with the real toolchain', () => {
     expect(report.findings.filter((x) => x.rule === 'double-free' && x.dynamic)).toHaveLength(1);
   });
 
+  it("traces cgo's two-value form: a contract's allocator and releaser with errno", () => {
+    const { report } = traceRun('twovalue');
+    expect(leaks(report).map((f) => [f.file, f.line, f.dynamic?.objects, f.dynamic?.stacks[0].frames.slice(0, 2).map((fr) => `${fr.fn}:${fr.line}`)])).toEqual([
+      ['testdata/trace/twovalue/main.go', 21, 1, ['main.open:21', 'main.main:32']],
+    ]);
+    // Two files opened, one closed; and the four strings of the paths and modes.
+    expect([report.stats.allocations, report.stats.frees]).toEqual([6, 5]);
+  });
+
   it('reports C.GoString over freed memory with the allocation and release sites', () => {
     const { report } = traceRun('uaf');
     const f = report.findings.find((x) => x.rule === 'use-after-free' && x.dynamic)!;

@@ -266,10 +266,10 @@ func sampled(site int32) bool {
 	return n <= stackFirst || n&(n-1) == 0 || n%stackEvery == 0
 }
 
-// capture returns the id of the caller's caller's stack, and its goroutine.
+// capture returns the id of the stack that called into the tracer, and its goroutine.
 func capture() (uint32, uint64) {
 	var pcs [stackDepth]uintptr
-	runtime.Callers(4, pcs[:])
+	runtime.Callers(3, pcs[:]) // from the tracer's caller: tracer frames and the rewrite's closures are left out when written
 	stackMu.Lock()
 	defer stackMu.Unlock()
 	id, ok := stackIDs[pcs]

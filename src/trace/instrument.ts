@@ -59,6 +59,8 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
 
     // A node is rendered once: a call that is not rewritten after all renders its arguments again.
     const done = new Map<number, string>();
+    /** Statements that cgo's two-value form keeps whole: what goes before and after them, on their line. */
+    const around = new Map<number, { before?: string; after?: string }>();
     const render = (n: Node): string => {
       const cached = done.get(n.id);
       if (cached !== undefined) return cached;
@@ -77,7 +79,9 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
         out += text.slice(at, c.startIndex) + render(c);
         at = c.endIndex;
       }
-      return out + text.slice(at, n.endIndex);
+      out += text.slice(at, n.endIndex);
+      const extra = around.get(n.id);
+      return extra ? `${extra.before ?? ''}${out}${extra.after ?? ''}` : out;
     };
 
     const rewriteCall = (n: Node): string | undefined => {
@@ -136,12 +140,24 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
         count++;
         return `${RUNTIME_NAME}.Seen(${original})`;
       }
-      // cgo's two-value form (`f, err := C.fopen(...)`) cannot go through a one-value wrapper: not traced.
       if (c.returns?.kind === 'owned' && !deferred && !mayBeMultiValue(n)) return `${RUNTIME_NAME}.Alloc(${original}, -1, ${siteOf(n, call)})`;
       // A release as a statement, of a plain variable or field: recorded just before it runs.
       const released = c.releases[0];
-      if (released !== undefined && n.parent?.type === 'expression_statement' && args[released] && /^[\w.]+$/.test(a[released])) {
+      const plain = released !== undefined && args[released] && /^[\w.]+$/.test(a[released]);
+      if (plain && n.parent?.type === 'expression_statement') {
         return `if ${RUNTIME_NAME}.Free(${a[released]}, ${siteOf(n, call)}) { ${original} }`;
+      }
+      // cgo's two-value form (`f, err := C.fopen(...)`) cannot go through a one-value
+      // wrapper: the statement stays whole, and the record comes after it (an
+      // allocation, of its first name) or before it (a release, which then happens even under --guard).
+      const stmt = twoValueStatement(n);
+      if (stmt && c.returns?.kind === 'owned' && stmt.first !== '_') {
+        around.set(stmt.node.id, { after: `; ${stmt.first} = ${RUNTIME_NAME}.Alloc(${stmt.first}, -1, ${siteOf(n, call)})` });
+        return original;
+      }
+      if (stmt && plain) {
+        around.set(stmt.node.id, { before: `_ = ${RUNTIME_NAME}.Free(${a[released]}, ${siteOf(n, call)}); ` });
+        return original;
       }
       return undefined;
     };
@@ -203,6 +219,24 @@ function mayBeMultiValue(n: Node): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The statement of cgo's two-value form (`r, err := C.f(...)` or `r, err = ...`)
+ * when it stands alone in a block, where code can go before and after it, and
+ * the first name it assigns.
+ */
+function twoValueStatement(n: Node): { node: Node; first: string } | undefined {
+  const list = n.parent;
+  const stmt = list?.parent;
+  if (list?.type !== 'expression_list' || list.namedChildCount !== 1 || !stmt) return undefined;
+  if (stmt.type !== 'short_var_declaration' && stmt.type !== 'assignment_statement') return undefined;
+  if (stmt.type === 'assignment_statement' && stmt.childForFieldName('operator')?.text !== '=') return undefined;
+  const left = stmt.childForFieldName('left');
+  if (!left || left.namedChildCount !== 2 || stmt.childForFieldName('right')?.id !== list.id) return undefined;
+  if (!['statement_list', 'block', 'expression_case', 'default_case', 'type_case', 'communication_case'].includes(stmt.parent?.type ?? '')) return undefined;
+  const first = left.namedChild(0);
+  return first?.type === 'identifier' ? { node: stmt, first: first.text } : undefined;
 }
 
 /** The comment block right before `import "C"`: the cgo preamble. */
