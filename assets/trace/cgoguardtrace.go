@@ -80,7 +80,7 @@ var (
 	start      time.Time
 	next       atomic.Uint64
 	segMu      sync.Mutex
-	segFailed  bool // under segMu: a segment could not be made; nothing more is recorded
+	segFailed  bool                              // under segMu: a segment could not be made; nothing more is recorded
 	segs       [maxSegments]atomic.Pointer[byte] // the first byte of each mapped segment
 	stackMu    sync.Mutex
 	stackIDs   = map[[stackDepth]uintptr]uint32{}

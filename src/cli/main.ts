@@ -38,6 +38,12 @@ function list(value: string, prev: string[] = []): string[] {
   return [...prev, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
+function jobs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ExitError(`--jobs: expected a positive integer, got "${value}"`, 2);
+  return n;
+}
+
 function checkRuleIds(ids: string[], flag: string): void {
   for (const id of ids) if (!ruleById(id)) throw new ExitError(`${flag}: unknown rule "${id}" (see cgoguard rules)`, 2);
 }
@@ -118,11 +124,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tags <tags>', 'build tags (comma-separated)', list)
     .option('--no-tests', 'leave out _test.go files')
     .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files")
-    .option('-j, --jobs <n>', 'worker threads (default: one per core)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new ExitError(`--jobs: expected a positive integer, got "${v}"`, 2);
-      return n;
-    })
+    .option('-j, --jobs <n>', 'worker threads (default: one per core)', jobs)
     .addOption(new Option('--all-functions', 'analyse every function, even in packages that cannot have findings').hideHelp())
     .action(async (patterns: string[], o) => {
       const cwd = process.cwd();
@@ -174,11 +176,7 @@ export async function main(argv: string[]): Promise<number> {
     })
     .option('--no-static', 'skip the static check (nothing is marked confirmed)')
     .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files")
-    .option('-j, --jobs <n>', 'worker threads for the static check (default: one per core)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new ExitError(`--jobs: expected a positive integer, got "${v}"`, 2);
-      return n;
-    })
+    .option('-j, --jobs <n>', 'worker threads for the static check (default: one per core)', jobs)
     .action(async (args: string[], o) => {
       const cwd = process.cwd();
       const { before: patterns, after: testFlags } = splitAtDashes(argv, args);

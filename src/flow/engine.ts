@@ -568,12 +568,14 @@ export class FunctionAnalyzer {
       const o = id ? st.obj(id) : undefined;
       if (o?.kind === 'c' && o.state === 'live') return true;
     }
-    if (!st.facts.size) return false;
-    const flat = (t: string) => t.replace(/\s+/g, '');
-    const len = `len(${flat(this.src(x))})`;
-    const nonEmpty = new Map([[`${len}>0`, true], [`${len}!=0`, true], [`${len}>=1`, true], [`0<${len}`, true], [`${len}==0`, false], [`${len}<=0`, false], [`${len}<1`, false]]);
-    for (const [k, holds] of st.facts) if (nonEmpty.get(flat(k.slice(k.indexOf('#') + 1))) === holds) return true;
-    return false;
+    const key = this.lenFactKey(x);
+    return key !== undefined && st.facts.get(key) === true;
+  }
+
+  /** The fact that x has elements (true) or none (false), for an x a fact can be kept about. */
+  private lenFactKey(x: Expr): string | undefined {
+    const k = this.factKey(x);
+    return k && `${k}#len`;
   }
 
   /**
@@ -1221,36 +1223,36 @@ export class FunctionAnalyzer {
       }
     }
     const lt = lenTest(e);
-    const lenOf = lt && lt.x.k === 'ident' && lt.x.v >= 0 ? objId(st.env.get(varKey(lt.x.v)) ?? '') : undefined;
-    const sized = lenOf ? st.obj(lenOf) : undefined;
-    if (lt && lenOf && sized?.kind === 'c' && sized.state === 'live') {
-      // On the side where the allocation is empty, it is not worth a report.
-      const r = this.factCond(e, st);
-      const empty = (side: CondResult['t']): CondResult['t'] =>
-        side === false
-          ? false
-          : (s) => {
-              if (side) side(s);
-              const o = s.obj(lenOf);
-              if (o) s.setObj(lenOf, { ...o, empty: true });
-            };
-      return lt.nonEmptyWhenTrue ? { t: r.t, f: empty(r.f) } : { t: empty(r.t), f: r.f };
+    if (lt) {
+      // Whether x has elements is one fact whatever the form of the test, so
+      // that repeats agree and a range over x knows it (rangesAtLeastOnce).
+      this.eval(e, st, ch, frame);
+      const key = this.lenFactKey(lt.x);
+      const known = key === undefined ? undefined : st.facts.get(key);
+      if (known !== undefined) return decided(known === lt.nonEmptyWhenTrue);
+      const id = lt.x.k === 'ident' && lt.x.v >= 0 ? objId(st.env.get(varKey(lt.x.v)) ?? '') : undefined;
+      const learn = (nonEmpty: boolean) => (s: State) => {
+        if (key) s.facts.set(key, nonEmpty);
+        // An empty C allocation is not worth a report.
+        const o = !nonEmpty && id ? s.obj(id) : undefined;
+        if (o?.kind === 'c' && o.state === 'live') s.setObj(id!, { ...o, empty: true });
+      };
+      return { t: learn(lt.nonEmptyWhenTrue), f: learn(!lt.nonEmptyWhenTrue) };
     }
     const sign = signTest(e);
     if (sign) {
       this.eval(e, st, ch, frame);
       const known = this.knownPositive(st, sign.v);
-      if (known !== undefined) return known === sign.positive ? { t: undefined, f: false } : { t: false, f: undefined };
+      if (known !== undefined) return decided(known === sign.positive);
       return { t: (s) => s.facts.set(signKey(sign.v), sign.positive), f: (s) => s.facts.set(signKey(sign.v), !sign.positive) };
     }
     const fact = this.factKey(e);
     if (fact && st.facts.has(fact)) {
       this.eval(e, st, ch, frame);
-      return st.facts.get(fact) ? { t: undefined, f: false } : { t: false, f: undefined };
+      return decided(st.facts.get(fact)!);
     }
     const v = this.eval(e, st, ch, frame);
-    if (v === TRUE) return { t: undefined, f: false };
-    if (v === FALSE) return { t: false, f: undefined };
+    if (v === TRUE || v === FALSE) return decided(v === TRUE);
     const loc = unparen(e);
     const refine = (b: boolean) => (s: State) => {
       if (loc.k === 'ident' && loc.v >= 0) s.assign(varKey(loc.v), b ? TRUE : FALSE);
@@ -1262,7 +1264,7 @@ export class FunctionAnalyzer {
   /** A condition already evaluated: what is known of it, and what each side learns. */
   private factCond(e: Expr, st: State): CondResult {
     const fact = this.factKey(e);
-    if (fact && st.facts.has(fact)) return st.facts.get(fact) ? { t: undefined, f: false } : { t: false, f: undefined };
+    if (fact && st.facts.has(fact)) return decided(st.facts.get(fact)!);
     return { t: fact ? (s) => s.facts.set(fact, true) : undefined, f: fact ? (s) => s.facts.set(fact, false) : undefined };
   }
 
@@ -1276,7 +1278,7 @@ export class FunctionAnalyzer {
   /** `x == nil`: true side and false side. */
   private nilTest(x: Expr, st: State, ch: Chooser, frame: Frame): CondResult {
     const v = this.eval(x, st, ch, frame);
-    if (v === NIL) return { t: undefined, f: false };
+    if (v === NIL) return decided(true);
     const outputs = statusOutputs(v);
     // A cgo errno result: nil on success.
     if (outputs) {
@@ -1285,12 +1287,12 @@ export class FunctionAnalyzer {
         f: (s) => outputs.onSuccess.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
       };
     }
-    if (v === NONNIL || v.startsWith('a:') || v.startsWith('fn:') || v === TRUE || v === FALSE) return { t: false, f: undefined };
+    if (v === NONNIL || v.startsWith('a:') || v.startsWith('fn:') || v === TRUE || v === FALSE) return decided(false);
     const id = objId(v);
     if (id) {
       const o = st.obj(id);
       if (!o) return { t: undefined, f: undefined };
-      if (o.kind === 'go' || !o.nullable) return { t: false, f: undefined };
+      if (o.kind === 'go' || !o.nullable) return decided(false);
       return {
         t: (s) => this.becomesNil(s, id),
         f: (s) => s.updateObj(id, { nullable: false }),
@@ -2479,6 +2481,9 @@ function signTest(e: Expr): { v: number; positive: boolean } | undefined {
   if (zero(x) && local(y) && (e.op === '<' || e.op === '>=')) return { v: (y as { v: number }).v, positive: e.op === '<' };
   return undefined;
 }
+
+/** A condition whose value is known: only its side is feasible. */
+const decided = (holds: boolean): CondResult => (holds ? { t: undefined, f: false } : { t: false, f: undefined });
 
 interface CondResult {
   /** false: infeasible; undefined: feasible, nothing to refine; function: refines the state. */

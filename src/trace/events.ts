@@ -60,8 +60,8 @@ export function readTraceDir(dir: string): ProcessTrace[] {
     if (!/^\d+$/.test(name)) continue;
     out.push(readProcess(path.join(dir, name), Number(name)));
   }
-  const lowest = (p: ProcessTrace) => p.events.reduce((m, e) => (e.site >= 0 && e.site < m ? e.site : m), Infinity);
-  return out.sort((a, b) => lowest(a) - lowest(b) || a.pid - b.pid);
+  const lowest = new Map(out.map((p) => [p, p.events.reduce((m, e) => (e.site >= 0 && e.site < m ? e.site : m), Infinity)]));
+  return out.sort((a, b) => lowest.get(a)! - lowest.get(b)! || a.pid - b.pid);
 }
 
 function readProcess(dir: string, pid: number): ProcessTrace {
