@@ -1,15 +1,11 @@
 // The one findings model every stage reports into.
+import type { TraceStep } from '../syntax/positions.js';
+
+export type { TraceStep };
 
 export type Severity = 'error' | 'warning' | 'note';
 
 export const SEVERITY_RANK: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
-
-export interface TraceStep {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-}
 
 export interface Finding {
   rule: string;

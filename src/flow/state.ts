@@ -9,8 +9,14 @@
 //   'a:LOC' the address of a local variable (Go memory)
 //   'fn:N'  closure N of the function being analysed
 //   'rc:..' a C call's status that decides which of its outputs exist (statusVal)
+//
+// An object's typestate (live, moved, freed, consumed) is the interpreter's:
+// it marks memory moved when it leaves our view. Freeing is decided by the
+// domain modules (src/rules/*/domain.ts), which keep their own facts about an
+// object in fields they declare on ObjFacets.
 import type { Ty } from '../model/types.js';
 import type { Expr } from '../syntax/goast.js';
+import type { TraceStep } from '../syntax/positions.js';
 
 export type Val = string;
 export const NIL = 'nil';
@@ -21,16 +27,11 @@ export const FALSE = 'b0';
 /** A non-empty string whose bytes live on the Go heap (its data pointer is a Go pointer). */
 export const HEAP_STRING = 'hs';
 
+/** A resolved trace step. */
+export type Step = TraceStep;
+
 export type ObjKind = 'c' | 'go' | 'sym';
 export type ObjState = 'live' | 'freed' | 'moved' | 'consumed';
-
-/** A resolved trace step. */
-export interface Step {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-}
 
 export interface FreeInfo {
   pos: number; // offset of the releasing call in the current file
@@ -39,7 +40,14 @@ export interface FreeInfo {
   steps: Step[];
 }
 
-export interface Obj {
+/**
+ * Facts a domain module keeps about an object, declared by that module
+ * (`declare module '../../flow/state.js' { interface ObjFacets { ... } }`).
+ * The interpreter copies them along with the object and never reads them.
+ */
+export interface ObjFacets {}
+
+export interface Obj extends ObjFacets {
   kind: ObjKind;
   state: ObjState;
   /** What made it: "C.CString", "C.malloc", "newName (C.CString)", "make". */
@@ -47,16 +55,13 @@ export interface Obj {
   /** Offset of the allocating expression in the current file (-1 for inputs). */
   site: number;
   nullable: boolean;
-  /** Functions allowed to release it; empty when not known. */
-  releasedBy: string[];
   steps: Step[];
   freed?: FreeInfo;
   /** For symbolic inputs: the parameter path it stands for (p0, p1.f, r.f). */
   origin?: string;
   used?: boolean;
-  /** For a C.realloc result: the block it replaced, revived if the result is nil. */
+  /** Another object kept reachable through this one (the block a C.realloc result replaced). */
   revive?: string;
-  borrowed?: boolean;
   /** End offset of the allocating expression. */
   siteEnd?: number;
   /** Length of the path trace when the object was made: later steps explain its fate. */
@@ -72,24 +77,12 @@ export interface Obj {
   noPointers?: boolean;
   /** Size in bytes, when known (make with a constant length, C.malloc of a constant). */
   bytes?: number;
-  /** C memory a C function handed out without saying who owns it: never reported as leaked. */
-  foreign?: boolean;
-  /** A C allocation a condition showed to have no elements (len(x) == 0): not worth reporting as leaked. */
-  empty?: boolean;
   /** The runtime.Pinner that pins this Go memory. */
   pinnedBy?: string;
-  /** Calls made on this handle that protocol clauses refer to ("!F": F invalidated it). */
-  marks?: string[];
-  /** Not C memory but a resource with the same lifecycle: a cgo.Handle (released by Delete) or a runtime.Pinner's pins (by Unpin). */
-  resource?: Resource;
-  /** A handle given to C: the C function and the step that says so (C gives it back to Go code that deletes it). */
-  toC?: { callee: string; name: string; step: Step };
 }
 
-export type Resource = 'handle' | 'pinner';
-
-/** The Go memory a pointer argument points to: an object (or one field of it), or one variable's word. */
-export type Region = { id: string; field?: string; name?: string } | { word: Val; name: string; type: Ty };
+/** A resource with the lifecycle of C memory but another meaning ('handle', 'pinner'), named by the domain that makes it. */
+export type Resource = string;
 
 export interface DeferRec {
   pos: number;
@@ -97,8 +90,8 @@ export interface DeferRec {
   fnVal?: Val; // for closures and function values
   recv?: Val;
   args: Val[];
-  /** For a deferred C call: what each argument pointed to when the defer statement ran. */
-  regions?: (Region | undefined)[];
+  /** For a deferred C call: what domain modules noted about its operands when the defer statement ran, by module id. */
+  captured?: Map<string, unknown>;
 }
 
 export class State {
@@ -145,8 +138,9 @@ export class State {
    * Identifies the state for deduplication (the trace is left out). Entries
    * are hashed independently of their order, so no sorting is needed; a
    * collision could only merge two paths (fewer findings, never false ones).
+   * `facets` adds what domain modules keep about an object that tells states apart.
    */
-  key(): string {
+  key(facets?: (o: Obj) => string): string {
     let a = 0;
     let b = 0;
     const mix = (text: string) => {
@@ -162,7 +156,7 @@ export class State {
     };
     for (const [k, v] of this.env) mix(`${k}=${v}`);
     for (const [id, o] of this.objs) {
-      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.inline ? 'i' : ''}${o.pinnedBy ? `p${o.pinnedBy}` : ''}${o.marks ? `m${o.marks.join('+')}` : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}`);
+      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.inline ? 'i' : ''}${o.pinnedBy ? `p${o.pinnedBy}` : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}${facets?.(o) ?? ''}`);
     }
     for (const [k, v] of this.facts) mix(`${k}?${v ? 1 : 0}`);
     // Deferred calls run in order: hash them as a sequence.
@@ -198,8 +192,11 @@ export function statusOutputs(v: Val): { onSuccess: string[]; onFailure: string[
   return { onSuccess: s ? s.split('+') : [], onFailure: f ? f.split('+') : [] };
 }
 
-/** Where a handle made in Go storage by a `creates` contract is kept, as a field of that storage. */
-export function handleKey(objectId: string): string {
+/**
+ * Where a resource made inside Go storage is kept (a handle a C function
+ * initialised in place), as a field of that storage no Go code can name.
+ */
+export function attachedKey(objectId: string): string {
   return `${objectId}|#handle`;
 }
 
@@ -311,12 +308,6 @@ export function nilEquality(a: Val, b: Val): boolean | undefined {
   const definite = (v: Val) => v === NONNIL || v === HEAP_STRING || v.startsWith('a:') || v.startsWith('fn:');
   if ((a === NIL && definite(b)) || (b === NIL && definite(a))) return false;
   return undefined;
-}
-
-export function describeGo(o: Obj): string {
-  if (o.what === 'make' || o.what === 'new') return `Go memory (${o.what})`;
-  if (o.what === 'composite literal') return 'Go memory (a composite literal)';
-  return 'Go memory';
 }
 
 /** A copy of the state without local variables (for exit reachability: locals die). */

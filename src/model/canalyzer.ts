@@ -9,7 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
-import type { Step } from '../flow/state.js';
+import type { TraceStep as Step } from '../syntax/positions.js';
 import { compileFlags, preambleSource, type CgoFlags } from './cpreprocess.js';
 import { preambleOffsetToGo, type Located } from './program.js';
 

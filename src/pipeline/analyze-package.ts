@@ -4,10 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { Finding } from '../findings/finding.js';
 import { applySuppressions, type IgnoreDirective } from '../findings/suppress.js';
-import { DEFAULT_BUDGET, FunctionAnalyzer, type Budget, type FunctionResult, type SummaryLookup } from '../flow/engine.js';
-import type { FlowEvent } from '../flow/events.js';
-import { checkLifetimes } from '../flow/lifetimes.js';
-import { checkPinnerCopies } from '../flow/pinner-copies.js';
+import { DEFAULT_BUDGET, type Budget, type FunctionResult, type SummaryLookup } from '../flow/base.js';
+import type { Report } from '../flow/hooks.js';
+import { Interpreter } from '../flow/interpreter.js';
 import { carriesCMemory, type Summary, type SummaryCase } from '../flow/summary.js';
 import { ContractSet, parseContract, type Contract } from '../model/contracts.js';
 import { PackageModel, type FuncInfo, type Located } from '../model/program.js';
@@ -17,7 +16,7 @@ import { badDirective } from '../rules/bad-directive.js';
 import { cAnalyzer } from '../rules/c-analyzer.js';
 import { analyzeC, type CUnit } from '../model/canalyzer.js';
 import { LineIndex } from '../syntax/positions.js';
-import { FLOW_RULES } from '../rules/index.js';
+import { DOMAINS } from '../rules/index.js';
 import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
 import { CallIndex } from './relevance.js';
@@ -235,11 +234,11 @@ class PackageRun {
       });
     let r: FunctionResult;
     try {
-      r = new FunctionAnalyzer(fn, this.resolver, this.lookup, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
+      r = new Interpreter(fn, this.resolver, this.lookup, DOMAINS, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
     } catch (e) {
       // A bug of ours must not cost the rest of the package its findings.
       this.problems.push(`internal error in ${fn.display} (${fn.file.display}): ${e instanceof Error ? e.message : String(e)}`);
-      r = { events: [], status: 'aborted' };
+      r = { reports: [], status: 'aborted' };
     }
     this.stats.analyzed++;
     if (r.status !== 'complete') {
@@ -247,37 +246,38 @@ class PackageRun {
       else this.stats.aborted++;
       this.uncertain.push({ file: fn.file.display, from: fn.file.lines.lineOf(fn.decl.pos), to: fn.file.lines.lineOf(fn.decl.end) });
     }
-    for (const e of r.events) this.report(fn, e);
+    for (const e of r.reports) this.report(fn, e);
     return fn.contract ? summaryFromContract(fn, fn.contract, this.resolver, r.summary) : r.summary;
   }
 
-  private report(fn: FuncInfo, e: FlowEvent): void {
-    for (const rule of FLOW_RULES) {
-      const rep = rule.check(e);
-      if (!rep) continue;
-      const f = findingAt(fn.file, rep.pos, rep.end, rule.meta.id, rule.meta.severity, rep.message, fn.display);
-      f.trace = e.trace;
-      this.findings.push(f);
-    }
+  private report(fn: FuncInfo, r: Report): void {
+    const f = findingAt(fn.file, r.pos, r.end, r.rule.id, r.rule.severity, r.message, fn.display);
+    f.trace = r.trace;
+    this.findings.push(f);
   }
 
   /**
-   * Checks over the whole package, after the dataflow: finalizers and cleanups
-   * that free C memory against the functions that hand that memory to C, and
-   * runtime.Pinner values copied.
+   * The domains' checks over the whole package, after the dataflow (finalizers
+   * and cleanups against the functions that hand their memory to C, Pinners
+   * copied). The functions that mention C or a check's trigger are looked at.
    */
   packageChecks(trees: LoadedFile[]): void {
-    const LIFETIMES = /\b(SetFinalizer|AddCleanup)\b/;
-    const lifetimes = this.pkg.files.some((f) => LIFETIMES.test(f.go.text));
-    const pinners = this.pkg.files.some((f) => /\bPinner\b/.test(f.go.text));
-    if (!lifetimes && !pinners) return;
-    const WANTED = /\bC\.[A-Za-z_]|\b(SetFinalizer|AddCleanup|Pinner)\b/;
-    const wanted = new Set(this.pkg.allFuncs().filter((f) => f.decl.bodySpan && WANTED.test(f.file.go.text.slice(f.decl.bodySpan.pos, f.decl.bodySpan.end))).map((f) => f.decl));
+    const checks = DOMAINS.flatMap((d) => (d.packageCheck ? [d.packageCheck] : []));
+    const due = checks.filter((c) => this.pkg.files.some((f) => c.trigger.test(f.go.text)));
+    if (!due.length) return;
+    const wanted = new Set(
+      this.pkg
+        .allFuncs()
+        .filter((f) => {
+          const body = f.decl.bodySpan && f.file.go.text.slice(f.decl.bodySpan.pos, f.decl.bodySpan.end);
+          return body !== undefined && (/\bC\.[A-Za-z_]/.test(body) || checks.some((c) => c.trigger.test(body)));
+        })
+        .map((f) => f.decl),
+    );
     for (const { go, tree } of trees) convertBodies(go, tree, (d) => wanted.has(d));
     const funcs = this.pkg.allFuncs().filter((f) => f.decl.bodyConverted);
     try {
-      const found = [...(lifetimes ? checkLifetimes(funcs, this.resolver) : []), ...(pinners ? checkPinnerCopies(funcs, this.resolver) : [])];
-      for (const { fn, event } of found) this.report(fn, event);
+      for (const c of due) for (const { fn, report } of c.run(funcs, this.resolver)) this.report(fn, report);
     } catch (e) {
       this.problems.push(`internal error in the package checks of ${this.pkg.importPath}: ${e instanceof Error ? e.message : String(e)}`);
     }

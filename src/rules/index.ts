@@ -1,34 +1,52 @@
-// The rule registry. Flow rules read the dataflow engine's events; directive
-// rules are reported while reading directives and suppressions.
+// The rule registry. The dataflow domains (one folder each: a domain.ts that
+// registers with the interpreter, and one file per rule with its metadata and
+// wording) are listed in the order their hooks run. The other rules are
+// reported elsewhere: clang's findings, run-time findings, directives.
+import type { DomainModule } from '../flow/hooks.js';
 import { badDirective } from './bad-directive.js';
-import { cKeepsGoPointer } from './c-keeps-go-pointer.js';
 import { cAnalyzer } from './c-analyzer.js';
 import { cCrash } from './c-crash.js';
-import { cgoHandle } from './cgo-handle.js';
-import { cOverflow } from './c-overflow.js';
-import { cSliceBounds } from './c-slice-bounds.js';
-import { doubleFree } from './double-free.js';
-import { elementSize } from './element-size.js';
-import { exportGoPointer } from './export-go-pointer.js';
-import { finalizerKeepalive } from './finalizer-keepalive.js';
-import { finalizerStillSet } from './finalizer-still-set.js';
-import { goPointerInCMemory } from './go-pointer-in-c-memory.js';
-import { freeBorrowed } from './free-borrowed.js';
-import { freeNonHeap } from './free-nonheap.js';
-import { hiddenPointer } from './hidden-pointer.js';
+import { finalizers } from './finalizers/domain.js';
+import { finalizerKeepalive } from './finalizers/finalizer-keepalive.js';
+import { finalizerStillSet } from './finalizers/finalizer-still-set.js';
+import { cKeepsGoPointer } from './gomemory/c-keeps-go-pointer.js';
+import { goMemory } from './gomemory/domain.js';
+import { exportGoPointer } from './gomemory/export-go-pointer.js';
+import { goPointerInCMemory } from './gomemory/go-pointer-in-c-memory.js';
+import { hiddenPointer } from './gomemory/hidden-pointer.js';
+import { sliceHeader } from './gomemory/slice-header.js';
+import { unpinnedGoPointer } from './gomemory/unpinned-go-pointer.js';
+import { cgoHandle } from './handles/cgo-handle.js';
+import { handles } from './handles/domain.js';
+import { pinner } from './handles/pinner.js';
 import { invalidAccess } from './invalid-access.js';
-import { leak } from './leak.js';
-import { mismatchedFree } from './mismatched-free.js';
-import { pinner } from './pinner.js';
-import { protocol } from './protocol.js';
-import type { FlowRule, RuleMeta } from './rule.js';
-import { sliceHeader } from './slice-header.js';
-import { unboundedCWrite } from './unbounded-c-write.js';
-import { unpinnedGoPointer } from './unpinned-go-pointer.js';
+import { ownership } from './ownership/domain.js';
+import { doubleFree } from './ownership/double-free.js';
+import { freeBorrowed } from './ownership/free-borrowed.js';
+import { freeNonHeap } from './ownership/free-nonheap.js';
+import { leak } from './ownership/leak.js';
+import { mismatchedFree } from './ownership/mismatched-free.js';
+import { useAfterFree } from './ownership/use-after-free.js';
+import { protocols } from './protocol/domain.js';
+import { protocol } from './protocol/protocol.js';
+import type { RuleMeta } from './rule.js';
+import { cOverflow } from './sizes/c-overflow.js';
+import { cSliceBounds } from './sizes/c-slice-bounds.js';
+import { sizes } from './sizes/domain.js';
+import { elementSize } from './sizes/element-size.js';
+import { unboundedCWrite } from './sizes/unbounded-c-write.js';
 import { unusedIgnore } from './unused-ignore.js';
-import { useAfterFree } from './use-after-free.js';
 
-export const FLOW_RULES: readonly FlowRule[] = [
+/**
+ * The dataflow domains, in the order their hooks run. The order matters where
+ * a module takes charge of something another would otherwise do: handles and
+ * protocols before ownership (a handle given to C, a handle a contract
+ * creates), Go memory before handles (a Pin marks memory pinned before the
+ * Pinner's own pins are counted).
+ */
+export const DOMAINS: readonly DomainModule[] = [goMemory, sizes, handles, protocols, ownership, finalizers];
+
+const FLOW_RULES: readonly RuleMeta[] = [
   leak,
   doubleFree,
   useAfterFree,
@@ -50,9 +68,9 @@ export const FLOW_RULES: readonly FlowRule[] = [
   finalizerStillSet,
   cgoHandle,
   pinner,
-];
+].map((r) => r.meta);
 
-export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES.map((r) => r.meta), cAnalyzer, invalidAccess, cCrash, badDirective, unusedIgnore];
+export const ALL_RULES: readonly RuleMeta[] = [...FLOW_RULES, cAnalyzer, invalidAccess, cCrash, badDirective, unusedIgnore];
 
 export function ruleById(id: string): RuleMeta | undefined {
   return ALL_RULES.find((r) => r.id === id);

@@ -1,7 +1,9 @@
-// What a rule is: metadata (documented by `cgoguard explain`) and a check
-// that turns the engine's observations for one function into findings.
+// What a rule is: metadata (documented by `cgoguard explain`) and, for the
+// rules of the dataflow domains, the wording of its findings from the details
+// its domain module observed. The domain module decides when a finding is due
+// (src/rules/<domain>/domain.ts); the rule file says what it is called and how
+// it reads.
 import type { Severity } from '../findings/finding.js';
-import type { FlowEvent } from '../flow/events.js';
 
 export interface RuleMeta {
   id: string;
@@ -13,15 +15,17 @@ export interface RuleMeta {
   good: string;
 }
 
-/** A finding as a rule states it, positioned by offsets in the function's file. */
-export interface RuleReport {
-  message: string;
-  pos: number;
-  end: number;
+/** A rule of a dataflow domain: its metadata and the message for the details D its domain reports. */
+export interface Rule<D> {
+  meta: RuleMeta;
+  message(d: D): string;
 }
 
-export interface FlowRule {
-  meta: RuleMeta;
-  /** Findings for one engine event, or nothing if the event is not this rule's. */
-  check(event: FlowEvent): RuleReport | undefined;
+/** "C.free" for libc's free, "C.name" for any other C releaser. */
+export function cName(fn: string): string {
+  return fn === 'free' ? 'C.free' : `C.${fn}`;
+}
+
+export function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }

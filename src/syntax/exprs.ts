@@ -1,5 +1,6 @@
 // Small facts about expressions: parentheses and conversions that do not change a pointer.
 import { NO_VAR, type Expr } from './goast.js';
+import { parseGoInt } from './golit.js';
 
 export function unparen(e: Expr): Expr {
   while (e.k === 'paren') e = e.x;
@@ -23,4 +24,45 @@ function isConversionLike(f: Expr): boolean {
     if (f.x.name === 'C') return /^(u?(char|short|int|long|longlong)|schar|size_t|uintptr_t|float|double)$/.test(f.name) || /_t$/.test(f.name);
   }
   return f.k === 'type';
+}
+
+/** The value of a constant integer expression (literals, conversions, + - * << of those). */
+export function constInt(e: Expr | undefined): number | undefined {
+  if (!e) return undefined;
+  const x = unparen(e);
+  switch (x.k) {
+    case 'lit':
+      if (x.kind !== 'int') return undefined;
+      return parseGoInt(x.value);
+    case 'conv':
+      return constInt(x.x);
+    case 'call':
+      // C.size_t(16), C.int(n): conversions of a constant.
+      return x.args.length === 1 && unparen(x.fun).k !== 'funclit' && /^(C\.\w+|u?int\d*|uintptr)$/.test(qualifiedName(unparen(x.fun))) ? constInt(x.args[0]) : undefined;
+    case 'binary': {
+      const a = constInt(x.x);
+      const b = constInt(x.y);
+      if (a === undefined || b === undefined) return undefined;
+      switch (x.op) {
+        case '+':
+          return a + b;
+        case '-':
+          return a - b;
+        case '*':
+          return a * b;
+        case '<<':
+          return b < 53 ? a * 2 ** b : undefined;
+        default:
+          return undefined;
+      }
+    }
+    default:
+      return undefined;
+  }
+}
+
+function qualifiedName(e: Expr): string {
+  if (e.k === 'ident') return e.name;
+  if (e.k === 'sel' && e.x.k === 'ident') return `${e.x.name}.${e.name}`;
+  return '';
 }

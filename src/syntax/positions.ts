@@ -7,6 +7,12 @@ export interface Position {
   column: number; // 1-based, UTF-8 bytes
 }
 
+/** A resolved place with what happens there: one step of a finding's trace. */
+export interface TraceStep extends Position {
+  file: string;
+  message: string;
+}
+
 export class LineIndex {
   private readonly starts: number[];
 

@@ -1,0 +1,413 @@
+// C ownership and lifetime: what C functions allocate, release, take and lend,
+// and the findings about memory that is lost, released twice, used after it
+// was released, released by the wrong function, or released although C did
+// not allocate it. Resources with the same lifecycle (a cgo.Handle, a
+// Pinner's pins) are kept here too, worded by the module that declares them.
+import { looksLikeReleaser } from '../../model/cmodel.js';
+import { resolveCType } from '../../model/ctypes.js';
+import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';
+import { decodeGoString } from '../../syntax/golit.js';
+import { NO_VAR } from '../../syntax/goast.js';
+import type { CCall, CallExpr, DomainModule, Engine, Loss, ResourceKind, SummaryCall, SummaryTarget } from '../../flow/hooks.js';
+import type { Effect, ResultAbs } from '../../flow/summary.js';
+import { NIL, UNKNOWN_VAL, fieldKey, objId, objVal, reachable, statusVal, varKey, type DeferRec, type Obj, type State, type Step, type Val } from '../../flow/state.js';
+import { cName } from '../rule.js';
+import { OWNERSHIP, type NewObject, type Ownership, type ReleaseSite } from './api.js';
+import { doubleFree } from './double-free.js';
+import { freeBorrowed } from './free-borrowed.js';
+import { freeNonHeap } from './free-nonheap.js';
+import { leak } from './leak.js';
+import { mismatchedFree } from './mismatched-free.js';
+import { useAfterFree } from './use-after-free.js';
+
+export const ownership: DomainModule = {
+  id: OWNERSHIP,
+  create: (engine) => new OwnershipDomain(engine),
+};
+
+class OwnershipDomain implements Ownership {
+  readonly provides: Ownership = this;
+  /** A call's outputs that exist only when it succeeds, or only when it fails. */
+  private readonly outputs = new WeakMap<CCall, { onSuccess: string[]; onFailure: string[] }>();
+
+  constructor(private readonly x: Engine) {}
+
+  owns(o: Obj): boolean {
+    return o.kind === 'c' && o.state === 'live' && !o.borrowed && !o.foreign && !o.empty;
+  }
+
+  newObject(st: State, pos: number, end: number, what: string, opts: NewObject): Val {
+    const id = this.x.allocId(st, `c${pos}`);
+    if (!id) return UNKNOWN_VAL;
+    st.setObj(id, {
+      kind: 'c',
+      state: 'live',
+      what,
+      site: pos,
+      siteEnd: end,
+      nullable: opts.nullable,
+      releasedBy: opts.releasedBy,
+      steps: opts.steps ?? [this.x.step(pos, `${what} allocates C memory here`)],
+      traceAt: st.trace.length,
+      bytes: opts.bytes,
+      resource: opts.resource,
+    });
+    return objVal(id);
+  }
+
+  /** Memory the callee only lends: the caller must not free it. */
+  private borrowed(st: State, pos: number, what: string, why: string): Val {
+    const id = this.x.allocId(st, `b${pos}`);
+    if (!id) return UNKNOWN_VAL;
+    st.setObj(id, { kind: 'c', state: 'live', what, site: pos, nullable: true, releasedBy: [], steps: [this.x.step(pos, `${what} ${why}`)], borrowed: true });
+    return objVal(id);
+  }
+
+  /** A pointer from a C function that does not say who owns it: C memory, never ours to free. */
+  private foreign(st: State, pos: number, what: string): Val {
+    const id = this.x.allocId(st, `f${pos}`);
+    if (!id) return UNKNOWN_VAL;
+    st.setObj(id, { kind: 'c', state: 'live', what, site: -1, nullable: true, releasedBy: [], steps: [], foreign: true });
+    return objVal(id);
+  }
+
+  /** The resource an object is, when it is not C memory (C memory has the leak, double-free and use-after-free rules). */
+  private resourceOf(o: Obj): ResourceKind | undefined {
+    return o.resource ? this.x.resource(o.resource) : undefined;
+  }
+
+  // ---------------------------------------------------------------- cgo's allocators
+
+  cgoBuiltin(name: string, e: CallExpr, args: Val[], st: State, pos: number): Val[] | undefined {
+    switch (name) {
+      case 'CString':
+      case 'CBytes':
+      case 'malloc': {
+        // cgo's own allocators never return nil: they crash on exhaustion.
+        const lit = name === 'CString' && e.args[0]?.k === 'lit' ? decodeGoString(e.args[0].value) : undefined;
+        const bytes = name === 'malloc' ? constInt(e.args[0]) : lit ? lit.bytes + 1 : undefined;
+        return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: false, releasedBy: ['free'], bytes })];
+      }
+      case 'realloc':
+        return [this.realloc(e, args[0] ?? UNKNOWN_VAL, st, pos)];
+    }
+    return undefined;
+  }
+
+  private realloc(e: CallExpr, old: Val, st: State, pos: number): Val {
+    const id = objId(old);
+    const o = id ? st.obj(id) : undefined;
+    if (o && (o.state === 'freed' || o.state === 'consumed')) {
+      this.useAfterFree(o, 'passed to C.realloc', this.x.argName(e, 0), pos, e.end);
+      return UNKNOWN_VAL;
+    }
+    if (o && o.kind === 'go') {
+      this.freeNonHeap('realloc', this.x.argName(e, 0), pos, e.end, describeGo(o));
+      return UNKNOWN_VAL;
+    }
+    const val = this.newObject(st, pos, e.end, 'C.realloc', { nullable: true, releasedBy: ['free'] });
+    const nid = objId(val);
+    if (id && o && nid && (o.kind === 'c' || o.kind === 'sym')) {
+      st.setObj(id, { ...o, state: 'consumed', freed: { pos, by: 'realloc', steps: [this.x.step(pos, `C.realloc releases the old block of ${this.x.nameOf(e.args[0])}`)] } });
+      st.updateObj(nid, { revive: id });
+    }
+    return val;
+  }
+
+  /** On the path where the C.realloc result is nil, the old block is still there, and still needs freeing. */
+  onNil(st: State, _id: string, o: Obj | undefined): void {
+    if (!o?.revive) return;
+    const old = st.obj(o.revive);
+    if (!old || old.state !== 'consumed') return;
+    st.setObj(o.revive, { ...old, state: 'live', freed: undefined });
+    if (reachable(st).has(o.revive) || !old.freed) return;
+    const at = old.freed.pos;
+    this.x.report(`leak:realloc:${at}`, {
+      rule: leak.meta,
+      message: leak.message({ how: 'realloc-failed', what: old.what, atLine: this.x.line(at) }),
+      pos: at,
+      end: o.siteEnd ?? at,
+      trace: [...old.steps, this.x.step(at, 'the C.realloc result replaces the only pointer to the old block'), ...st.trace.slice(o.traceAt ?? 0).slice(-3)],
+    });
+    st.objs.delete(o.revive);
+  }
+
+  onKnownEmpty(st: State, id: string, o: Obj): void {
+    st.setObj(id, { ...o, empty: true });
+  }
+
+  // ---------------------------------------------------------------- C calls
+
+  /** Memory handed over with a destructor must be memory that destructor may release. */
+  beforeCCall(cc: CCall, st: State): void {
+    for (const { param, destructor } of cc.effects.destructors) {
+      const id = objId(cc.args[param] ?? NIL);
+      const o = id ? st.obj(id) : undefined;
+      const releasedBy = o?.releasedBy ?? [];
+      if (!o || o.kind !== 'c' || !releasedBy.length || releasedBy.includes(destructor)) continue;
+      const name = this.x.argName(cc.e, param);
+      const e = cc.e;
+      this.x.report(`mismatched-free:${cc.pos}:${param}`, {
+        rule: mismatchedFree.meta,
+        message: mismatchedFree.message({ name, what: o.what, by: destructor, expected: releasedBy, via: `C.${destructor} (the destructor given to ${this.x.src(e.fun)})` }),
+        pos: e.args[param]?.pos ?? cc.pos,
+        end: e.args[param]?.end ?? e.end,
+        trace: [...o.steps, this.x.step(cc.pos, `${this.x.src(e.fun)} will release ${name} with C.${destructor}`)],
+      });
+    }
+  }
+
+  transferArg(cc: CCall, i: number, st: State): boolean {
+    const v = cc.targets[i];
+    if (cc.effects.released.has(i)) {
+      // A contract names the releaser itself; a preamble body frees with what it calls (libc's free by default).
+      const by = cc.contract?.releases.length ? cc.name : (cc.cfn?.freedBy?.get(i) ?? 'free');
+      this.release(st, v, { by, name: this.x.argName(cc.e, i), loc: cc.e.args[i], pos: cc.pos, end: cc.e.end });
+      return true;
+    }
+    if (cc.effects.moved.has(i)) {
+      this.x.escape(st, v);
+      return true;
+    }
+    return false;
+  }
+
+  /** `writes owned to P`: *P receives memory to release (only on success, or only on failure, when the contract says so). */
+  afterCCall(cc: CCall, st: State): void {
+    const onSuccess: string[] = [];
+    const onFailure: string[] = [];
+    for (const w of cc.contract?.writesOwned ?? []) {
+      const target = cc.args[w.param];
+      if (!target?.startsWith('a:v')) continue;
+      const val = this.newObject(st, cc.pos, cc.e.end, `C.${cc.name}`, { nullable: true, releasedBy: w.releasedBy });
+      st.assign(varKey(Number(target.slice(3))), val);
+      const id = objId(val);
+      if (id && w.when === 'success') onSuccess.push(id);
+      if (id && w.when === 'failure') onFailure.push(id);
+    }
+    this.outputs.set(cc, { onSuccess, onFailure });
+  }
+
+  cCallResult(cc: CCall, st: State): Val[] | undefined {
+    const { contract, cfn, name, pos, e, args } = cc;
+    if (contract?.returns?.kind === 'owned') return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy })];
+    if (contract?.returns?.kind === 'borrowed') return [this.borrowed(st, pos, `C.${name}`, 'lends this memory (contract)')];
+    if (!contract?.returns && cfn?.returnsArg !== undefined && args[cfn.returnsArg]) return [args[cfn.returnsArg]];
+    if (!contract?.returns && cfn?.returns === 'static') return [this.borrowed(st, pos, `C.${name}`, 'returns static memory (a literal or a global)')];
+    if (!contract?.returns && cfn?.returns === 'owned') return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: cfn.releasedBy ?? ['free'] })];
+    if (cfn && resolveCType(cfn.ret, this.x.pkg.c).k === 'ptr') return [this.foreign(st, pos, `C.${name}`)];
+    // A status whose comparison with success tells which outputs exist.
+    const out = this.outputs.get(cc);
+    if (out && (out.onSuccess.length || out.onFailure.length)) return [statusVal(out.onSuccess, out.onFailure)];
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- releases and uses
+
+  release(st: State, v: Val, r: ReleaseSite): void {
+    if (v === NIL) return;
+    const { by, name, pos, end, via } = r;
+    if (v.startsWith('a:')) {
+      this.freeNonHeap(by, name, pos, end, `Go memory (&${name.replace(/^&/, '')})`, via);
+      return;
+    }
+    let id = objId(v);
+    if (!id) {
+      // An unknown pointer: give it an identity so a second free is caught.
+      const loc = r.loc ? stripConversions(r.loc) : undefined;
+      if (loc?.k === 'ident' && loc.v >= 0 && (st.env.get(varKey(loc.v)) ?? UNKNOWN_VAL) === v) id = this.x.materialize(st, varKey(loc.v), `U${loc.v}`);
+      if (!id) return;
+    }
+    const o = st.obj(id);
+    if (!o) return;
+    if (o.kind === 'go') {
+      this.freeNonHeap(by, name, pos, end, describeGo(o), via);
+      return;
+    }
+    const who = via ?? cName(by);
+    if (o.borrowed && o.state === 'live') {
+      this.x.report(`free-borrowed:${pos}`, {
+        rule: freeBorrowed.meta,
+        message: freeBorrowed.message({ name, what: o.what, by: who }),
+        pos,
+        end,
+        trace: [...o.steps, this.x.step(pos, `${who} releases it here`)],
+      });
+      return;
+    }
+    const resource = this.resourceOf(o);
+    const freedSteps = via
+      ? [this.x.step(pos, `${via} frees ${name}`), ...(r.viaSteps ?? [])]
+      : [this.x.step(pos, resource?.releasedHere?.(name) ?? `${cName(by)} releases ${name} here`)];
+    if (o.state === 'freed' || o.state === 'consumed') {
+      const first = o.freed!;
+      const d = { name, firstLine: this.x.line(first.pos) };
+      const message = resource ? resource.releasedTwice?.(d) : doubleFree.message({ ...d, firstBy: first.by, firstVia: first.via, via });
+      if (message) {
+        this.x.report(`double-free:${pos}`, {
+          rule: resource?.rule ?? doubleFree.meta,
+          message,
+          pos,
+          end,
+          trace: [...o.steps, ...first.steps, ...freedSteps.map((s, i) => (i === 0 ? { ...s, message: `${s.message} again` } : s))],
+        });
+      }
+      return;
+    }
+    const releasedBy = o.releasedBy ?? [];
+    if (o.kind === 'c' && by && releasedBy.length && !releasedBy.includes(by)) {
+      this.x.report(`mismatched-free:${pos}`, {
+        rule: mismatchedFree.meta,
+        message: mismatchedFree.message({ name, what: o.what, by, expected: releasedBy, via }),
+        pos,
+        end,
+        trace: [...o.steps, ...freedSteps],
+      });
+    }
+    st.setObj(id, { ...o, state: 'freed', freed: { pos, by, via, steps: freedSteps } });
+  }
+
+  private freeNonHeap(by: string, name: string, pos: number, end: number, memory: string, via?: string): void {
+    this.x.report(`free-nonheap:${pos}`, {
+      rule: freeNonHeap.meta,
+      message: freeNonHeap.message({ name, by, memory, via }),
+      pos,
+      end,
+      trace: [this.x.step(pos, `${via ?? cName(by)} releases ${name}, ${memory}, which C did not allocate`)],
+    });
+  }
+
+  onUse(_st: State, _id: string, o: Obj, how: string, name: string, pos: number, end: number): void {
+    if (o.state === 'freed' || o.state === 'consumed') this.useAfterFree(o, how, name, pos, end);
+  }
+
+  private useAfterFree(o: Obj, how: string, name: string, pos: number, end: number): void {
+    const first = o.freed!;
+    const resource = this.resourceOf(o);
+    const freedLine = this.x.line(first.pos);
+    const message = resource ? resource.usedAfterRelease?.({ name, how, freedLine }) : useAfterFree.message({ name, how, freedLine, freedBy: first.by, freedVia: first.via });
+    if (!message) return;
+    this.x.report(`use-after-free:${pos}`, {
+      rule: resource?.rule ?? useAfterFree.meta,
+      message,
+      pos,
+      end,
+      trace: [...o.steps, ...first.steps, this.x.step(pos, `${name} is ${how} here, after the free`)],
+    });
+  }
+
+  // ---------------------------------------------------------------- losses
+
+  onLost(st: State, _id: string, o: Obj, loss: Loss): boolean {
+    if (o.site < 0) return true;
+    const { how, at, name } = loss;
+    const resource = this.resourceOf(o);
+    const pathSteps = st.trace.slice(o.traceAt ?? 0).slice(-6);
+    const final =
+      how === 'return'
+        ? this.x.step(at, `returns here without ${resource?.releasing ?? 'freeing it'}`)
+        : how === 'lost'
+          ? this.x.step(at, `${name ?? 'the pointer'} is overwritten here; the previous allocation is lost`)
+          : how === 'scope'
+            ? this.x.step(at, `the next iteration declares a new ${name ?? 'variable'}; the previous one is gone`)
+            : this.x.step(at, 'the pointer is not kept: nothing can free it');
+    const atLine = this.x.line(at);
+    const releasedBy = o.releasedBy ?? [];
+    const message = resource
+      ? resource.lost({ what: o.what, how, atLine, name })
+      : leak.message({ how, what: o.what, name, releasedBy: releasedBy.some((f) => f !== 'free') ? releasedBy : undefined, atLine });
+    this.x.report(`leak:${o.site}`, { rule: resource?.rule ?? leak.meta, message, pos: o.site, end: o.siteEnd ?? o.site, trace: [...o.steps, ...pathSteps, final] });
+    return true;
+  }
+
+  /** `defer C.free(p)` while p is nil, with p assigned afterwards: the later value is never freed. */
+  beforeDeferredCall(rec: DeferRec, st: State): void {
+    if (!this.releaserName(rec.call)) return;
+    rec.call.args.forEach((a, i) => {
+      if (rec.args[i] !== NIL) return;
+      const base = stripConversions(a);
+      if (base.k !== 'ident' || base.v < 0) return;
+      const now = st.env.get(varKey(base.v)) ?? UNKNOWN_VAL;
+      if (now === NIL) return;
+      const id = objId(now);
+      const o = id ? st.obj(id) : undefined;
+      if (o && (o.kind === 'go' || o.state !== 'live')) return;
+      const name = this.x.info.decl.vars[base.v].name;
+      this.x.report(`leak:deferred-nil:${rec.pos}`, {
+        rule: leak.meta,
+        message: leak.message({ how: 'deferred-nil', what: o?.what ?? name, name, atLine: this.x.line(rec.pos) }),
+        pos: rec.pos,
+        end: rec.call.end,
+        trace: [
+          this.x.step(rec.pos, `deferred ${this.x.src(rec.call)} evaluates ${name} now, while it is nil`),
+          ...(o ? o.steps : []),
+          this.x.step(this.x.info.decl.ir.bodyEnd, `at return the deferred call frees nil; the value assigned to ${name} later is not freed`),
+        ],
+      });
+      if (id && o) st.updateObj(id, { state: 'moved' });
+    });
+  }
+
+  private releaserName(call: CallExpr): string | undefined {
+    const f = unparen(call.fun);
+    if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C') {
+      const pkg = this.x.pkg;
+      if (f.name === 'free' || pkg.contract(f.name)?.releases.length || pkg.cFunc(f.name)?.frees.size || looksLikeReleaser(f.name)) return f.name;
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- summaries
+
+  summarizeInput(_st: State, _id: string, o: Obj, path: string): Effect | undefined {
+    return o.state === 'freed' && o.freed ? { k: 'freed', path, by: o.freed.by, steps: o.freed.steps } : undefined;
+  }
+
+  summarizeField(_st: State, _id: string, o: Obj, path: string): Effect | undefined {
+    if (o.kind !== 'c' || o.state !== 'live') return undefined;
+    return { k: 'set-owned', path, what: o.what, releasedBy: o.releasedBy ?? [], steps: o.steps, resource: o.resource };
+  }
+
+  summarizeResult(_st: State, _id: string, o: Obj): ResultAbs | undefined {
+    const freed: ResultAbs | undefined = o.state === 'freed' && o.freed ? { k: 'freed', what: o.what, by: o.freed.by, steps: [...o.steps, ...o.freed.steps] } : undefined;
+    if (o.kind === 'sym') return freed;
+    if (this.owns(o)) return { k: 'owned', what: o.what, releasedBy: o.releasedBy ?? [], nullable: o.nullable, steps: o.steps, resource: o.resource };
+    return freed;
+  }
+
+  applyEffect(eff: Effect, target: SummaryTarget, call: SummaryCall, st: State): boolean {
+    const { display, e, pos } = call;
+    if (eff.k === 'freed') {
+      this.release(st, target.val, { by: eff.by, name: target.name, loc: target.loc, pos, end: e.end, via: display, viaSteps: eff.steps });
+      return true;
+    }
+    if (eff.k !== 'set-owned') return false;
+    if (target.owner && target.field) {
+      const steps: Step[] = [this.x.step(pos, `${display} stores newly allocated C memory in ${eff.path.replace(/^r\./, '').replace(/^p\d+\./, '')}`), ...eff.steps];
+      const val = this.newObject(st, pos, e.end, `${display} (${eff.what})`, { nullable: true, releasedBy: eff.releasedBy, steps });
+      st.env.set(fieldKey(target.owner, target.field), val);
+    }
+    return true;
+  }
+
+  applyResult(r: ResultAbs, call: SummaryCall, st: State): Val | undefined {
+    const { display, e, pos } = call;
+    if (r.k === 'owned') {
+      const returned = (r.resource ? this.x.resource(r.resource)?.returnedBy?.(display) : undefined) ?? `${display} returns C memory the caller must free`;
+      return this.newObject(st, pos, e.end, `${display}`, { nullable: r.nullable, releasedBy: r.releasedBy, steps: [this.x.step(pos, returned), ...r.steps], resource: r.resource });
+    }
+    if (r.k === 'freed') {
+      const v = this.newObject(st, pos, e.end, display, { nullable: false, releasedBy: [], steps: r.steps });
+      const id = objId(v);
+      if (id) st.updateObj(id, { state: 'freed', freed: { pos, by: r.by, via: display, steps: [this.x.step(pos, `${display} returns memory it has already freed`)] } });
+      return v;
+    }
+    return undefined;
+  }
+}
+
+function describeGo(o: Obj): string {
+  if (o.what === 'make' || o.what === 'new') return `Go memory (${o.what})`;
+  if (o.what === 'composite literal') return 'Go memory (a composite literal)';
+  return 'Go memory';
+}

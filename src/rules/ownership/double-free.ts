@@ -1,0 +1,44 @@
+import type { Rule } from '../rule.js';
+
+export interface DoubleFreeDetails {
+  name: string;
+  firstLine: number;
+  firstBy: string; // free, realloc, sqlite3_free
+  firstVia?: string; // helper that freed it
+  via?: string; // helper doing the second free
+}
+
+export const doubleFree: Rule<DoubleFreeDetails> = {
+  meta: {
+    id: 'double-free',
+    title: 'C memory is freed twice',
+    severity: 'error',
+    rationale:
+      'Freeing a block twice corrupts the C allocator\'s state: the program may crash far from the ' +
+      'bug or hand the same memory to two owners. The rule reports a release of memory that is ' +
+      'already released on the same path: two C.free calls, a free by a helper and again by its ' +
+      'caller, a deferred free of memory freed earlier, and a free of the old pointer after ' +
+      'C.realloc moved the block.',
+    bad: `func resize(p unsafe.Pointer, n int) unsafe.Pointer {
+	q := C.realloc(p, C.size_t(n))
+	if q == nil {
+		return nil
+	}
+	C.free(p) // realloc already released p
+	return q
+}`,
+    good: `func resize(p unsafe.Pointer, n int) unsafe.Pointer {
+	q := C.realloc(p, C.size_t(n))
+	if q == nil {
+		C.free(p) // realloc failed: p is still ours
+		return nil
+	}
+	return q
+}`,
+  },
+  message(e) {
+    const first = e.firstBy === 'realloc' ? `C.realloc released it at line ${e.firstLine}` : `already freed at line ${e.firstLine}${e.firstVia ? ` by ${e.firstVia}` : ''}`;
+    const verb = e.via ? `is freed again by ${e.via}` : 'is freed twice';
+    return `${e.name} ${verb}: ${first}`;
+  },
+};

@@ -1,0 +1,30 @@
+import { plural, type Rule } from '../rule.js';
+
+/** A Go slice made over C memory with more elements than the allocation holds. */
+export interface SliceBoundsDetails {
+  how: string; // "unsafe.Slice", "a conversion to *[N]T"
+  elems: number;
+  elemSize: number;
+  bytes: number;
+  what: string; // C.malloc
+}
+
+export const cSliceBounds: Rule<SliceBoundsDetails> = {
+  meta: {
+    id: 'c-slice-bounds',
+    title: 'A slice over C memory is longer than the allocation',
+    severity: 'error',
+    rationale:
+      'unsafe.Slice and the (*[1 << 30]T)(p)[:n:n] idiom make a Go slice of whatever length they are ' +
+      'told; Go\'s bounds checks then trust it. A length larger than the C allocation lets ordinary Go ' +
+      'indexing read and write past its end. The rule compares the two when both are constants.',
+    bad: `p := C.malloc(16)
+b := unsafe.Slice((*byte)(p), 64)`,
+    good: `const n = 64
+p := C.malloc(n)
+b := unsafe.Slice((*byte)(p), n)`,
+  },
+  message(e) {
+    return `${e.how} makes ${plural(e.elems, 'element')} of ${plural(e.elemSize, 'byte')} (${plural(e.elems * e.elemSize, 'byte')}) over ${plural(e.bytes, 'byte')} from ${e.what}`;
+  },
+};
