@@ -1,7 +1,8 @@
 // The C side: declarations, struct layouts, body summaries and the preprocessor.
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addCSource, cTypeOfGoName, emptyCModel, type CModel } from '../src/model/cmodel.js';
+import { emptyCModel, type CModel } from '../src/model/cdecls.js';
+import { addCSource, cTypeOfGoName } from '../src/model/cmodel.js';
 import { cgoFlags, preprocessPreamble } from '../src/model/cpreprocess.js';
 import { cHasPointers, cSizeOf } from '../src/model/ctypes.js';
 import { initParsers } from '../src/syntax/parser.js';

@@ -5,7 +5,7 @@ import { ContractSyntaxError, parseContract } from '../src/model/contracts.js';
 import { parseDirective } from '../src/syntax/directives.js';
 import { decodeGoString, parseGoInt } from '../src/syntax/golit.js';
 import { LineIndex, byteToUtf16Column } from '../src/syntax/positions.js';
-import { evalConstraint, evalPlusBuild, matchesFileName, type BuildContext } from '../src/workspace/buildtags.js';
+import { evalConstraint, evalPlusBuild, matchesFileName, type BuildContext } from '../src/syntax/buildtags.js';
 import { readGoHeader } from '../src/workspace/goheader.js';
 import { splitJSONObjects } from '../src/workspace/discover.js';
 

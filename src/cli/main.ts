@@ -6,7 +6,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { SEVERITY_RANK } from '../findings/finding.js';
-import { failsAt, runCheck } from '../pipeline/check.js';
+import { failsAt, type FailOn } from '../findings/finding.js';
+import { runCheck } from '../pipeline/check.js';
 import { runTest, type ProgressEvent } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
 import { runTrace, type TraceResult } from '../pipeline/trace.js';
@@ -20,7 +21,7 @@ import { formatJSON } from '../report/json.js';
 import { formatSARIF } from '../report/sarif.js';
 import { formatText } from '../report/text.js';
 import { ALL_RULES, ruleById } from '../rules/index.js';
-import { ConfigError, defaultConfig, loadConfig, locateConfig, type Config, type FailOn, type Policy } from '../workspace/config.js';
+import { ConfigError, defaultConfig, loadConfig, locateConfig, type Config, type Policy } from '../workspace/config.js';
 import { UsageError } from '../workspace/discover.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;

@@ -1,8 +1,7 @@
 // When `cgoguard test` fails, per the design document's table: static
 // findings at or above a severity, a number of definite leaks at run time,
 // any other run-time error. Each reason that applies is said in one line.
-import { failsAt } from '../pipeline/check.js';
-import type { Finding } from '../findings/finding.js';
+import { failsAt, type Finding } from '../findings/finding.js';
 import type { Policy } from '../workspace/config.js';
 
 export interface Verdict {

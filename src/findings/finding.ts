@@ -1,11 +1,17 @@
 // The one findings model every stage reports into.
+import type { Severity } from '../rules/rule.js';
 import type { TraceStep } from '../syntax/positions.js';
 
-export type { TraceStep };
-
-export type Severity = 'error' | 'warning' | 'note';
+export type { Severity, TraceStep };
 
 export const SEVERITY_RANK: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
+
+/** The lowest severity that fails a run, or never. */
+export type FailOn = Severity | 'never';
+
+export function failsAt(sev: Severity, failOn: FailOn): boolean {
+  return failOn !== 'never' && SEVERITY_RANK[sev] >= SEVERITY_RANK[failOn];
+}
 
 export interface Finding {
   rule: string;
@@ -64,4 +70,26 @@ export function compareFindings(a: Finding, b: Finding): number {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What `check` looked at, reported next to its findings. */
+export interface CheckStats {
+  packages: number;
+  packagesAnalyzed: number;
+  files: number;
+  bytes: number;
+  functions: number;
+  functionsAnalyzed: number;
+  /** Functions whose paths were not all explored (state budget): findings are real, some may be missing. */
+  functionsPartial: number;
+  /** Functions given up (analysis budget): no findings, no summary. */
+  functionsSkipped: number;
+  syntaxErrors: number;
+  /** Packages whose C headers were read (through the C preprocessor, when needed), or could not be. */
+  cHeadersRead: number;
+  cHeadersUnavailable: number;
+  /** C units (preambles with function bodies, .c files) clang's analyzer ran on, or could not compile. */
+  cAnalyzed: number;
+  cAnalyzerFailed: number;
+  discovery: string;
 }

@@ -7,7 +7,7 @@
 // rules' metadata. Hooks run in the order the modules are registered; the
 // few that "take charge" of something stop at the first module that does.
 import type { ArgumentEffects } from '../knowledge/arguments.js';
-import type { CFunc } from '../model/cmodel.js';
+import type { CFunc } from '../model/cdecls.js';
 import type { Contract } from '../model/contracts.js';
 import type { FuncInfo, PackageModel } from '../model/program.js';
 import type { FuncTypes, Resolver } from '../model/resolve.js';

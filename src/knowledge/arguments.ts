@@ -3,7 +3,7 @@
 // the call. The facts come from a contract, the function's C body, or, for a
 // function we know nothing else about, a name every convention reads as a
 // releaser (memory handed to it is no longer ours to track).
-import type { CFunc } from '../model/cmodel.js';
+import type { CFunc } from '../model/cdecls.js';
 import { looksLikeReleaser } from '../model/cmodel.js';
 import type { Contract } from '../model/contracts.js';
 import type { Resolver } from '../model/resolve.js';

@@ -6,57 +6,9 @@
 import { directiveBody } from '../syntax/directives.js';
 import { parseC } from '../syntax/parser.js';
 import { copyTree, fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
-import type { Contract } from './contracts.js';
-import { summarizeCBodies, type CWrite } from './csummary.js';
-import { C_VOID, applyDeclarator, baseCType, resolveCType, type CType, type CTypeScope } from './ctypes.js';
-
-export interface CParam {
-  name?: string;
-  type: CType;
-}
-
-export interface CFunc {
-  name: string;
-  params: CParam[];
-  ret: CType;
-  defined: boolean;
-  /** Where it was read: offset in the source text, and which source (the preamble or a .c file). */
-  offset: number;
-  source: string;
-  /** Argument indexes the body frees (directly or through other C functions). */
-  frees: Set<number>;
-  /** Argument indexes the body stores where they outlive the call. */
-  retains: Set<number>;
-  /**
-   * What the result is: freshly allocated; static storage no one may free (a literal, a global
-   * array, &global); borrowed (derived from an argument or a global pointer); or not known.
-   */
-  returns: 'owned' | 'static' | 'borrowed' | 'unknown';
-  /** The argument every return hands back unchanged (the result aliases it). */
-  returnsArg?: number;
-  /** For an owned result: its releasers, when not libc's free (the body returns sqlite3_mprintf's result). */
-  releasedBy?: string[];
-  /** For freed arguments: the releaser, when not libc's free. */
-  freedBy?: Map<number, string>;
-  /** How the body writes through pointer arguments. */
-  writes: Map<number, CWrite>;
-}
-
-export interface CModel extends CTypeScope {
-  funcs: Map<string, CFunc>;
-  /** Object-like macros, enumerators and global variables: values, not functions. */
-  values: Set<string>;
-  /** Global variables and their types. */
-  globals: Map<string, CType>;
-  /** Names of function-like macros (callable in C, not from Go). */
-  macros: Set<string>;
-  /** Contracts that C bodies' summaries take into account. */
-  contractOf?: (name: string) => Contract | undefined;
-}
-
-export function emptyCModel(): CModel {
-  return { funcs: new Map(), typedefs: new Map(), structs: new Map(), values: new Set(), globals: new Map(), macros: new Set() };
-}
+import { emptyCModel, type CFunc, type CModel, type CParam } from './cdecls.js';
+import { summarizeCBodies } from './csummary.js';
+import { C_VOID, applyDeclarator, baseCType, resolveCType, type CType } from './ctypes.js';
 
 /** The C type a Go name `C.x` stands for, if x names a type. */
 export function cTypeOfGoName(model: CModel, name: string): CType | undefined {

@@ -4,7 +4,7 @@
 // when a header is missing, the analysis falls back to what the preamble
 // itself declares.
 import { spawnSync } from 'node:child_process';
-import { evalPlusBuild, type BuildContext } from '../workspace/buildtags.js';
+import { evalPlusBuild, type BuildContext } from '../syntax/buildtags.js';
 
 export interface CgoFlags {
   cflags: string[];

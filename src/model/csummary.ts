@@ -4,18 +4,9 @@
 // syntactic and flow-insensitive within a function, and iterated across the
 // functions so that wrappers inherit what they call.
 import { fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
-import type { CFunc, CModel } from './cmodel.js';
+import type { CFunc, CModel, CWrite } from './cdecls.js';
 import type { Contract } from './contracts.js';
 import { cSizeOf, parseCInt, resolveCType } from './ctypes.js';
-
-/** How a function writes through one of its pointer arguments. */
-export type CWrite =
-  /** No bound the caller controls: strcpy, sprintf, gets, memcpy with a length from elsewhere. */
-  | { k: 'unbounded'; via: string; bytes?: number }
-  /** Bounded by another argument (memcpy(dst, src, n) with n a parameter). */
-  | { k: 'bounded'; by: number; via: string }
-  /** A known number of bytes (memset(p, 0, 64), strcpy(p, "overflow!")). */
-  | { k: 'fixed'; bytes: number; via: string };
 
 /** Statements and expressions whose parts may not run. */
 const CONDITIONAL = new Set(['for_statement', 'while_statement', 'do_statement', 'switch_statement', 'conditional_expression', 'case_statement']);

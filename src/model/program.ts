@@ -3,7 +3,8 @@
 import type { FuncDecl, GoFile, TypeDecl, TypeExpr, ValueDecl } from '../syntax/goast.js';
 import { parseDirective } from '../syntax/directives.js';
 import { LineIndex } from '../syntax/positions.js';
-import { addCSource, addHeaderDeclarations, contractDirectives, cTypeOfGoName, emptyCModel, type CFunc, type CModel } from './cmodel.js';
+import { emptyCModel, type CFunc, type CModel } from './cdecls.js';
+import { addCSource, addHeaderDeclarations, contractDirectives, cTypeOfGoName } from './cmodel.js';
 import type { CType } from './ctypes.js';
 import { packsForPreamble } from './packs.js';
 import { ContractSet, ContractSyntaxError, parseContract, translateSeedContract, type Contract } from './contracts.js';

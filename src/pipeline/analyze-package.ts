@@ -21,7 +21,7 @@ import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
 import { CallIndex } from './relevance.js';
 import { cgoFlags, preprocessPreamble } from '../model/cpreprocess.js';
-import type { BuildContext } from '../workspace/buildtags.js';
+import type { BuildContext } from '../syntax/buildtags.js';
 import { NO_VAR, type Expr, type GoFile } from '../syntax/goast.js';
 import { parseGo } from '../syntax/parser.js';
 

@@ -2,13 +2,13 @@
 // (worker threads when there is enough to do), apply the configuration, and
 // return findings in a stable order.
 import { availableParallelism } from 'node:os';
-import { SEVERITY_RANK, compareFindings, type Finding, type Severity } from '../findings/finding.js';
+import { compareFindings, type CheckStats, type Finding } from '../findings/finding.js';
 import { carriesCMemory, type Summary } from '../flow/summary.js';
 import { ALL_RULES } from '../rules/index.js';
 import { initParsers } from '../syntax/parser.js';
-import type { Config, FailOn } from '../workspace/config.js';
+import type { Config } from '../workspace/config.js';
 import { discover, type DiscoveredPackage } from '../workspace/discover.js';
-import type { BuildContext } from '../workspace/buildtags.js';
+import type { BuildContext } from '../syntax/buildtags.js';
 import { analyzePackage, emptyStats, type AnalyzeOptions, type PackageJob, type PackageResult } from './analyze-package.js';
 import { WorkerPool } from './pool.js';
 
@@ -34,26 +34,6 @@ export interface CheckOptions {
   analyze?: boolean;
 }
 
-export interface CheckStats {
-  packages: number;
-  packagesAnalyzed: number;
-  files: number;
-  bytes: number;
-  functions: number;
-  functionsAnalyzed: number;
-  /** Functions whose paths were not all explored (state budget): findings are real, some may be missing. */
-  functionsPartial: number;
-  /** Functions given up (analysis budget): no findings, no summary. */
-  functionsSkipped: number;
-  syntaxErrors: number;
-  /** Packages whose C headers were read (through the C preprocessor, when needed), or could not be. */
-  cHeadersRead: number;
-  cHeadersUnavailable: number;
-  /** C units (preambles with function bodies, .c files) clang's analyzer ran on, or could not compile. */
-  cAnalyzed: number;
-  cAnalyzerFailed: number;
-  discovery: string;
-}
 
 export interface CheckResult {
   findings: Finding[];
@@ -142,9 +122,6 @@ function disabledRules(opts: CheckOptions): Set<string> {
 }
 
 /** True when a finding at this severity makes the run fail. */
-export function failsAt(sev: Severity, failOn: FailOn): boolean {
-  return failOn !== 'never' && SEVERITY_RANK[sev] >= SEVERITY_RANK[failOn];
-}
 
 /** An exported function through which C memory can reach callers in other packages. */
 function interesting(s: Summary): boolean {

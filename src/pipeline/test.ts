@@ -15,7 +15,8 @@ import { parseValgrindXML } from '../dynamic/valgrind.js';
 import { ruleById } from '../rules/index.js';
 import type { Config } from '../workspace/config.js';
 import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
-import { runCheck, type CheckStats } from './check.js';
+import type { CheckStats } from '../findings/finding.js';
+import { runCheck } from './check.js';
 
 export interface TestOptions {
   cwd: string;

@@ -1,6 +1,5 @@
 // The JSON form other tools read: {"version": 1, "findings": [...], "stats": {...}}.
-import type { Finding } from '../findings/finding.js';
-import type { CheckStats } from '../pipeline/check.js';
+import type { CheckStats, Finding } from '../findings/finding.js';
 
 export const JSON_VERSION = 1;
 

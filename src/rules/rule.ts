@@ -3,7 +3,8 @@
 // its domain module observed. The domain module decides when a finding is due
 // (src/rules/<domain>/domain.ts); the rule file says what it is called and how
 // it reads.
-import type { Severity } from '../findings/finding.js';
+
+export type Severity = 'error' | 'warning' | 'note';
 
 export interface RuleMeta {
   id: string;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import ignore from 'ignore';
 import { parse as parseYAML } from 'yaml';
 import { z } from 'zod';
-import type { Severity } from '../findings/finding.js';
+import type { FailOn, Severity } from '../findings/finding.js';
 import { ContractSyntaxError, parseContract } from '../model/contracts.js';
 import { PackError, loadPack } from '../model/packs.js';
 import { ALL_RULES, ruleById } from '../rules/index.js';
@@ -36,7 +36,6 @@ const schema = z
   })
   .strict();
 
-export type FailOn = Severity | 'never';
 
 export interface Config {
   file?: string;

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { KNOWN_OS, evalConstraint, evalPlusBuild, matchesFileName, type BuildContext } from './buildtags.js';
+import { KNOWN_OS, evalConstraint, evalPlusBuild, matchesFileName, type BuildContext } from '../syntax/buildtags.js';
 import { readGoHeader } from './goheader.js';
 
 export interface PackageFile {

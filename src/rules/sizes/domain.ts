@@ -2,7 +2,7 @@
 // holds (or writing without any bound into a Go buffer of known size), Go
 // slices passed as elements of another size, and slices made over C memory
 // longer than the allocation.
-import type { CWrite } from '../../model/csummary.js';
+import type { CWrite } from '../../model/cdecls.js';
 import { cSizeOf, cTypeString } from '../../model/ctypes.js';
 import { tyString } from '../../model/types.js';
 import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';

@@ -1,0 +1,61 @@
+// The C side's declarations as the analysis keeps them: functions with what
+// their bodies were found to do, types, values and macros.
+import type { Contract } from './contracts.js';
+import type { CType, CTypeScope } from './ctypes.js';
+
+/** How a function writes through one of its pointer arguments. */
+export type CWrite =
+  /** No bound the caller controls: strcpy, sprintf, gets, memcpy with a length from elsewhere. */
+  | { k: 'unbounded'; via: string; bytes?: number }
+  /** Bounded by another argument (memcpy(dst, src, n) with n a parameter). */
+  | { k: 'bounded'; by: number; via: string }
+  /** A known number of bytes (memset(p, 0, 64), strcpy(p, "overflow!")). */
+  | { k: 'fixed'; bytes: number; via: string };
+
+export interface CParam {
+  name?: string;
+  type: CType;
+}
+
+export interface CFunc {
+  name: string;
+  params: CParam[];
+  ret: CType;
+  defined: boolean;
+  /** Where it was read: offset in the source text, and which source (the preamble or a .c file). */
+  offset: number;
+  source: string;
+  /** Argument indexes the body frees (directly or through other C functions). */
+  frees: Set<number>;
+  /** Argument indexes the body stores where they outlive the call. */
+  retains: Set<number>;
+  /**
+   * What the result is: freshly allocated; static storage no one may free (a literal, a global
+   * array, &global); borrowed (derived from an argument or a global pointer); or not known.
+   */
+  returns: 'owned' | 'static' | 'borrowed' | 'unknown';
+  /** The argument every return hands back unchanged (the result aliases it). */
+  returnsArg?: number;
+  /** For an owned result: its releasers, when not libc's free (the body returns sqlite3_mprintf's result). */
+  releasedBy?: string[];
+  /** For freed arguments: the releaser, when not libc's free. */
+  freedBy?: Map<number, string>;
+  /** How the body writes through pointer arguments. */
+  writes: Map<number, CWrite>;
+}
+
+export interface CModel extends CTypeScope {
+  funcs: Map<string, CFunc>;
+  /** Object-like macros, enumerators and global variables: values, not functions. */
+  values: Set<string>;
+  /** Global variables and their types. */
+  globals: Map<string, CType>;
+  /** Names of function-like macros (callable in C, not from Go). */
+  macros: Set<string>;
+  /** Contracts that C bodies' summaries take into account. */
+  contractOf?: (name: string) => Contract | undefined;
+}
+
+export function emptyCModel(): CModel {
+  return { funcs: new Map(), typedefs: new Map(), structs: new Map(), values: new Set(), globals: new Map(), macros: new Set() };
+}
