@@ -197,8 +197,6 @@ export interface DomainHooks {
   onCopyIntoC?(e: CallExpr, src: Val, st: State, pos: number): void;
   /** An object is used (read, written, handed on). */
   onUse?(st: State, id: string, o: Obj, how: string, name: string, pos: number, end: number): void;
-  /** An object left our view (handed to unknown code, stored where we do not follow). */
-  onEscape?(st: State, id: string, o: Obj): void;
   /** Values that leave our view with the address of local variable v. */
   escapesWithAddress?(st: State, v: number): Val[];
   /** The object must be released by someone: its loss is a finding. */
@@ -228,6 +226,8 @@ export interface DomainHooks {
 /** A domain module: one kind of memory fact, its rules, and its hooks. */
 export interface DomainModule {
   id: string;
+  /** The rules whose findings the module reports. */
+  rules: readonly RuleRef[];
   /** Standard-library APIs whose calls the module interprets. `evalRecv: false` leaves the receiver expression unevaluated. */
   apis?: Record<string, { evalRecv: boolean }>;
   /** Resource kinds the module makes (their findings' rules and wording). */

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Finding } from '../findings/finding.js';
 import { applySuppressions, type IgnoreDirective } from '../findings/suppress.js';
 import { DEFAULT_BUDGET, type Budget, type FunctionResult, type SummaryLookup } from '../flow/base.js';
-import type { Report } from '../flow/hooks.js';
+import type { DomainModule, Report } from '../flow/hooks.js';
 import { Interpreter } from '../flow/interpreter.js';
 import { carriesCMemory, type Summary, type SummaryCase } from '../flow/summary.js';
 import { ContractSet, parseContract, type Contract } from '../model/contracts.js';
@@ -76,6 +76,8 @@ export interface AnalyzeOptions {
   disabledRules: ReadonlySet<string>;
   /** Run clang's static analyzer on the C code (when clang is installed). */
   cAnalyzer?: boolean;
+  /** The dataflow domains to run (all of them unless a test picks some). */
+  domains?: readonly DomainModule[];
 }
 
 export function analyzePackage(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageResult {
@@ -111,6 +113,7 @@ class PackageRun {
   private readonly findings: Finding[] = [];
   private readonly directives: IgnoreDirective[] = [];
   private readonly lookup: SummaryTable;
+  private readonly domains: readonly DomainModule[];
   private readonly resolver: Resolver;
   private readonly done = new Set<FuncInfo>();
   /** Lines of functions whose analysis was cut short: an ignore there may have matched. */
@@ -122,6 +125,7 @@ class PackageRun {
     private readonly opts: AnalyzeOptions,
   ) {
     this.lookup = new SummaryTable(external);
+    this.domains = opts.domains ?? DOMAINS;
     this.resolver = new Resolver(pkg, this.lookup);
   }
 
@@ -234,7 +238,7 @@ class PackageRun {
       });
     let r: FunctionResult;
     try {
-      r = new Interpreter(fn, this.resolver, this.lookup, DOMAINS, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
+      r = new Interpreter(fn, this.resolver, this.lookup, this.domains, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
     } catch (e) {
       // A bug of ours must not cost the rest of the package its findings.
       this.problems.push(`internal error in ${fn.display} (${fn.file.display}): ${e instanceof Error ? e.message : String(e)}`);
@@ -262,7 +266,7 @@ class PackageRun {
    * copied). The functions that mention C or a check's trigger are looked at.
    */
   packageChecks(trees: LoadedFile[]): void {
-    const checks = DOMAINS.flatMap((d) => (d.packageCheck ? [d.packageCheck] : []));
+    const checks = this.domains.flatMap((d) => (d.packageCheck ? [d.packageCheck] : []));
     const due = checks.filter((c) => this.pkg.files.some((f) => c.trigger.test(f.go.text)));
     if (!due.length) return;
     const wanted = new Set(

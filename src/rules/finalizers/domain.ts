@@ -32,6 +32,7 @@ interface Registration {
 
 export const finalizers: DomainModule = {
   id: 'finalizers',
+  rules: [finalizerKeepalive.meta, finalizerStillSet.meta],
   create: () => ({}),
   packageCheck: {
     trigger: /\b(SetFinalizer|AddCleanup)\b/,

@@ -23,6 +23,7 @@ export const GOMEMORY = 'gomemory';
 
 export const goMemory: DomainModule = {
   id: GOMEMORY,
+  rules: [unpinnedGoPointer.meta, goPointerInCMemory.meta, exportGoPointer.meta, cKeepsGoPointer.meta, hiddenPointer.meta, sliceHeader.meta],
   apis: { 'runtime.Pinner.*': { evalRecv: false } },
   create: (engine) => new GoMemoryDomain(engine),
 };

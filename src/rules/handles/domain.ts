@@ -38,6 +38,7 @@ const PINS: ResourceKind = {
 
 export const handles: DomainModule = {
   id: 'handles',
+  rules: [cgoHandle.meta, pinner.meta],
   apis: {
     'runtime/cgo.NewHandle': { evalRecv: false },
     'runtime/cgo.Handle.*': { evalRecv: true },

@@ -22,6 +22,7 @@ import { useAfterFree } from './use-after-free.js';
 
 export const ownership: DomainModule = {
   id: OWNERSHIP,
+  rules: [leak.meta, doubleFree.meta, useAfterFree.meta, freeNonHeap.meta, mismatchedFree.meta, freeBorrowed.meta],
   create: (engine) => new OwnershipDomain(engine),
 };
 

@@ -17,6 +17,7 @@ declare module '../../flow/state.js' {
 
 export const protocols: DomainModule = {
   id: 'protocol',
+  rules: [protocol.meta],
   facetKey: (o: Obj) => (o.marks ? `|m${o.marks.join('+')}` : ''),
   create: (engine) => new ProtocolDomain(engine),
 };

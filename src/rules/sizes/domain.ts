@@ -17,6 +17,7 @@ import { unboundedCWrite } from './unbounded-c-write.js';
 
 export const sizes: DomainModule = {
   id: 'sizes',
+  rules: [cOverflow.meta, unboundedCWrite.meta, elementSize.meta, cSliceBounds.meta],
   create: (engine) => new SizesDomain(engine),
 };
 
