@@ -31,7 +31,7 @@ describe('policy', () => {
   });
 
   it('writes the leak report largest first, with the allocation stack', () => {
-    const text = leakReport([leak(4, true), { ...leak(100, true), line: 9 }]);
+    const text = leakReport(judge([leak(4, true), { ...leak(100, true), line: 9 }], DEFAULT_POLICY).leaks);
     expect(text.split('\n').slice(0, 3)).toEqual(['# cgoguard leak report: 2 definite leak(s), 104 byte(s)', 'a.go:9: 100 byte(s) in 1 object(s) [asan] p', '    malloc']);
   });
 

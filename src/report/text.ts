@@ -12,6 +12,10 @@ export function formatText(findings: Finding[]): string {
     lines.push(`${f.file}:${f.line}:${f.column}: ${f.message} (${f.rule})${tag}`);
     for (const s of f.trace) lines.push(`    ${s.file}:${s.line}:${s.column}: ${s.message}`);
     if (f.dynamic) lines.push(...stackLines(f.dynamic));
+    for (const e of f.runtime ?? []) {
+      lines.push(`    seen at run time (${e.stage}): ${e.message}`);
+      lines.push(...stackLines(e));
+    }
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
