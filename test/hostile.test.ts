@@ -6,10 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { joinFindings, reportFindings } from '../src/dynamic/findings.js';
+import type { PackageSource } from '../src/dynamic/locate.js';
+import { parseSanitizerOutput } from '../src/dynamic/sanitizer.js';
+import { parseValgrindXML } from '../src/dynamic/valgrind.js';
 import type { Finding } from '../src/findings/finding.js';
 import { cgoguard, repoRoot } from './support/cli.js';
-import { goMod, leakyPackage, moduleProxy, writeTree } from './support/hostile.js';
+import { anyProcessWith, descendantCommands, goMod, leakyPackage, moduleProxy, startCli, tracedEventsDir, waitFor, writeTree } from './support/hostile.js';
 import { githubIngestionProblems, sarifErrors } from './support/sarif.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-hostile-'));
@@ -21,6 +26,7 @@ afterAll(() => {
 const hasGo = spawnSync('go', ['version']).status === 0;
 const hasClang = spawnSync('clang', ['--version']).status === 0;
 const inCI = !!process.env.CI;
+const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => spawnSync(p, ['--version']).status === 0);
 
 /** A fresh folder under the test's own temporary folder. */
 function fresh(name: string, files: Record<string, string | Buffer> = {}): string {
@@ -262,6 +268,196 @@ describe.skipIf(!hasGo)('issue 15: commands keep their promises under bad input 
   });
 });
 
+describe('issue 15, item 11: run-time findings as precise as the stack allows', () => {
+  const source = (dir: string, display: (abs: string) => string = (abs) => path.relative(repoRoot, abs)): PackageSource => {
+    const goFiles = readdirSync(dir).filter((n) => n.endsWith('.go')).map((n) => path.join(dir, n));
+    return { dir, goFiles, cFiles: [], display, lines: (abs) => (existsSync(abs) ? readFileSync(abs, 'utf8').split('\n') : undefined) };
+  };
+
+  it('places a report at the C line of the preamble, with its column, and the Go call as a trace step', () => {
+    const dir = fresh('column', { 'po.go': 'package po\n\n/*\nstatic void fill(char *p, int n) { p[n] = 1; }\n*/\nimport "C"\n\nfunc Fill(p *C.char) { C.fill(p, 8) }\n' });
+    const file = path.join(dir, 'po.go');
+    const text = [
+      '==1==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x602000000018 at pc 0x4c3a1f bp 0x7ffc sp 0x7ffb',
+      'WRITE of size 1 at 0x602000000018 thread T0',
+      `    #0 0x4c3a1f in fill ${file}:4:41`,
+      '    #1 0x4c3b2e in _cgo_0c4f370b9cb7_Cfunc_fill /tmp/go-build/cgo-gcc-prolog:60',
+      '    #2 0x489dc3 in runtime.asmcgocall /usr/local/go/src/runtime/asm_amd64.s:995',
+      '',
+      'SUMMARY: AddressSanitizer: heap-buffer-overflow (/tmp/po.test+0x4c3a1f) in fill',
+      '==1==ABORTING',
+    ].join('\n');
+    const [report] = parseSanitizerOutput(text).reports;
+    const [f] = reportFindings(report, { stage: 'asan', importPath: 'example.com/po', firstFile: 'po.go', source: source(dir, (abs) => path.basename(abs)) });
+    expect([f.file, f.line, f.column]).toEqual(['po.go', 4, 41]);
+    expect(f.trace).toEqual([{ file: 'po.go', line: 8, column: 24, message: 'fill is called from Go here' }]);
+  });
+
+  it('drops ?? and the scheduler’s frames below runtime.asmcgocall from valgrind’s stacks', () => {
+    const { reports } = parseValgrindXML(readFileSync(path.join(repoRoot, 'testdata/dynamic/valgrind-test-leak.xml'), 'utf8'));
+    const frames = reports.flatMap((r) => r.stacks.flatMap((st) => st.frames.map((fr) => fr.fn)));
+    expect(frames.filter((fn) => fn === '??' || /runtime\.(newproc|mstart|rt0_go|systemstack)/.test(fn))).toEqual([]);
+    expect(frames).toContain('runtime.asmcgocall.abi0');
+  });
+
+  it('keeps two leak sites apart even when valgrind put their blocks in one record (loop-leak: lines 19 and 30)', () => {
+    const { reports } = parseValgrindXML(readFileSync(path.join(repoRoot, 'testdata/dynamic/valgrind-loop-leak.xml'), 'utf8'));
+    const ctx = { stage: 'valgrind', importPath: 'example.com/cgoguard-examples/loop-leak', firstFile: 'examples/loop-leak/main.go', source: source(path.join(repoRoot, 'examples/loop-leak')) };
+    const found = joinFindings([], reports.flatMap((r) => reportFindings(r, ctx)), false);
+    expect(found.map((f) => [f.line, f.dynamic!.bytes, f.dynamic!.objects])).toEqual([
+      [19, 10_240_000, 10_000],
+      [30, 1, 1],
+    ]);
+    expect(found[0].message).toMatch(/at the call that allocates 1024-byte blocks/);
+  });
+
+  it.skipIf(!hasGo)('with the real toolchain: the preamble line with the Go call as a step; a leak that confirms a static finding is merged into it', () => {
+    const mod = fresh('placement', {
+      'go.mod': goMod('example.com/place'),
+      'po/po.go': 'package po\n\n/*\n#include <stdlib.h>\n#include <string.h>\nstatic void fill(char *p, int n) {\n\tmemset(p, 1, n + 4);\n}\n*/\nimport "C"\n\nimport "unsafe"\n\nfunc Fill() {\n\tp := (*C.char)(C.malloc(8))\n\tC.fill(p, 8)\n\tC.free(unsafe.Pointer(p))\n}\n',
+      'po/po_test.go': 'package po\n\nimport "testing"\n\nfunc TestFill(t *testing.T) { Fill() }\n',
+      'ml/ml.go': 'package ml\n\n/*\nstatic void touch(void *p) { ((char *)p)[0] = 1; }\n*/\nimport "C"\n\nfunc Loop() {\n\tfor i := 0; i < 100; i++ {\n\t\tp := C.malloc(64)\n\t\tC.touch(p)\n\t}\n}\n',
+      'ml/ml_test.go': 'package ml\n\nimport "testing"\n\nfunc TestLoop(t *testing.T) { Loop() }\n',
+    });
+    const r = cgoguard(['test', '--stages', 'asan', '--no-c-analyzer', '--format', 'json', './...'], { cwd: mod });
+    const found = json(r.stdout).findings;
+    const overflow = found.find((f) => f.dynamic?.kind === 'heap-buffer-overflow')!;
+    expect([overflow.file, overflow.line]).toEqual(['po/po.go', 7]);
+    expect(overflow.trace.map((t) => [t.file, t.line, t.message])).toEqual([['po/po.go', 16, 'fill is called from Go here']]);
+    const atLeak = found.filter((f) => f.file === 'ml/ml.go' && f.line === 10);
+    expect(atLeak).toHaveLength(1); // one bug, one finding
+    expect(atLeak[0].dynamic).toBeUndefined();
+    expect(atLeak[0].confirmedBy).toEqual(['asan']);
+    expect(atLeak[0].runtime?.map((e) => [e.stage, e.tool, e.definite, e.bytes! % 64])).toEqual([['asan', 'lsan', true, 0]]);
+  });
+});
+
+describe.skipIf(!hasGo || (!chromiumPath && !inCI))('issue 15, item 13: the HTML reports in Chromium', () => {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('names each package once by its import path, whole; shows the verdict, the failed tests, and the trace summary', async () => {
+    const longPath = 'example.com/a-rather-long-organisation-name/and-a-project-with-a-long-name';
+    const mod = fresh('html', {
+      'go.mod': goMod(longPath),
+      'leaky/a.go': leakyPackage('leaky'),
+      'leaky/a_test.go': 'package leaky\n\nimport "testing"\n\nfunc TestLeak(t *testing.T) { _ = Leak("x") }\n',
+      'pinned/p.go': 'package pinned\n\n/*\nstatic void use(void *p) { (void)p; }\n*/\nimport "C"\n\nimport "unsafe"\n\nfunc Pass() {\n\tx := 1\n\tp := &x\n\tC.use(unsafe.Pointer(&p))\n}\n',
+      'pinned/p_test.go': 'package pinned\n\nimport "testing"\n\nfunc TestPass(t *testing.T) { Pass() }\n',
+      'failing/f.go': 'package failing\n',
+      'failing/f_test.go': 'package failing\n\nimport "testing"\n\nfunc TestBoom(t *testing.T) { t.Fatal("the boom message") }\n',
+    });
+    const testHtml = path.join(tmp, 'test-report.html');
+    cgoguard(['test', '--stages', 'cgocheck', '--no-c-analyzer', '--html', testHtml, './...'], { cwd: mod });
+    const traceHtml = path.join(tmp, 'trace-report.html');
+    cgoguard(['trace', '--no-c-analyzer', '--html', traceHtml, '.'], { cwd: finalizerModule() });
+    const page = await browser!.newPage();
+    await page.goto(`file://${testHtml}`);
+    const labels = await page.$$eval('svg.chart-package text[text-anchor="end"]', (ts) =>
+      ts.map((t) => ({ text: t.textContent?.replace(t.querySelector('title')?.textContent ?? '', '') ?? '', x: (t as SVGTextElement).getBBox().x })),
+    );
+    process.stdout.write(`package labels: ${JSON.stringify(labels)}\n`);
+    expect(labels.map((l) => l.text).sort()).toEqual([`${longPath}/leaky`, `${longPath}/pinned`]);
+    for (const l of labels) expect(l.x, l.text).toBeGreaterThanOrEqual(0); // not cut on the left
+    expect(await page.textContent('.verdict.fail')).toMatch(/FAIL by the policy[\s\S]*static: 2 finding\(s\) at warning or above/);
+    expect(await page.textContent('section.problem')).toMatch(/tests failed[\s\S]*the boom message/);
+    const shot = await page.screenshot({ path: path.join(tmp, 'test-report.png'), fullPage: true });
+    expect(shot.length).toBeGreaterThan(10_000);
+    await page.goto(`file://${traceHtml}`);
+    const summary = await page.$$eval('table.summary tr', (rows) => rows.map((r) => [r.querySelector('th')?.textContent, r.querySelector('td')?.textContent]));
+    expect(summary).toEqual(
+      expect.arrayContaining([
+        ['allocations', '2'],
+        ['releases', '0'],
+        ['live at exit', '20 byte(s) in 2 object(s)'],
+        ['held by finalizer-owned objects', '20 byte(s) in 2 object(s)'],
+      ]),
+    );
+    expect(await page.textContent('.verdict')).toMatch(/PASS/);
+    await page.screenshot({ path: path.join(tmp, 'trace-report.png'), fullPage: true });
+    await page.close();
+  });
+});
+
+describe.skipIf(!hasGo)('issue 15: interrupts', () => {
+  /** Runs cgoguard with a temporary folder of its own, which must be empty once it has ended. */
+  const privateTmp = (name: string) => fresh(`tmpdir-${name}`);
+
+  it.skipIf(!hasClang && !inCI)('2. SIGINT stops the static phase (clang on worker threads) within a second', async () => {
+    const mod = clangHeavyModule(12);
+    const scratch = privateTmp('static');
+    const run = startCli(['test', '--stages', 'cgocheck', './...'], { cwd: mod, env: { ...process.env, TMPDIR: scratch, CGOGUARD_CACHE: 'off' } });
+    await waitFor(() => descendantCommands(run.child.pid!).some((c) => /clang.* --analyze/.test(c)), 60_000, 'clang to run');
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    const ms = Date.now() - t0;
+    process.stdout.write(`interrupt during the static phase: exited ${ms} ms after SIGINT\n`);
+    expect(code).toBe(130);
+    expect(ms).toBeLessThan(2500); // a second, with room for a loaded machine
+    expect(run.stderr()).toMatch(/cgoguard: interrupted \(SIGINT\) during the static check: child processes stopped, temporary files removed\n$/);
+    expect(readdirSync(scratch)).toEqual([]);
+    expect(anyProcessWith(mod)).toBe(false);
+  });
+
+  it('3. SIGINT during a stage: the signal reaches go test, nothing is left in the temporary folder, finished stages are reported, exit 130', async () => {
+    const mod = fresh('interrupt-stage', {
+      'go.mod': goMod('example.com/intr'),
+      'a/a.go': leakyPackage('a'),
+      'a/a_test.go': 'package a\n\nimport "testing"\n\nfunc TestA(t *testing.T) { _ = Leak("x") }\n',
+      // Slow only outside the asan stage (go sets the asan build tag there): cgocheck is interrupted while its test runs.
+      'a/slow_test.go': '//go:build !asan\n\npackage a\n\nimport (\n\t"testing"\n\t"time"\n)\n\nfunc TestSlow(t *testing.T) { time.Sleep(time.Minute) }\n',
+    });
+    const scratch = privateTmp('stage');
+    const run = startCli(['test', '--stages', 'asan,cgocheck', '--no-c-analyzer', '--format', 'json', './...'], { cwd: mod, env: { ...process.env, TMPDIR: scratch } });
+    await waitFor(() => /cgocheck: running/.test(run.stderr()) && descendantCommands(run.child.pid!).some((c) => /a\.test .*-test\./.test(c)), 180_000, 'the cgocheck stage to run the tests');
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    expect(code).toBe(130);
+    const err = run.stderr();
+    expect(err).toMatch(/cgoguard: asan: done in/);
+    expect(err).toMatch(/cgoguard: cgocheck: interrupted after/);
+    expect(err).not.toMatch(/cgocheck: done/);
+    expect(err).toMatch(/cgoguard: interrupted \(SIGINT\) during the cgocheck stage: finished: static, asan; child processes stopped, temporary files removed\n$/);
+    // The report of what finished: the static finding, and the stages.
+    const out = JSON.parse(run.stdout());
+    expect(out.stats.interrupted).toBe('cgocheck');
+    expect(out.findings.map((f: Finding) => `${f.file}:${f.line}`)).toContain('a/a.go:10');
+    expect(out.stats.stages.map((st: { stage: string; status: string }) => [st.stage, st.status])).toEqual([
+      ['asan', 'ran'],
+      ['cgocheck', 'interrupted'],
+    ]);
+    expect(readdirSync(scratch)).toEqual([]);
+    expect(anyProcessWith(mod)).toBe(false);
+  });
+
+  it('3. SIGINT during the traced tests: the events and the overlay are removed, the static check is reported', async () => {
+    const mod = fresh('interrupt-trace', {
+      'go.mod': goMod('example.com/intrt'),
+      'a/a.go': leakyPackage('a'),
+      'a/a_test.go': 'package a\n\nimport (\n\t"testing"\n\t"time"\n)\n\nfunc TestA(t *testing.T) {\n\t_ = Leak("x")\n\ttime.Sleep(time.Minute)\n}\n',
+    });
+    const scratch = privateTmp('trace');
+    const run = startCli(['trace', '--no-c-analyzer', './...'], { cwd: mod, env: { ...process.env, TMPDIR: scratch } });
+    await waitFor(() => descendantCommands(run.child.pid!).some((c) => /\.test(\s|$)/.test(c) && c.includes('-test.')), 120_000, 'the traced test binary');
+    // Where the traced process records its events (/dev/shm or the temporary folder): gone afterwards.
+    const eventsDir = tracedEventsDir(run.child.pid!);
+    expect(eventsDir).toMatch(/cgoguard-events-/);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(130);
+    expect(run.stdout()).toMatch(/a\/a\.go:10:7: C memory from C\.CString is not freed/);
+    expect(run.stderr()).toMatch(/cgoguard: interrupted \(SIGTERM\) during the traced tests: finished: static; child processes stopped, temporary files removed\n$/);
+    expect(readdirSync(scratch)).toEqual([]);
+    expect(existsSync(eventsDir!)).toBe(false);
+    expect(anyProcessWith(mod)).toBe(false);
+  });
+});
+
 /** A module whose test keeps two objects that own C memory through a finalizer and a cleanup. */
 function finalizerModule(): string {
   const dir = path.join(tmp, 'finalizer');
@@ -308,4 +504,19 @@ func TestKeep(t *testing.T) {
 }
 `,
   });
+}
+
+/** Packages whose preambles keep clang's analyzer busy for a while each. */
+function clangHeavyModule(n: number): string {
+  const files: Record<string, string> = { 'go.mod': goMod('example.com/heavy') };
+  for (let k = 0; k < n; k++) {
+    let c = '';
+    for (let f = 0; f < 3; f++) {
+      c += `static int work${f}(int n, int *xs) {\n  char *bufs[16];\n  int acc = 0;\n  for (int i = 0; i < 16; i++) bufs[i] = (i & n) ? malloc(i + 1) : 0;\n`;
+      for (let i = 0; i < 24; i++) c += `  if (xs[${i}] > n) { acc += xs[${i}]; if (bufs[${i % 16}]) bufs[${i % 16}][0] = (char)acc; } else if (xs[${i}] < -n) { free(bufs[${i % 16}]); bufs[${i % 16}] = 0; }\n`;
+      c += '  for (int i = 0; i < 16; i++) free(bufs[i]);\n  return acc;\n}\n';
+    }
+    files[`p${k}/p.go`] = `package p${k}\n\n/*\n#include <stdlib.h>\n${c}*/\nimport "C"\n\nfunc Work(xs []C.int) int { return int(C.work0(1, &xs[0])) + int(C.work1(2, &xs[0])) + int(C.work2(3, &xs[0])) }\n`;
+  }
+  return fresh('clang-heavy', files);
 }

@@ -153,7 +153,7 @@ function barChart(data: [string, number][], cls: string): string {
   const row = 22;
   // Wide enough for the longest label (12px text, about 7px a character); a
   // longer one keeps its end, which tells packages apart, and shows whole on hover.
-  const maxChars = 64;
+  const maxChars = 120;
   const labelW = Math.min(maxChars, Math.max(...data.map(([k]) => k.length))) * 7 + 12;
   const barW = 300;
   const shown = (k: string) => (k.length > maxChars ? `…${k.slice(k.length - maxChars + 1)}` : k);

@@ -81,6 +81,33 @@ export function descendantCommands(pid: number): string[] {
   return out;
 }
 
+/** The CGOGUARD_TRACE_DIR a traced process below pid was given (from /proc/PID/environ). */
+export function tracedEventsDir(pid: number): string | undefined {
+  for (const n of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const env = readFileSync(`/proc/${n}/environ`, 'utf8').split('\0');
+      const dir = env.find((e) => e.startsWith('CGOGUARD_TRACE_DIR='))?.slice('CGOGUARD_TRACE_DIR='.length);
+      if (dir && isDescendant(Number(n), pid)) return dir;
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined;
+}
+
+function isDescendant(p: number, root: number): boolean {
+  for (let q = p, hops = 0; q > 1 && hops < 64; hops++) {
+    if (q === root) return true;
+    try {
+      const stat = readFileSync(`/proc/${q}/stat`, 'utf8');
+      q = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 /** Whether any process's command line contains text (a fixture's unique folder). */
 export function anyProcessWith(text: string): boolean {
   for (const n of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
