@@ -82,6 +82,10 @@ describe.skipIf(!hasGo)('issue 15: commands keep their promises under bad input 
     expect(forced.code).toBe(1);
     expect(readFileSync(ro, 'utf8')).toMatch(/a\.go:10:7: C memory from C\.CString/);
     expect(statSync(ro).mode & 0o777).toBe(0o444);
+    // A device is written to, not replaced.
+    const devnull = cgoguard(['check', '-o', '/dev/null', '.'], { cwd: mod });
+    expect(devnull.code).toBe(1);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
     // Two options naming one file.
     const same = cgoguard(['test', '--html', 'x.html', '-o', 'x.html', '.'], { cwd: mod });
     expect([same.code, same.stderr]).toEqual([2, 'cgoguard: -o and --html name the same file (x.html)\n']);

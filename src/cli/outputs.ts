@@ -37,7 +37,8 @@ export function checkOutputs(targets: OutputTarget[], replaceReadOnly: boolean):
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`${t.flag} ${t.given}: ${reason(e)}`);
     }
     if (st?.isDirectory()) throw new OutputError(`${t.flag} ${t.given}: is a folder; give a file name`);
-    if (st && !st.isFile()) throw new OutputError(`${t.flag} ${t.given}: not a regular file`);
+    // A device or a pipe (/dev/null, /dev/stdout) is written to as it is.
+    if (st && !st.isFile()) continue;
     // Root may write anything: the mode bits say what the user meant.
     if (st && (st.mode & 0o222) === 0 && !replaceReadOnly) throw new OutputError(`${t.flag} ${t.given}: the file is read-only (pass --force to replace it)`);
     const dir = path.dirname(t.file);
@@ -58,9 +59,24 @@ export function checkOutputs(targets: OutputTarget[], replaceReadOnly: boolean):
 
 /**
  * Writes a file atomically: a temporary file next to it, then a rename. An
- * existing file keeps its mode. A failure is a one-line OutputError.
+ * existing file keeps its mode; a device or pipe is written to directly
+ * (renaming over /dev/null would replace it). A failure is a one-line OutputError.
  */
 export function writeOutput(file: string, text: string | Buffer): void {
+  let special = false;
+  try {
+    special = !statSync(file).isFile();
+  } catch {
+    // a new file
+  }
+  if (special) {
+    try {
+      writeFileSync(file, text);
+    } catch (e) {
+      throw new OutputError(`cannot write ${file}: ${reason(e)}`);
+    }
+    return;
+  }
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     writeFileSync(tmp, text);
