@@ -128,6 +128,9 @@ describe.skipIf(!hasGo)('issue 15: commands keep their promises under bad input 
     expect(r.stderr).toMatch(/cgocheck: the tests did not build: example\.com\/nb: .*undefined: undefinedThing/);
     expect(r.stderr).toMatch(/fails: static: 1 finding/);
     expect(r.code).toBe(3);
+    const t = cgoguard(['trace', '--no-c-analyzer', '.'], { cwd: mod });
+    expect(t.stderr).toMatch(/the traced tests did not build/);
+    expect(t.code).toBe(3);
   });
 
   it('8. a bare cgoguard prints the help and exits 2, without a stray line', () => {

@@ -183,7 +183,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the tests in stages (AddressSanitizer, cgocheck, cgocheck2, valgrind) and tie every memory error to its Go line')
     .usage('[options] [patterns...] [-- go test flags]')
     .argument('[patterns...]', 'packages to test (as for go test)', [])
-    .option('--stages <names>', `stages to run, in this order (default: ${STAGES.join(',')})`, list)
+    .option('--stages <names>', `stages to run (default, and the order they run in: ${STAGES.join(',')})`, list)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'junit', 'html']).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--html <file>', 'also write the HTML report to this file')
