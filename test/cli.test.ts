@@ -139,7 +139,7 @@ describe('output', () => {
     expect(results.length).toBeGreaterThan(0);
     const flow = results[0].codeFlows[0].threadFlows[0].locations;
     expect(flow.length).toBeGreaterThan(1);
-    expect(results[0].locations[0].physicalLocation.artifactLocation).toMatchObject({ uriBaseId: 'SRCROOT' });
+    expect(results[0].locations[0].physicalLocation.artifactLocation).toMatchObject({ uriBaseId: '%SRCROOT%' });
     expect(log.runs[0].tool.driver.rules.map((x: { id: string }) => x.id)).toContain('leak');
   });
 
@@ -330,7 +330,7 @@ describe('discovery without go', () => {
     symlinkSync(path.join(tmp, 'nowhere'), path.join(dir, 'b.go'));
     const r = cgoguard(['check', '.'], { cwd: dir, env: envWithoutGo() });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('cgoguard: b.go: cannot read (ENOENT)');
+    expect(r.stderr).toContain('cgoguard: b.go: cannot read (no such file or directory)');
     expect(r.stdout).toContain('a.go:10:8');
   });
 

@@ -31,14 +31,14 @@ describe('policy', () => {
   });
 
   it('writes the leak report largest first, with the allocation stack', () => {
-    const text = leakReport([leak(4, true), { ...leak(100, true), line: 9 }]);
+    const text = leakReport(judge([leak(4, true), { ...leak(100, true), line: 9 }], DEFAULT_POLICY).leaks);
     expect(text.split('\n').slice(0, 3)).toEqual(['# cgoguard leak report: 2 definite leak(s), 104 byte(s)', 'a.go:9: 100 byte(s) in 1 object(s) [asan] p', '    malloc']);
   });
 
   it('is read from cgoguard.yaml, strictly', () => {
     const file = path.join(tmp, 'cgoguard.yaml');
     writeFileSync(file, 'fail-on: error\npolicy:\n  leaks: 3\n  runtime: false\n  leak-report: out/leaks.txt\n');
-    expect(loadConfig(file).policy).toEqual({ static: 'error', leaks: 3, runtime: false, leakReport: path.join(tmp, 'out/leaks.txt') });
+    expect(loadConfig(file).policy).toEqual({ static: 'error', leaks: 3, runtime: false, leakReport: path.join(tmp, 'out/leaks.txt'), finalizerHeld: false });
     writeFileSync(file, 'policy:\n  leak: 3\n');
     expect(() => loadConfig(file)).toThrow(ConfigError);
     expect(() => loadConfig(file)).toThrow(/policy\.leak: unknown key/);

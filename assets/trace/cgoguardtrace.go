@@ -19,6 +19,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ const (
 	kindSeen      = 9  // a pointer C returned
 	kindTime      = 10 // payload: nanoseconds since start, for the events after it
 	kindSize      = 11 // extra of an alloc or realloc: payload: a size too big for aux
+	kindHeld      = 12 // a word of an object a finalizer or cleanup was set on (or the cleanup's argument)
 	noSite        = 1<<24 - 1
 	bigSize       = 1<<32 - 1
 )
@@ -539,4 +541,31 @@ func violation(code uint32, ptr uintptr, site int32, prev block) {
 		fmt.Fprintf(os.Stderr, "cgoguard trace: stopping at the first violation (--abort)\n")
 		os.Exit(66)
 	}
+}
+
+// heldWords is how much of an object is read for pointers when a finalizer
+// or cleanup is set on it: enough for the structs that wrap C handles.
+const heldWords = 64
+
+// holdWords records each non-zero word of the n bytes at p: C memory a
+// finalizer-owned object points to is not a leak the program forgot, even if
+// it is still live at exit (finalizers need not run before a program ends).
+func holdWords(p unsafe.Pointer, n uintptr) {
+	const word = unsafe.Sizeof(uintptr(0))
+	for i := uintptr(0); i < n/word && i < heldWords; i++ {
+		if w := *(*uintptr)(unsafe.Add(p, i*word)); w != 0 {
+			put(reserve(1), kindHeld, uint64(w), 0, -1)
+		}
+	}
+}
+
+// SetFinalizer stands for runtime.SetFinalizer in traced code: it records
+// what the object points to, then sets the finalizer.
+func SetFinalizer(obj any, finalizer any) {
+	if enabled && finalizer != nil {
+		if v := reflect.ValueOf(obj); v.Kind() == reflect.Pointer && !v.IsNil() {
+			holdWords(v.UnsafePointer(), v.Type().Elem().Size())
+		}
+	}
+	runtime.SetFinalizer(obj, finalizer)
 }

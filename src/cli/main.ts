@@ -1,20 +1,27 @@
 // The command line: parse arguments, run the pipeline, print, choose the exit code.
-//   0  nothing reached the failure threshold
-//   1  something did
-//   2  bad usage, bad configuration or unreadable input
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+//   0    nothing reached the failure threshold
+//   1    something did (test, trace: or the tests failed)
+//   2    bad usage, bad configuration, or input that cannot be read or parsed
+//   3    test, trace: the tests did not build
+//   130  interrupted
+// When several apply, the later in this list wins (130 over 2 over 3 over 1).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { SEVERITY_RANK } from '../findings/finding.js';
 import { failsAt, type FailOn } from '../findings/finding.js';
 import { runCheck } from '../pipeline/check.js';
-import { runTest, type ProgressEvent } from '../pipeline/test.js';
+import { runTest, type TestResult } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
-import { runTrace, type TraceResult } from '../pipeline/trace.js';
+import { runTrace } from '../pipeline/trace.js';
 import { encodePprof } from '../report/pprof.js';
 import type { Escape } from '../dynamic/escape.js';
 import { MissingToolError, STAGES, type StageName } from '../dynamic/prereqs.js';
 import { judge, leakReport, type Verdict } from '../dynamic/policy.js';
+import { formatEvents } from '../report/events.js';
+import { checkOutputs, OutputError, writeOutput, type OutputTarget } from './outputs.js';
+import { interruptible, type Outcome } from './interrupt.js';
+import { progressPrinter } from './progress.js';
 import { formatHTML } from '../report/html.js';
 import { formatJUnit } from '../report/junit.js';
 import { formatJSON } from '../report/json.js';
@@ -49,11 +56,22 @@ function checkRuleIds(ids: string[], flag: string): void {
   for (const id of ids) if (!ruleById(id)) throw new ExitError(`${flag}: unknown rule "${id}" (see cgoguard rules)`, 2);
 }
 
-/** Writes a file atomically: a temporary file in the same directory, then rename. */
-function writeOutput(file: string, text: string | Buffer): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+/** The files a command will write, from its options: checked before any work. */
+function outputTargets(cwd: string, o: Record<string, unknown>, leakReportFile?: string): OutputTarget[] {
+  const flags: [string, string][] = [
+    ['output', '-o'],
+    ['html', '--html'],
+    ['junit', '--junit'],
+    ['pprof', '--pprof'],
+    ['events', '--events'],
+  ];
+  const out: OutputTarget[] = [];
+  for (const [key, flag] of flags) {
+    const given = o[key];
+    if (typeof given === 'string') out.push({ flag, given, file: path.resolve(cwd, given) });
+  }
+  if (leakReportFile) out.push({ flag: o.leakReport ? '--leak-report' : 'policy.leak-report', given: path.relative(cwd, leakReportFile) || leakReportFile, file: leakReportFile });
+  return out;
 }
 
 /** The configuration: the given file, the nearest cgoguard.yaml, or the defaults. */
@@ -69,27 +87,20 @@ function splitAtDashes(argv: string[], operands: string[]): { before: string[]; 
   return { before: operands.slice(0, operands.length - after.length), after };
 }
 
-/**
- * Runs a dynamic command so that Ctrl-C or SIGTERM stops its children (the
- * run removes its own temporary files), and a missing tool is a usage error.
- */
-async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let result: T;
+/** A dynamic command's run under interruptible(): a missing tool is a usage error. */
+async function guarded<T>(run: (signal: AbortSignal) => Promise<T>): Promise<Outcome<T>> {
   try {
-    result = await run(abort.signal);
+    return await interruptible(run);
   } catch (e) {
     if (e instanceof MissingToolError) throw new ExitError(e.message, 2);
     throw e;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
-  if (abort.signal.aborted) throw new ExitError('interrupted: child processes stopped, temporary files removed', 130);
-  return result;
+}
+
+/** What the user is told when a run was interrupted: what finished, what was stopped. */
+function interruptedLine(signal: NodeJS.Signals, phase: string | undefined, finished: string[]): string {
+  const done = finished.length ? `finished: ${finished.join(', ')}; ` : '';
+  return `cgoguard: interrupted (${signal})${phase ? ` during ${phase}` : ''}: ${done}child processes stopped, temporary files removed\n`;
 }
 
 /** Writes the leak report when leaks fail the run, and says why the run fails. */
@@ -118,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[patterns...]', 'packages to check', [])
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--force', 'replace a read-only output file')
     .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1').choices(['error', 'warning', 'note', 'never']))
     .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
     .option('--rules <ids>', 'run only these rules (comma-separated)', list)
@@ -132,29 +144,39 @@ export async function main(argv: string[]): Promise<number> {
       const config = configFor(cwd, o.config);
       if (o.rules) checkRuleIds(o.rules, '--rules');
       if (o.disable) checkRuleIds(o.disable, '--disable');
-      const result = await runCheck({
-        cwd,
-        patterns,
-        config,
-        tags: [...config.tags, ...(o.tags ?? [])],
-        tests: o.tests === false ? false : (config.tests ?? true),
-        jobs: o.jobs ?? 0,
-        only: o.rules ? new Set(o.rules) : undefined,
-        disable: o.disable ? new Set(o.disable) : undefined,
-        forceAll: !!o.allFunctions,
-        cAnalyzer: o.cAnalyzer !== false,
-      });
-      for (const n of [...result.notes, ...result.unreadable]) err(`cgoguard: ${n}\n`);
+      checkOutputs(outputTargets(cwd, o), !!o.force);
+      const run = await interruptible((signal) =>
+        runCheck({
+          cwd,
+          patterns,
+          config,
+          tags: [...config.tags, ...(o.tags ?? [])],
+          tests: o.tests === false ? false : (config.tests ?? true),
+          jobs: o.jobs ?? 0,
+          only: o.rules ? new Set(o.rules) : undefined,
+          disable: o.disable ? new Set(o.disable) : undefined,
+          forceAll: !!o.allFunctions,
+          cAnalyzer: o.cAnalyzer !== false,
+          signal,
+        }),
+      );
+      if (run.signal || !run.result) {
+        err(interruptedLine(run.signal ?? 'SIGINT', 'the static check', []));
+        exitCode = 130;
+        return;
+      }
+      const result = run.result;
+      for (const n of [...result.notes, ...result.unreadable, ...result.unparsable]) err(`cgoguard: ${n}\n`);
       const text =
         o.format === 'json'
           ? formatJSON(result.findings, result.stats)
           : o.format === 'sarif'
-            ? formatSARIF(result.findings, cwd, VERSION)
+            ? formatSARIF(result.findings, { cwd, version: VERSION, notifications: sarifNotifications(result.notes, [...result.unreadable, ...result.unparsable]) })
             : formatText(result.findings);
       if (o.output) writeOutput(path.resolve(cwd, o.output), text);
       else out(text);
       const failOn: FailOn = o.failOn ?? config.failOn ?? 'warning';
-      exitCode = result.unreadable.length ? 2 : result.findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
+      exitCode = result.unreadable.length || result.unparsable.length ? 2 : result.findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
     });
 
   program
@@ -162,12 +184,13 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the tests in stages (AddressSanitizer, cgocheck, cgocheck2, valgrind) and tie every memory error to its Go line')
     .usage('[options] [patterns...] [-- go test flags]')
     .argument('[patterns...]', 'packages to test (as for go test)', [])
-    .option('--stages <names>', `stages to run, in this order (default: ${STAGES.join(',')})`, list)
+    .option('--stages <names>', `stages to run (default, and the order they run in: ${STAGES.join(',')})`, list)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'junit', 'html']).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--html <file>', 'also write the HTML report to this file')
     .option('--junit <file>', 'also write JUnit XML to this file')
     .option('--leak-report <file>', 'write the leak report here when leaks fail the run (default: policy.leak-report)')
+    .option('--force', 'replace read-only output files')
     .addOption(new Option('--fail-on <severity>', 'lowest static severity that fails the run (default: policy.static)').choices(['error', 'warning', 'note', 'never']))
     .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
     .option('--tags <tags>', 'build tags (comma-separated)', list)
@@ -184,8 +207,9 @@ export async function main(argv: string[]): Promise<number> {
       const stages = (o.stages ?? [...STAGES]) as StageName[];
       for (const st of stages) if (!(STAGES as readonly string[]).includes(st)) throw new ExitError(`--stages: unknown stage "${st}" (known: ${STAGES.join(', ')})`, 2);
       const config = configFor(cwd, o.config);
-      const progress = progressPrinter(err);
-      const result = await interruptible((signal) =>
+      const policy: Policy = { ...config.policy, ...(o.failOn ? { static: o.failOn as FailOn } : {}), ...(o.leakReport ? { leakReport: path.resolve(cwd, o.leakReport) } : {}) };
+      checkOutputs(outputTargets(cwd, o, policy.leakReport), !!o.force);
+      const run = await guarded((signal) =>
         runTest({
           cwd,
           patterns,
@@ -197,27 +221,28 @@ export async function main(argv: string[]): Promise<number> {
           static: o.static !== false,
           cAnalyzer: o.cAnalyzer !== false,
           jobs: o.jobs ?? 0,
-          progress,
+          progress: progressPrinter(err),
           signal,
         }),
       );
-      for (const n of result.notes) err(`cgoguard: ${n}\n`);
-      for (const s of result.stages) {
-        if (s.status === 'skipped') err(`cgoguard: ${s.stage}: skipped: ${s.reason}\n`);
-        if (s.reason && s.status === 'ran') err(`cgoguard: ${s.stage}: ${s.reason}\n`);
-        for (const p of s.buildFailures) err(`cgoguard: ${s.stage}: the tests did not build: ${p}\n`);
-        for (const p of s.testFailures) err(`cgoguard: ${s.stage}: ${p}: tests failed (not a memory error; see go test)\n`);
+      const result = run.result;
+      if (!result || (run.signal && result.interrupted === 'static')) {
+        err(interruptedLine(run.signal ?? 'SIGINT', 'the static check', []));
+        exitCode = 130;
+        return;
       }
-      const policy = { ...config.policy, ...(o.failOn ? { static: o.failOn as FailOn } : {}), ...(o.leakReport ? { leakReport: path.resolve(cwd, o.leakReport) } : {}) };
+      for (const line of testNotes(result)) err(line);
       const verdict = judge(result.findings, policy);
+      const problems = testProblems(result);
+      const title = `cgoguard test ${patterns.join(' ') || '.'}`;
+      const html = () => formatHTML({ title, findings: result.findings, stages: result.stages, cwd, version: VERSION, verdict: { failed: verdict.failed, reasons: verdict.reasons }, problems, packages: result.packageByFile });
       const junitStages = result.stages.map((s) => ({ stage: s.stage, status: s.status, reason: s.reason, ms: s.ms, packageNames: s.packageNames }));
-      const html = () => formatHTML({ title: `cgoguard test ${patterns.join(' ') || '.'}`, findings: result.findings, stages: result.stages, cwd, version: VERSION });
       const junit = () => formatJUnit(result.findings, junitStages, o.static !== false);
       const text =
         o.format === 'json'
-          ? formatJSON(result.findings, { static: result.staticStats, stages: result.stages, unplaced: result.unplaced, verdict: { failed: verdict.failed, reasons: verdict.reasons } })
+          ? formatJSON(result.findings, { static: result.staticStats, stages: result.stages, unplaced: result.unplaced, verdict: { failed: verdict.failed, reasons: verdict.reasons }, ...(result.interrupted ? { interrupted: result.interrupted } : {}) })
           : o.format === 'sarif'
-            ? formatSARIF(result.findings, cwd, VERSION)
+            ? formatSARIF(result.findings, { cwd, version: VERSION, notifications: sarifNotifications(result.notes, [...result.unreadable, ...problems.flatMap((p) => p.lines.map((l) => `${p.title}: ${l}`))]) })
             : o.format === 'junit'
               ? junit()
               : o.format === 'html'
@@ -227,10 +252,17 @@ export async function main(argv: string[]): Promise<number> {
       else out(text);
       if (o.html) writeOutput(path.resolve(cwd, o.html), html());
       if (o.junit) writeOutput(path.resolve(cwd, o.junit), junit());
+      if (run.signal || result.interrupted) {
+        const finished = [...(o.static !== false ? ['static'] : []), ...result.stages.filter((s) => s.status === 'ran').map((s) => s.stage)];
+        err(interruptedLine(run.signal ?? 'SIGINT', result.interrupted && `the ${result.interrupted} stage`, finished));
+        exitCode = 130;
+        return;
+      }
       announce(verdict, policy, cwd, err);
       const couldNotRun = result.stages.some((s) => s.buildFailures.length);
       const testsFailed = result.stages.some((s) => s.testFailures.length);
-      exitCode = verdict.failed || testsFailed ? 1 : couldNotRun ? 3 : 0;
+      // The more serious status wins: input that could not be read, then tests that did not build.
+      exitCode = result.unreadable.length ? 2 : couldNotRun ? 3 : verdict.failed || testsFailed ? 1 : 0;
     });
 
   // trace and trace run share their options and their ending.
@@ -239,11 +271,13 @@ export async function main(argv: string[]): Promise<number> {
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'junit', 'html']).default('text'))
       .option('-o, --output <file>', 'write the report to a file')
       .option('--pprof <file>', 'write live C memory at exit as a pprof profile (gzipped profile.proto)')
-      .option('--events <file>', 'write every event as JSON lines')
+      .option('--events <file>', 'write every event as JSON lines, after the table of the stacks they refer to')
       .option('--html <file>', 'also write the HTML report (with the icicle graph of live C memory)')
+      .option('--force', 'replace read-only output files')
       .option('--guard', 'check every release and read as it happens: a double free is reported with its stack and not performed')
       .option('--abort', 'stop the program at the first misuse (implies --guard)')
-      .option('--full-stacks', 'take the Go stack of every allocation (slower; default: the first 8 per site, then 1 in 1024)')
+      .option('--full-stacks', 'take the Go stack of every allocation (slower; default: the first 8 per site, then 1 in 4096)')
+      .option('--count-finalizer-held', 'count C memory still held at exit by an object with a finalizer or cleanup as leaks (default: policy.finalizer-held)')
       .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
       .option('--tags <tags>', 'build tags (comma-separated)', list)
       .option('--no-static', 'skip the static check (nothing is marked confirmed)')
@@ -252,7 +286,9 @@ export async function main(argv: string[]): Promise<number> {
   const traceAction = async (mode: 'test' | 'run', patterns: string[], args: string[], o: Record<string, unknown>) => {
     const cwd = process.cwd();
     const config = configFor(cwd, o.config as string | undefined);
-    const r = await interruptible((signal) =>
+    const policy: Policy = { ...config.policy, ...(o.countFinalizerHeld ? { finalizerHeld: true } : {}) };
+    checkOutputs(outputTargets(cwd, o, policy.leakReport), !!o.force);
+    const run = await guarded((signal) =>
       runTrace({
         cwd,
         patterns,
@@ -270,31 +306,61 @@ export async function main(argv: string[]): Promise<number> {
         stdio: mode === 'run' ? 'inherit' : 'pipe',
       }),
     );
-    for (const n of r.notes) err(`cgoguard: ${n}\n`);
+    const r = run.result;
+    if (!r) {
+      err(interruptedLine(run.signal ?? 'SIGINT', run.phase, []));
+      exitCode = 130;
+      return;
+    }
+    for (const n of [...r.notes, ...r.unreadable]) err(`cgoguard: ${n}\n`);
     const s = r.summary;
-    err(`cgoguard: trace: ${s.processes} process(es), ${s.allocations} allocation(s), ${s.frees} release(s); live at exit: ${s.live.reduce((a, g) => a + g.bytes, 0)} byte(s) in ${s.live.reduce((a, g) => a + g.objects, 0)} object(s); ${s.misuses.length} misuse(s)\n`);
+    const liveBytes = s.live.reduce((a, g) => a + g.bytes, 0);
+    const liveObjects = s.live.reduce((a, g) => a + g.objects, 0);
+    const held = s.live.filter((g) => g.heldByFinalizer);
+    if (!r.interrupted) {
+      err(
+        `cgoguard: trace: ${s.processes} process(es), ${s.allocations} allocation(s), ${s.frees} release(s); live at exit: ${liveBytes} byte(s) in ${liveObjects} object(s)` +
+          `${held.length ? ` (${held.reduce((a, g) => a + g.bytes, 0)} byte(s) held by finalizer-owned objects)` : ''}; ${s.misuses.length} misuse(s)\n`,
+      );
+    }
+    const verdict = judge(r.findings, policy);
     const live = s.live.map((g) => ({ frames: g.frames.length ? g.frames : [{ fn: g.site.call, file: g.site.file, line: g.site.line }], bytes: g.bytes, objects: g.objects }));
-    const html = () => formatHTML({ title: `cgoguard trace ${patterns.join(' ') || '.'}`, findings: r.findings, stages: [], cwd, version: VERSION, live });
+    const summary = [
+      { label: 'processes', value: String(s.processes) },
+      { label: 'allocations', value: String(s.allocations) },
+      { label: 'releases', value: String(s.frees) },
+      { label: 'live at exit', value: `${liveBytes} byte(s) in ${liveObjects} object(s)` },
+      ...(held.length ? [{ label: 'held by finalizer-owned objects', value: `${held.reduce((a, g) => a + g.bytes, 0)} byte(s) in ${held.reduce((a, g) => a + g.objects, 0)} object(s)` }] : []),
+      { label: 'misuses', value: String(s.misuses.length) },
+    ];
+    const failed = mode === 'test' && r.exitCode !== 0;
+    const problems = failed ? [{ title: r.buildFailed ? 'the traced tests did not build' : `the traced tests failed (exit status ${r.exitCode})`, lines: r.output.split('\n').filter((l) => l.trim()).slice(-15) }] : [];
+    const title = `cgoguard trace ${patterns.join(' ') || '.'}`;
+    const html = () => formatHTML({ title, findings: r.findings, stages: [], cwd, version: VERSION, live, verdict: { failed: verdict.failed, reasons: verdict.reasons }, problems, summary, packages: r.packageByFile });
     const text =
       o.format === 'json'
-        ? formatJSON(r.findings, { runId: r.runId, processes: s.processes, allocations: s.allocations, frees: s.frees, exitCode: r.exitCode })
+        ? formatJSON(r.findings, { runId: r.runId, processes: s.processes, allocations: s.allocations, frees: s.frees, exitCode: r.exitCode, verdict: { failed: verdict.failed, reasons: verdict.reasons }, ...(r.interrupted ? { interrupted: r.interrupted } : {}) })
         : o.format === 'sarif'
-          ? formatSARIF(r.findings, cwd, VERSION)
+          ? formatSARIF(r.findings, { cwd, version: VERSION, notifications: sarifNotifications(r.notes, problems.flatMap((p) => [p.title])) })
           : o.format === 'html'
             ? html()
             : o.format === 'junit'
-              ? formatJUnit(r.findings, [{ stage: 'trace', status: 'ran', ms: 0, packageNames: [...new Set(r.findings.flatMap((f) => (f.dynamic ? [f.dynamic.package] : [])))] }], o.static !== false)
+              ? formatJUnit(r.findings, [{ stage: 'trace', status: r.interrupted ? 'interrupted' : 'ran', ms: 0, packageNames: [...new Set(r.findings.flatMap((f) => (f.dynamic ? [f.dynamic.package] : [])))] }], o.static !== false)
               : formatText(r.findings);
     if (o.output) writeOutput(path.resolve(cwd, o.output as string), text);
     else if (mode === 'run') err(text); // the program's own output owns stdout
     else out(text);
     if (o.html) writeOutput(path.resolve(cwd, o.html as string), html());
+    if (r.interrupted || run.signal) {
+      err(interruptedLine(run.signal ?? 'SIGINT', r.interrupted, o.static !== false ? ['static'] : []));
+      exitCode = 130;
+      return;
+    }
     if (o.pprof) writeOutput(path.resolve(cwd, o.pprof as string), encodePprof(live, Date.now() * 1e6));
-    if (o.events) writeOutput(path.resolve(cwd, o.events as string), eventLines(r));
-    const verdict = judge(r.findings, config.policy);
-    announce(verdict, config.policy, cwd, err);
-    if (mode === 'test' && r.exitCode !== 0) err(`cgoguard: the traced tests failed (exit status ${r.exitCode})\n${r.output.split('\n').slice(-15).join('\n')}\n`);
-    exitCode = verdict.failed || (mode === 'test' && r.exitCode !== 0) ? 1 : 0;
+    if (o.events) writeOutput(path.resolve(cwd, o.events as string), formatEvents(r));
+    announce(verdict, policy, cwd, err);
+    if (failed) err(`cgoguard: ${problems[0].title}\n${problems[0].lines.map((l) => `    ${l}\n`).join('')}`);
+    exitCode = r.unreadable.length ? 2 : r.buildFailed ? 3 : verdict.failed || failed ? 1 : 0;
   };
 
   const trace = traceOptions(
@@ -331,7 +397,13 @@ export async function main(argv: string[]): Promise<number> {
       if (o.compare && o.compare.length !== 2) throw new ExitError('--compare: expected two files (old and new)', 2);
       if (o.compare && o.base) throw new ExitError('--compare and --base cannot be used together', 2);
       const cwd = process.cwd();
-      const r = await runEscape({ cwd, patterns, tags: o.tags ?? [], base: o.base, compare: o.compare as [string, string] | undefined });
+      const run = await interruptible(() => runEscape({ cwd, patterns, tags: o.tags ?? [], base: o.base, compare: o.compare as [string, string] | undefined }));
+      if (!run.result || run.signal) {
+        err(interruptedLine(run.signal ?? 'SIGINT', undefined, []));
+        exitCode = 130;
+        return;
+      }
+      const r = run.result;
       const keep = (e: Escape) => o.all || e.callsC;
       const show = (e: Escape) => ({ file: r.display(e), line: e.line, column: e.column, message: e.message, function: e.function, callsC: e.callsC });
       const line = (e: Escape, prefix = '') => `${prefix}${r.display(e)}:${e.line}:${e.column}: ${e.message}${e.function ? ` (in ${e.function}${e.callsC ? ', which calls C' : ''})` : ''}\n`;
@@ -378,7 +450,9 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.exitCode === 0) return 0; // --help, --version
+      if (e.exitCode === 0) return 0; // --help, --version, cgoguard help
+      // A bare `cgoguard` has printed the help on stderr: no command is a usage error.
+      if (e.code === 'commander.help') return 2;
       err(`cgoguard: ${e.message.replace(/^error: /, '')}\n`);
       return 2;
     }
@@ -386,7 +460,7 @@ export async function main(argv: string[]): Promise<number> {
       err(`cgoguard: ${e.message}\n`);
       return e.code;
     }
-    if (e instanceof UsageError || e instanceof ConfigError) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof OutputError) {
       err(`cgoguard: ${e.message}\n`);
       return 2;
     }
@@ -397,57 +471,35 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The event log as JSON lines: one object per event, with the run, the site's Go line and the stack id. */
-function eventLines(r: TraceResult): string {
+/** What `test` says on stderr beyond the report: notes, stages skipped, tests that failed or did not build, with go test's last lines. */
+function testNotes(result: TestResult): string[] {
   const lines: string[] = [];
-  for (const e of r.events) {
-    const site = r.sites[e.site];
-    lines.push(
-      JSON.stringify({
-        run: r.runId,
-        pid: e.pid,
-        seq: e.seq,
-        t: e.t,
-        event: e.kind,
-        ptr: `0x${e.ptr.toString(16)}`,
-        size: e.kind === 'violation' ? undefined : e.size,
-        call: site?.call,
-        file: site?.file,
-        line: site?.line,
-        stack: e.stack || undefined,
-        goroutine: e.goroutine || undefined,
-      }),
-    );
+  for (const n of [...result.notes, ...result.unreadable]) lines.push(`cgoguard: ${n}\n`);
+  for (const s of result.stages) {
+    if (s.status === 'skipped') lines.push(`cgoguard: ${s.stage}: skipped: ${s.reason}\n`);
+    if (s.reason && s.status === 'ran') lines.push(`cgoguard: ${s.stage}: ${s.reason}\n`);
+    for (const p of s.buildFailures) lines.push(`cgoguard: ${s.stage}: the tests did not build: ${p}\n`);
+    for (const f of s.failureOutput) lines.push(`cgoguard: ${s.stage}: ${f.package}: tests failed (not a memory error); go test's last lines:\n${f.lines.map((l) => `    ${l}\n`).join('')}`);
+    if (s.noTestsRan.length) lines.push(`cgoguard: ${s.stage}: no test ran in ${s.noTestsRan.join(', ')} (testing: warning: no tests to run)\n`);
   }
-  return lines.length ? `${lines.join('\n')}\n` : '';
+  return lines;
 }
 
-/** Stage progress: a line that updates on a terminal, plain lines elsewhere (CI, pipes). */
-function progressPrinter(err: (s: string) => void): (e: ProgressEvent) => void {
-  const live = process.stderr.isTTY && !process.env.CI;
-  let timer: NodeJS.Timeout | undefined;
-  let now = '';
-  let t0 = 0;
-  const draw = () => err(`\r\x1b[K${now} ${Math.round((Date.now() - t0) / 1000)}s`);
-  return (e) => {
-    if (e.k === 'start') {
-      t0 = Date.now();
-      now = `cgoguard: ${e.stage}: running the tests of ${e.packages} package(s)`;
-      if (!live) return err(`${now}\n`);
-      timer = setInterval(draw, 1000);
-      timer.unref();
-      draw();
-      return;
-    }
-    if (e.k === 'package') {
-      now = `cgoguard: ${e.stage}: [${e.index + 1}/${e.total}] ${e.name}`;
-      if (live) draw();
-      else err(`${now}\n`);
-      return;
-    }
-    if (timer) clearInterval(timer);
-    err(`${live ? '\r\x1b[K' : ''}cgoguard: ${e.stage}: done in ${(e.ms / 1000).toFixed(1)} s, ${e.findings} finding(s)\n`);
-  };
+/** Test failures, build failures and an interruption, for the HTML report and SARIF's notifications. */
+function testProblems(result: TestResult): { title: string; lines: string[] }[] {
+  const out: { title: string; lines: string[] }[] = [];
+  for (const s of result.stages) {
+    for (const p of s.buildFailures) out.push({ title: `${s.stage}: the tests did not build`, lines: [p] });
+    for (const f of s.failureOutput) out.push({ title: `${s.stage}: ${f.package}: tests failed (not a memory error)`, lines: f.lines });
+    if (s.noTestsRan.length) out.push({ title: `${s.stage}: no test ran`, lines: s.noTestsRan });
+    if (s.status === 'interrupted') out.push({ title: `${s.stage}: interrupted`, lines: ['the run was interrupted during this stage: what it saw is left out'] });
+  }
+  return out;
+}
+
+/** Notes and problems as SARIF tool notifications: what limited the analysis. */
+function sarifNotifications(notes: string[], problems: string[]): { level: 'warning' | 'note' | 'error'; message: string }[] {
+  return [...problems.map((m) => ({ level: 'error' as const, message: m })), ...notes.map((m) => ({ level: 'warning' as const, message: m }))];
 }
 
 function indent(s: string): string {

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StageName, Toolchain } from './prereqs.js';
+import { GRACE_MS, signalOf } from './processes.js';
 import { crashingTest, hitsStackRedzone } from './sanitizer.js';
 
 export interface PackageRun {
@@ -47,6 +48,18 @@ export interface StageOptions {
 
 /** Sanitizer settings for complete, parseable reports; the user's own ASAN_OPTIONS come after and win. */
 const ASAN_OPTIONS = 'abort_on_error=1:halt_on_error=1:detect_leaks=1:print_legend=0:color=never';
+
+/**
+ * C compiled so that every C function keeps its frame: no tail calls (a
+ * preamble function ending in `return malloc(n)` would vanish from the
+ * stack), and for ASan frame pointers, which its fast unwinder follows to
+ * cgo's stub. A report then names the preamble function and line where the
+ * error is. After the user's own CGO_CFLAGS (or go's default). valgrind
+ * unwinds with the debug information and needs no frame pointers.
+ */
+export function stackPreservingCFlags(user: string | undefined, stage: 'asan' | 'valgrind'): string {
+  return `${user?.trim() || '-g -O2'} -fno-optimize-sibling-calls${stage === 'asan' ? ' -fno-omit-frame-pointer' : ''}`;
+}
 
 const VALGRIND_SUPPRESSIONS = fileURLToPath(new URL('../../assets/valgrind/go.supp', import.meta.url));
 
@@ -157,7 +170,7 @@ async function binaryStage(stage: 'asan' | 'valgrind', o: StageOptions): Promise
     o.onPackage?.(p.importPath, i, o.packages.length);
     const bin = path.join(o.tmp, `${stage}${i}.test`);
     const buildArgs = ['test', '-c', '-o', bin, ...(stage === 'asan' ? ['-asan'] : []), ...tagsFlag(o.tags), '.'];
-    const build = await exec('go', buildArgs, { cwd: p.dir, env: process.env, signal: o.signal });
+    const build = await exec('go', buildArgs, { cwd: p.dir, env: { ...process.env, CGO_CFLAGS: stackPreservingCFlags(process.env.CGO_CFLAGS, stage) }, signal: o.signal });
     if (build.code !== 0) {
       packages.push({ importPath: p.importPath, output: `${build.stdout}${build.stderr}`, failed: true, buildFailed: true });
       continue;
@@ -187,6 +200,8 @@ async function binaryStage(stage: 'asan' | 'valgrind', o: StageOptions): Promise
       '--leak-check=full',
       '--show-leak-kinds=definite,indirect,possible',
       '--child-silent-after-fork=yes',
+      // No gdb server: its FIFOs (vgdb-pipe-*) would be left behind by an interrupted run.
+      '--vgdb=no',
       `--suppressions=${VALGRIND_SUPPRESSIONS}`,
       bin,
       '-test.count=1',
@@ -212,8 +227,10 @@ interface ExecResult {
 }
 
 /**
- * Runs a command to its end; an abort kills it (and its process group: go
- * test's children). With stdio 'inherit' the command talks to the user's terminal.
+ * Runs a command to its end, in a process group of its own; an abort passes
+ * the user's signal on to the group (go test's children), then kills what is
+ * left after a grace period. With stdio 'inherit' the command talks to the
+ * user's terminal.
  */
 export function exec(cmd: string, args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; signal: AbortSignal; stdio?: 'inherit' | 'pipe' }): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
@@ -222,20 +239,32 @@ export function exec(cmd: string, args: string[], o: { cwd: string; env: NodeJS.
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr?.on('data', (b: Buffer) => err.push(b));
-    const kill = () => {
+    const signalGroup = (sig: NodeJS.Signals) => {
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(-child.pid!, sig);
       } catch {
         // already gone
       }
     };
-    o.signal.addEventListener('abort', kill, { once: true });
+    // The user's signal goes on to the command's whole group, which has a
+    // grace period to clean up (go removes its work folder) before SIGKILL.
+    let killer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      signalGroup(signalOf(o.signal));
+      killer = setTimeout(() => signalGroup('SIGKILL'), GRACE_MS);
+    };
+    if (o.signal.aborted) stop();
+    else o.signal.addEventListener('abort', stop, { once: true });
+    const done = () => {
+      o.signal.removeEventListener('abort', stop);
+      if (killer) clearTimeout(killer);
+    };
     child.on('error', (e) => {
-      o.signal.removeEventListener('abort', kill);
+      done();
       reject(e);
     });
     child.on('close', (code, sig) => {
-      o.signal.removeEventListener('abort', kill);
+      done();
       resolve({ code: code ?? (sig ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
   });

@@ -196,8 +196,9 @@ function leaks(lines: string[], start: number, problems: string[]): { reports: D
 function asanFrame(m: RegExpExecArray): Frame {
   if (m.length === 3) return { fn: `(${m[2]})` };
   const fn = m[2];
-  const loc = m[3] ? /^(.*?):(\d+)(?::\d+)?$/.exec(m[3]) : null;
-  return loc ? { fn, file: loc[1], line: Number(loc[2]) } : { fn };
+  const loc = m[3] ? /^(.*?):(\d+)(?::(\d+))?$/.exec(m[3]) : null;
+  if (!loc) return { fn };
+  return loc[3] ? { fn, file: loc[1], line: Number(loc[2]), column: Number(loc[3]) } : { fn, file: loc[1], line: Number(loc[2]) };
 }
 
 /**

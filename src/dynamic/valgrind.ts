@@ -58,7 +58,7 @@ function report(e: XError): DynamicReport | undefined {
   const aux = ([] as string[]).concat(e.auxwhat ?? []).map(String);
   const stacks: Stack[] = (e.stack ?? []).map((s, i) => ({
     title: i === 0 ? (kind.startsWith('Leak_') ? 'allocated' : 'access') : /free'd/.test(aux[0] ?? '') && i === 1 ? 'freed' : 'allocated',
-    frames: (s.frame ?? []).map(frame),
+    frames: goStack((s.frame ?? []).map(frame)),
   }));
   if (kind.startsWith('Leak_')) {
     return {
@@ -85,6 +85,16 @@ function report(e: XError): DynamicReport | undefined {
     bytes: size ? Number(size[1] ?? size[2]) : undefined,
     stacks,
   };
+}
+
+/**
+ * What valgrind unwinds past runtime.asmcgocall is the scheduler's own stack
+ * (runtime.systemstack, runtime.newproc, runtime.mstart, rt0_go), not the Go
+ * code that called C: it is left out, and so are frames with no name (??).
+ */
+function goStack(frames: Frame[]): Frame[] {
+  const boundary = frames.findIndex((f) => /^runtime\.asmcgocall\b/.test(f.fn));
+  return frames.filter((f, i) => f.fn !== '??' && !(boundary >= 0 && i > boundary && /^runtime\./.test(f.fn)));
 }
 
 function frame(f: XFrame): Frame {

@@ -29,12 +29,19 @@ export interface Finding {
   /** Static: the stages that saw this bug at run time. Dynamic: whether a static rule predicted it. */
   confirmed?: boolean;
   confirmedBy?: string[];
+  /** Static: what the run-time stages saw of this very bug on this line (merged into it rather than reported again). */
+  runtime?: RuntimeEvidence[];
 }
+
+/** A run-time report merged into the static finding it confirms: what the tool saw, with its own rule, message and severity. */
+export type RuntimeEvidence = DynamicDetail & { rule: string; message: string; severity: Severity };
 
 export interface StackFrame {
   fn: string;
   file?: string;
   line?: number;
+  /** When the tool gave one. */
+  column?: number;
 }
 
 export interface DynamicDetail {
@@ -48,8 +55,12 @@ export interface DynamicDetail {
   objects?: number;
   /** Leaks: definitely lost, not possibly or indirectly. */
   definite?: boolean;
+  /** trace: live at exit, but pointed to by an object with a finalizer or cleanup (counted only when the policy says so). */
+  heldByFinalizer?: boolean;
   /** How the Go line was found: a Go frame in the tool's stack, the goroutine traceback, or the C function's call sites. */
   locatedBy: 'stack' | 'traceback' | 'call site' | 'none';
+  /** located by call site: the constant block size of the call that was chosen because the report's blocks have that size. */
+  blockSize?: number;
   /** How many reports were folded into this one (the same bug seen again). */
   count: number;
   /** asan stack errors: the test that hit it, run again alone, and whether it hit it again. */

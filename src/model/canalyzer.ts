@@ -34,6 +34,8 @@ export interface CAnalyzerResult {
   failed: number;
   /** Why nothing ran (no clang), when nothing did. */
   unavailable?: string;
+  /** Why units could not be compiled (distinct reasons: a failing pkg-config, clang's first error). */
+  problems: string[];
 }
 
 /** The checkers whose findings are about memory: leaks, double frees, use after free, mismatched releases. */
@@ -90,11 +92,11 @@ const CGO_EXPORT_INCLUDE = /^\s*#\s*include\s*"_cgo_export\.h".*$/gm;
 
 /** @param exportPreambles the preambles of the files with //export functions: cgo copies them into _cgo_export.h */
 export function analyzeC(units: CUnit[], dir: string, flags: CgoFlags, exportPreambles: string[]): CAnalyzerResult {
-  const out: CAnalyzerResult = { findings: [], analyzed: 0, failed: 0 };
+  const out: CAnalyzerResult = { findings: [], analyzed: 0, failed: 0, problems: [] };
   if (!units.length) return out;
   if (!clangAvailable()) return { ...out, unavailable: 'clang is not installed' };
   const cf = compileFlags(dir, flags);
-  if ('problem' in cf) return { ...out, failed: units.length };
+  if ('problem' in cf) return { ...out, failed: units.length, problems: [cf.problem] };
   const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-clang-'));
   try {
     // cgo generates _cgo_export.h at build time, which .c files include: the prologue, the
@@ -108,8 +110,9 @@ export function analyzeC(units: CUnit[], dir: string, flags: CgoFlags, exportPre
       if (u.k === 'preamble') writeFileSync(src, preambleSource(u.text).replace(CGO_EXPORT_INCLUDE, ''));
       const args = ['-w', '-include', prologue, `-iquote${tmp}`, `-iquote${dir}`, ...cf.args, '-x', 'c', src];
       const raw = analyzeUnit(args, src, dir, tmp, i);
-      if (!raw) {
+      if (typeof raw === 'string') {
         out.failed++;
+        if (!out.problems.includes(raw)) out.problems.push(raw);
         return;
       }
       out.analyzed++;
@@ -150,9 +153,9 @@ interface UnitFinding {
  * the result depends on, short of running the preprocessor (as slow as a
  * clang start): the unit's text, the flags, the headers of the package and of
  * its -I folders, and clang's version (which moves with the system headers).
- * Undefined when clang cannot compile the unit.
+ * When clang cannot compile the unit: its first error, as a string.
  */
-function analyzeUnit(args: string[], src: string, dir: string, tmp: string, i: number): UnitFinding[] | undefined {
+function analyzeUnit(args: string[], src: string, dir: string, tmp: string, i: number): UnitFinding[] | string {
   const hash = createHash('sha256').update(`${clangVersion()}\0${args.join('\0').split(tmp).join('$TMP')}\0`);
   hash.update(readFileSync(src));
   const includeDirs = [dir, tmp, ...args.filter((a) => a.startsWith('-I') && a.length > 2).map((a) => path.resolve(dir, a.slice(2)))];
@@ -164,12 +167,15 @@ function analyzeUnit(args: string[], src: string, dir: string, tmp: string, i: n
   if (cached) return cached;
   const sarif = path.join(tmp, `out${i}.sarif`);
   const r = spawnSync(clangCommand(), ['--analyze', '-Xclang', '-analyzer-output=sarif', '-o', sarif, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) return undefined;
+  if (r.status !== 0) {
+    const first = (r.stderr ?? '').split('\n').find((l) => /\berror\b/.test(l)) ?? `clang exited with status ${r.status ?? r.signal}`;
+    return `clang: ${first.replace(/^.*?:\d+:\d+: /, '').trim()}`;
+  }
   let log: SarifLog;
   try {
     log = JSON.parse(readFileSync(sarif, 'utf8')) as SarifLog;
   } catch {
-    return undefined;
+    return 'clang wrote no readable results';
   }
   const found = unitFindings(log, src);
   cacheWrite(key, found);

@@ -20,7 +20,7 @@ export function cgoFlags(preamble: string, dir: string, ctx: BuildContext): CgoF
     const [, constraint, kind, rest] = m;
     if (constraint.trim() && !evalPlusBuild([constraint.trim()], ctx)) continue;
     const words = shellWords(rest).map((w) => w.replace(/\$\{SRCDIR\}/g, dir));
-    if (kind === 'pkg-config') out.pkgConfig.push(...words);
+    if (kind === 'pkg-config') out.pkgConfig.push(...words.filter((w) => !out.pkgConfig.includes(w)));
     else out.cflags.push(...words);
   }
   return out;
@@ -45,7 +45,11 @@ export function compileFlags(dir: string, flags: CgoFlags): { args: string[] } |
   const args = [`-I${dir}`, ...flags.cflags];
   if (flags.pkgConfig.length) {
     const pc = spawnSync('pkg-config', ['--cflags', ...flags.pkgConfig], { encoding: 'utf8', timeout: 10_000 });
-    if (pc.status !== 0) return { problem: `pkg-config ${flags.pkgConfig.join(' ')} failed` };
+    if (pc.error) return { problem: `pkg-config ${flags.pkgConfig.join(' ')} could not run (${(pc.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'pkg-config is not installed' : pc.error.message})` };
+    if (pc.status !== 0) {
+      const why = (pc.stderr ?? '').split('\n').find((l) => l.trim())?.trim();
+      return { problem: `pkg-config ${flags.pkgConfig.join(' ')} failed${why ? `: ${why}` : ''}` };
+    }
     args.push(...shellWords(pc.stdout));
   }
   return { args };

@@ -67,6 +67,12 @@ export interface PackageResult {
   unreadable: string[];
   /** Why preambles could not be preprocessed (distinct reasons). */
   preprocessProblems: string[];
+  /** Why C units could not be compiled for clang's analyzer (distinct reasons). */
+  cAnalyzerProblems: string[];
+  /** Files with syntax errors: where the first one is (`path:line:col`). */
+  syntaxErrors: string[];
+  /** Functions given up on (analysis budget), with where they are. */
+  skipped: string[];
 }
 
 export interface AnalyzeOptions {
@@ -108,8 +114,11 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
 class PackageRun {
   readonly stats: PackageStats = emptyStats();
   readonly preprocessProblems = new Set<string>();
+  readonly cAnalyzerProblems = new Set<string>();
   readonly problems: string[] = [];
   readonly unreadable: string[] = [];
+  readonly syntaxErrors: string[] = [];
+  readonly skipped: string[] = [];
   private readonly findings: Finding[] = [];
   private readonly directives: IgnoreDirective[] = [];
   private readonly lookup: SummaryTable;
@@ -153,6 +162,10 @@ class PackageRun {
       trees.push({ go, tree });
       this.stats.syntaxErrors += go.syntaxErrors.length;
       const sf = this.pkg.addFile(go, f.display);
+      if (go.syntaxErrors.length) {
+        const at = sf.lines.position(go.syntaxErrors[0].pos);
+        this.syntaxErrors.push(`${f.display}:${at.line}:${at.column}`);
+      }
       if (go.preamble) preambles.push(go.preamble.text);
       for (const c of go.comments) {
         const p = sf.lines.position(c.pos);
@@ -247,7 +260,10 @@ class PackageRun {
     this.stats.analyzed++;
     if (r.status !== 'complete') {
       if (r.status === 'partial') this.stats.partial++;
-      else this.stats.aborted++;
+      else {
+        this.stats.aborted++;
+        this.skipped.push(`${fn.display} (${fn.file.display}:${fn.file.lines.lineOf(fn.decl.pos)})`);
+      }
       this.uncertain.push({ file: fn.file.display, from: fn.file.lines.lineOf(fn.decl.pos), to: fn.file.lines.lineOf(fn.decl.end) });
     }
     for (const e of r.reports) this.report(fn, e);
@@ -310,6 +326,7 @@ class PackageRun {
     const r = analyzeC(units, job.dir, cgoFlags(all, job.dir, job.build), exportPreambles);
     this.stats.cAnalyzed += r.analyzed;
     this.stats.cAnalyzerFailed += r.failed;
+    for (const p of r.problems) this.cAnalyzerProblems.add(p);
     if (r.unavailable) this.stats.cAnalyzerUnavailable += units.length;
     for (const f of r.findings) {
       this.findings.push({
@@ -350,6 +367,9 @@ class PackageRun {
       problems: this.problems,
       unreadable: this.unreadable,
       preprocessProblems: [...this.preprocessProblems],
+      cAnalyzerProblems: [...this.cAnalyzerProblems],
+      syntaxErrors: this.syntaxErrors,
+      skipped: this.skipped,
     };
   }
 }

@@ -11,6 +11,7 @@ import { discover, type DiscoveredPackage } from '../workspace/discover.js';
 import type { BuildContext } from '../syntax/buildtags.js';
 import { analyzePackage, emptyStats, type AnalyzeOptions, type PackageJob, type PackageResult } from './analyze-package.js';
 import { WorkerPool } from './pool.js';
+import { Interrupted } from '../dynamic/processes.js';
 
 export interface CheckOptions {
   cwd: string;
@@ -32,6 +33,12 @@ export interface CheckOptions {
   cAnalyzer?: boolean;
   /** False: only list the packages (the run-time commands without their static check). */
   analyze?: boolean;
+  /**
+   * Aborted when the user interrupts: the check stops at once (Interrupted).
+   * The analysis then runs on worker threads even for one package, so that
+   * the main thread is free to hear the signal.
+   */
+  signal?: AbortSignal;
 }
 
 
@@ -41,6 +48,8 @@ export interface CheckResult {
   notes: string[];
   /** Go files that could not be read: the check is incomplete. */
   unreadable: string[];
+  /** Go files that could not be parsed (in full): `path:line:col: why`. The check is incomplete. */
+  unparsable: string[];
   /** The packages the patterns named. */
   packages: DiscoveredPackage[];
 }
@@ -53,8 +62,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     excluded: opts.config.excluded,
     everyFile: opts.everyFile,
   });
+  if (opts.signal?.aborted) throw new Interrupted('the static check');
   const notes = [...found.notes];
   const unreadable = [...found.unreadable];
+  const unparsable = [...found.unparsable];
   const disabled = disabledRules(opts);
   const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled, cAnalyzer: opts.cAnalyzer ?? true };
   const results = opts.analyze === false ? [] : await analyzeAll(found.packages, analyzeOpts, opts, found.build);
@@ -76,7 +87,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   };
   const findings: Finding[] = [];
   const preprocessProblems = new Set<string>();
+  const cAnalyzerProblems = new Set<string>();
   let cNotAnalyzed = 0;
+  const skipped: string[] = [];
   for (const r of results) {
     stats.files += r.stats.files;
     stats.bytes += r.stats.bytes;
@@ -91,8 +104,15 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     stats.cAnalyzerFailed += r.stats.cAnalyzerFailed;
     cNotAnalyzed += r.stats.cAnalyzerUnavailable;
     for (const p of r.preprocessProblems) preprocessProblems.add(p);
+    for (const p of r.cAnalyzerProblems) cAnalyzerProblems.add(p);
     notes.push(...r.problems);
     unreadable.push(...r.unreadable);
+    skipped.push(...r.skipped);
+    for (const at of r.syntaxErrors) {
+      // go list may have said why already, with its own position.
+      const file = at.replace(/:\d+:\d+$/, '');
+      if (!unparsable.some((u) => u.startsWith(`${file}:`))) unparsable.push(`${at}: syntax error (what parses is still analysed)`);
+    }
     for (const f of r.findings) {
       if (disabled.has(f.rule)) continue;
       const sev = opts.config.rules.get(f.rule);
@@ -105,10 +125,14 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
         'only what the preambles declare themselves is known',
     );
   }
+  if (stats.cAnalyzerFailed) {
+    const why = [...cAnalyzerProblems];
+    notes.push(`clang's analyzer could not compile ${stats.cAnalyzerFailed} C unit(s)${why.length ? ` (${why.slice(0, 3).join('; ')}${why.length > 3 ? `; and ${why.length - 3} more reasons` : ''})` : ''}: their C code was not analysed for memory bugs`);
+  }
   if (cNotAnalyzed) notes.push(`clang is not installed: the C code of ${cNotAnalyzed} preamble(s) and .c file(s) was not analysed for memory bugs (install clang, or pass --no-c-analyzer)`);
-  if (stats.functionsSkipped) notes.push(`${stats.functionsSkipped} function(s) exceeded the analysis budget and were skipped`);
+  if (skipped.length) notes.push(`${skipped.length} function(s) exceeded the analysis budget and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? `, and ${skipped.length - 5} more` : ''}`);
   findings.sort(compareFindings);
-  return { findings, stats, notes, unreadable, packages: found.packages };
+  return { findings, stats, notes, unreadable, unparsable, packages: found.packages };
 }
 
 function disabledRules(opts: CheckOptions): Set<string> {
@@ -162,7 +186,12 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
 
   const jobs = opts.jobs > 0 ? opts.jobs : Math.max(1, Math.min(availableParallelism(), 8));
   const cgoCount = packages.filter((p) => opts.forceAll || p.importsC).length;
-  const pool = jobs > 1 && cgoCount > 2 ? new WorkerPool(Math.min(jobs, cgoCount)) : undefined;
+  const pool = (jobs > 1 && cgoCount > 2) || (opts.signal && cgoCount > 0) ? new WorkerPool(Math.max(1, Math.min(jobs, cgoCount))) : undefined;
+  const signal = opts.signal;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    if (signal?.aborted) resolve('aborted');
+    signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
   if (!pool) await initParsers();
 
   let nextId = 0;
@@ -208,7 +237,8 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
         ready.push(stuck);
         continue;
       }
-      const settled = await Promise.race([...inFlight.entries()].map(([id, p]) => p.then((r) => ({ id, ...r }))));
+      const settled = await Promise.race([aborted, ...[...inFlight.entries()].map(([id, p]) => p.then((r) => ({ id, ...r })))]);
+      if (settled === 'aborted') throw new Interrupted('the static check');
       inFlight.delete(settled.id);
       if (settled.result) {
         results.push(settled.result);
@@ -234,5 +264,8 @@ function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {
     problems: [`internal error while analysing ${pkg.importPath}: ${e.message.split('\n')[0]}`],
     unreadable: [],
     preprocessProblems: [],
+    cAnalyzerProblems: [],
+    syntaxErrors: [],
+    skipped: [],
   };
 }

@@ -3,12 +3,11 @@
 // the injected runtime, runs them, and reads back what was live at exit and
 // which misuses happened. User files are never edited; the temporary folder
 // is removed however the run ends.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareFindings, type Finding } from '../findings/finding.js';
-import { confirm } from '../dynamic/locate.js';
+import { compareFindings, type Finding, type StackFrame } from '../findings/finding.js';
+import { joinFindings } from '../dynamic/findings.js';
 import { toolchain } from '../dynamic/prereqs.js';
 import { exec, moduleRoot } from '../dynamic/run-stage.js';
 import { ContractSet, parseContract } from '../model/contracts.js';
@@ -18,9 +17,12 @@ import { SiteTable, instrumentFile, type Site } from '../trace/instrument.js';
 import type { Config } from '../workspace/config.js';
 import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
 import { runCheck } from './check.js';
+import { Interrupted } from '../dynamic/processes.js';
+import { makeTempDir, removeTempDir, userTempEnv } from './scratch.js';
+import { filesByPackage, firstError, testUnits } from './test.js';
 
 /** The injected runtime's files. */
-const RUNTIME_FILES = ['cgoguardtrace.go', 'mapfile_linux.go', 'mapfile_other.go'];
+const RUNTIME_FILES = ['cgoguardtrace.go', 'cleanup.go', 'mapfile_linux.go', 'mapfile_other.go'];
 const RUNTIME_ASSETS = fileURLToPath(new URL('../../assets/trace/', import.meta.url));
 /** The injected runtime's folder inside the module being built (it exists only in the overlay). */
 const RUNTIME_DIR = 'zz_cgoguardtrace';
@@ -35,11 +37,11 @@ const TMPFS_MAGIC = 0x01021994;
 function makeEventsDir(): string {
   try {
     const s = statfsSync('/dev/shm');
-    if (s.type === TMPFS_MAGIC && s.bavail * s.bsize >= 2 ** 30) return mkdtempSync('/dev/shm/cgoguard-events-');
+    if (s.type === TMPFS_MAGIC && s.bavail * s.bsize >= 2 ** 30) return makeTempDir('cgoguard-events-', '/dev/shm');
   } catch {
     // no usable /dev/shm here
   }
-  return mkdtempSync(path.join(tmpdir(), 'cgoguard-events-'));
+  return makeTempDir('cgoguard-events-');
 }
 
 export interface TraceOptions {
@@ -67,18 +69,33 @@ export interface TraceResult {
   summary: TraceSummary;
   sites: Site[];
   events: TraceEvent[];
+  /** Each process's stacks by id, for the event log. */
+  stacks: Map<number, Map<number, StackFrame[]>>;
   /** The exit status of the traced run (go test, or the program). */
   exitCode: number;
+  /** The traced tests did not build (go test's "[build failed]" or "[setup failed]"). */
+  buildFailed: boolean;
   output: string;
   notes: string[];
+  /** Input the static check could not read or parse. */
+  unreadable: string[];
   runId: string;
+  /** The import path of each file's package, by the path findings show. */
+  packageByFile: Map<string, string>;
+  /** Set when the user interrupted the run after the static check: the phase stopped. Only the static findings are kept. */
+  interrupted?: string;
 }
 
 export async function runTrace(o: TraceOptions): Promise<TraceResult> {
   toolchain();
-  const check = await runCheck({ cwd: o.cwd, patterns: o.patterns, config: o.config, tags: o.tags, tests: true, jobs: o.jobs, cAnalyzer: o.cAnalyzer, analyze: o.static });
-  const notes = [...check.notes, ...check.unreadable];
-  const packages = check.packages.filter((p) => p.source === 'go list');
+  const signal = o.signal ?? new AbortController().signal;
+  const check = await runCheck({ cwd: o.cwd, patterns: o.patterns, config: o.config, tags: o.tags, tests: true, jobs: o.jobs, cAnalyzer: o.cAnalyzer, analyze: o.static, signal });
+  const notes = [...check.notes];
+  const unreadable = [...check.unreadable, ...check.unparsable];
+  // External tests (package p_test) are built into p's test binary: go test is given p.
+  const units = testUnits(check.packages.filter((p) => p.source === 'go list'));
+  const packages = units.map((u) => u.pkg);
+  const packageByFile = filesByPackage(units);
   if (!packages.length) throw new UsageError(`no Go packages to trace in ${o.patterns.join(' ') || '.'} (trace needs the go command to load them)`);
   const roots = new Set(packages.map((p) => moduleRoot(p.dir)));
   if (roots.size !== 1 || [...roots][0] === undefined) throw new UsageError('trace works on the packages of one module at a time');
@@ -90,7 +107,8 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
   await initParsers();
   const contracts = ContractSet.withBuiltins();
   for (const c of o.config.contracts) contracts.add(parseContract(c.text, c.origin));
-  const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-trace-'));
+  if (signal.aborted) throw new Interrupted('the static check');
+  const tmp = makeTempDir('cgoguard-trace-');
   const runId = path.basename(tmp).replace(/^cgoguard-trace-/, '');
   let eventsDir: string | undefined;
   try {
@@ -122,39 +140,48 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
       CGOGUARD_TRACE_STACKS: o.fullStacks ? 'all' : '',
     };
     const tags = o.tags.length ? [`-tags=${o.tags.join(',')}`] : [];
-    const signal = o.signal ?? new AbortController().signal;
     let run: { code: number; output: string };
     if (o.mode === 'test') {
       // vet would look for the injected runtime's folder on disk.
       const r = await exec('go', ['test', '-count=1', '-vet=off', `-overlay=${overlay}`, ...tags, ...packages.map((p) => p.importPath), ...o.args], { cwd: root, env, signal });
       run = { code: r.code, output: r.stdout + r.stderr };
+      if (signal.aborted) throw new Interrupted('the traced tests');
     } else {
       const bin = path.join(tmp, 'program');
       const build = await exec('go', ['build', `-overlay=${overlay}`, ...tags, '-o', bin, packages[0].importPath], { cwd: root, env: process.env, signal });
-      if (build.code !== 0) throw new UsageError(`the traced build failed: ${build.stderr.split('\n').find((l) => /\.go:\d+/.test(l)) ?? build.stderr.trim().split('\n')[0]}`);
-      const r = await exec(bin, o.args, { cwd: o.cwd, env, signal, stdio: o.stdio });
+      if (signal.aborted) throw new Interrupted('the traced build');
+      if (build.code !== 0) throw new UsageError(`the traced build failed: ${firstError(build.stderr)}`);
+      // The program sees the user's own temporary folder, not the run's.
+      const r = await exec(bin, o.args, { cwd: o.cwd, env: userTempEnv(env), signal, stdio: o.stdio });
       run = { code: r.code, output: r.stdout + r.stderr };
+      if (signal.aborted) throw new Interrupted('the traced program');
     }
     const procs = readTraceDir(eventsDir);
     for (const p of procs) if (p.lost) notes.push(`trace: process ${p.pid} stopped recording, so its results are incomplete: ${p.lost}`);
     const summary = summarize(procs, sites.sites);
     const staticLeaks = new Set(check.findings.filter((f) => f.rule === 'leak').map((f) => `${f.file}:${f.line}`));
     const findings = toFindings(summary, check.packages, staticLeaks);
-    const statics = check.findings;
-    confirm(findings, statics, o.static);
     return {
-      findings: [...statics, ...findings].sort(compareFindings),
+      findings: joinFindings(check.findings, findings, o.static, { fold: false }).sort(compareFindings),
       summary,
       sites: sites.sites,
       events: procs.flatMap((p) => p.events),
+      stacks: new Map(procs.map((p) => [p.pid, p.stacks])),
       exitCode: run.code,
+      buildFailed: o.mode === 'test' && /^FAIL\s+\S+ \[(build|setup) failed\]$/m.test(run.output),
       output: run.output,
       notes,
+      unreadable,
       runId,
+      packageByFile,
     };
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    const summary = { live: [], misuses: [], allocations: 0, frees: 0, processes: 0 };
+    return { findings: check.findings, summary, sites: [], events: [], stacks: new Map(), exitCode: 130, buildFailed: false, output: '', notes, unreadable, runId, packageByFile, interrupted: e.phase };
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    if (eventsDir) rmSync(eventsDir, { recursive: true, force: true });
+    removeTempDir(tmp);
+    if (eventsDir) removeTempDir(eventsDir);
   }
 }
 
@@ -168,11 +195,14 @@ function toFindings(s: TraceSummary, packages: DiscoveredPackage[], staticLeaks:
   const pkgOf = (file: string) => packages.find((p) => p.files.some((f) => f.display === file))?.importPath ?? '';
   const out: Finding[] = [];
   for (const g of s.live) {
-    const definite = !g.site.handedTo || staticLeaks.has(`${g.site.file}:${g.site.line}`);
+    // Finalizers need not run before a program ends: memory a finalizer-owned object holds is not forgotten.
+    const held = g.heldByFinalizer;
+    const definite = !held && (!g.site.handedTo || staticLeaks.has(`${g.site.file}:${g.site.line}`));
+    const why = held ? ', held by a finalizer-owned object (its finalizer or cleanup had not run)' : definite ? '' : ` (handed to ${g.site.handedTo}, which may free it unseen)`;
     out.push({
       rule: 'leak',
-      severity: definite ? 'error' : 'warning',
-      message: `trace: ${g.bytes} byte(s) in ${g.objects} object(s) from ${g.site.call} still live at exit${definite ? '' : ` (handed to ${g.site.handedTo}, which may free it unseen)`}`,
+      severity: held ? 'note' : definite ? 'error' : 'warning',
+      message: `trace: ${g.bytes} byte(s) in ${g.objects} object(s) from ${g.site.call} still live at exit${why}`,
       file: g.site.file,
       line: g.site.line,
       column: g.site.column,
@@ -180,7 +210,19 @@ function toFindings(s: TraceSummary, packages: DiscoveredPackage[], staticLeaks:
       endColumn: g.site.column,
       function: '',
       trace: [],
-      dynamic: { stage: 'trace', tool: 'trace', kind: 'live at exit', package: pkgOf(g.site.file), bytes: g.bytes, objects: g.objects, definite, locatedBy: 'stack', count: 1, stacks: [{ title: 'allocated', frames: g.frames }] },
+      dynamic: {
+        stage: 'trace',
+        tool: 'trace',
+        kind: held ? 'held by a finalizer-owned object' : 'live at exit',
+        package: pkgOf(g.site.file),
+        bytes: g.bytes,
+        objects: g.objects,
+        definite,
+        ...(held ? { heldByFinalizer: true } : {}),
+        locatedBy: 'stack',
+        count: 1,
+        stacks: [{ title: 'allocated', frames: g.frames }],
+      },
     });
   }
   for (const m of s.misuses) {

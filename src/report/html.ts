@@ -25,6 +25,14 @@ export interface HtmlInput {
   version: string;
   /** Live C memory by Go allocation stack (leaf first), for the icicle graph. */
   live?: { frames: StackFrame[]; bytes: number }[];
+  /** The policy's verdict: whether the run fails, and each reason. */
+  verdict?: { failed: boolean; reasons: string[] };
+  /** What went wrong besides findings: tests that failed or did not build, an interruption. */
+  problems?: { title: string; lines: string[] }[];
+  /** Figures of the run shown at the top (the trace's allocations, releases, live bytes). */
+  summary?: { label: string; value: string }[];
+  /** The import path of each file's package (paths as findings show them). */
+  packages?: Map<string, string>;
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -33,16 +41,19 @@ export function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => ESC[c]);
 }
 
-/** The package a finding belongs to: its dynamic package, else its directory. */
-function packageOf(f: Finding): string {
-  return f.dynamic?.package ?? path.dirname(f.file);
+/** The package a finding belongs to: its import path when known, else its folder (by name, never "."). */
+function packageOf(f: Finding, input: HtmlInput): string {
+  const known = input.packages?.get(f.file) ?? f.dynamic?.package;
+  if (known) return known;
+  const dir = path.dirname(f.file);
+  return dir === '.' ? path.basename(input.cwd) : dir;
 }
 
 export function formatHTML(input: HtmlInput): string {
   const { findings } = input;
   const ids = new Map(findings.map((f, i) => [f, `f${i + 1}`]));
   const byRule = count(findings.map((f) => f.rule));
-  const byPkg = count(findings.map(packageOf));
+  const byPkg = count(findings.map((f) => packageOf(f, input)));
   const statics = findings.filter((f) => !f.dynamic);
   const dyn = findings.filter((f) => f.dynamic);
   const confirmed = statics.filter((f) => f.confirmedBy?.length).length;
@@ -50,6 +61,18 @@ export function formatHTML(input: HtmlInput): string {
 
   const body: string[] = [];
   body.push(`<h1>${esc(input.title)}</h1>`);
+  if (input.verdict) {
+    const v = input.verdict;
+    body.push(`<div class="verdict ${v.failed ? 'fail' : 'pass'}"><b>${v.failed ? 'FAIL' : 'PASS'}</b> by the policy${v.reasons.length ? ':' : ''}`);
+    if (v.reasons.length) body.push(`<ul>${v.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`);
+    body.push('</div>');
+  }
+  if (input.summary?.length) {
+    body.push(`<table class="summary">${input.summary.map((x) => `<tr><th>${esc(x.label)}</th><td>${esc(x.value)}</td></tr>`).join('')}</table>`);
+  }
+  for (const p of input.problems ?? []) {
+    body.push(`<section class="problem"><h2>${esc(p.title)}</h2>${p.lines.length ? `<pre>${p.lines.map(esc).join('\n')}</pre>` : ''}</section>`);
+  }
   body.push(
     `<p class="totals"><b>${findings.length}</b> finding(s): <b>${statics.length}</b> static, <b>${dyn.length}</b> from running code; ` +
       `<b>${confirmed}</b> static finding(s) confirmed at run time; <b>${dyn.filter((f) => !f.confirmed).length}</b> run-time finding(s) no static rule predicted.</p>`,
@@ -82,6 +105,7 @@ export function formatHTML(input: HtmlInput): string {
     body.push(`<h2>${badges.join(' ')} <span class="loc">${esc(f.file)}:${f.line}:${f.column}</span></h2>`);
     body.push(`<p class="msg">${esc(f.message)}</p>`);
     if (f.dynamic?.bytes !== undefined) body.push(`<p class="bytes">${f.dynamic.bytes} byte(s)${f.dynamic.objects !== undefined ? ` in ${f.dynamic.objects} object(s)` : ''}</p>`);
+    for (const e of f.runtime ?? []) body.push(`<p class="seen"><span class="stage">${esc(e.stage)}</span> seen at run time: ${esc(e.message)}</p>`);
     if (links.length) body.push(`<p class="links">${links.join(' · ')}</p>`);
     body.push(excerpt(input.cwd, f.file, f.line, sources));
     if (f.trace.length) {
@@ -89,7 +113,7 @@ export function formatHTML(input: HtmlInput): string {
       for (const s of f.trace) body.push(`<li><span class="loc">${esc(s.file)}:${s.line}:${s.column}</span> ${esc(s.message)}</li>`);
       body.push('</ol>');
     }
-    for (const st of f.dynamic?.stacks ?? []) {
+    for (const st of [...(f.dynamic?.stacks ?? []), ...(f.runtime ?? []).flatMap((e) => e.stacks)]) {
       if (!st.frames.length) continue;
       const isGo = st.title.startsWith('goroutine');
       body.push(`<details class="stack ${isGo ? 'go' : 'c'}" open><summary>${esc(st.title)}</summary><ol>`);
@@ -127,8 +151,12 @@ function count(keys: string[]): [string, number][] {
 function barChart(data: [string, number][], cls: string): string {
   if (!data.length) return `<svg class="${cls}" width="10" height="10" role="img" aria-label="no findings"></svg>`;
   const row = 22;
-  const labelW = 260;
+  // Wide enough for the longest label (12px text, about 7px a character); a
+  // longer one keeps its end, which tells packages apart, and shows whole on hover.
+  const maxChars = 120;
+  const labelW = Math.min(maxChars, Math.max(...data.map(([k]) => k.length))) * 7 + 12;
   const barW = 300;
+  const shown = (k: string) => (k.length > maxChars ? `…${k.slice(k.length - maxChars + 1)}` : k);
   const max = Math.max(...data.map((d) => d[1]));
   const h = data.length * row + 4;
   const bars = data
@@ -137,7 +165,7 @@ function barChart(data: [string, number][], cls: string): string {
       const y = i * row + 2;
       const color = ruleById(k) ? (ruleById(k)!.severity === 'error' ? '#c0392b' : '#d68910') : '#2e86c1';
       return (
-        `<g class="bar"><text x="${labelW - 6}" y="${y + 15}" text-anchor="end">${esc(k)}</text>` +
+        `<g class="bar"><text x="${labelW - 6}" y="${y + 15}" text-anchor="end"><title>${esc(k)}</title>${esc(shown(k))}</text>` +
         `<rect x="${labelW}" y="${y}" width="${w}" height="${row - 6}" fill="${color}"><title>${esc(k)}: ${v}</title></rect>` +
         `<text x="${labelW + w + 4}" y="${y + 15}">${v}</text></g>`
       );
@@ -222,4 +250,8 @@ pre.code{background:#f7f7f7;padding:.5em;overflow:auto}pre.code i{display:inline
 pre.code .hit{background:#fdebd0;display:inline-block;width:100%}
 details.stack summary{cursor:pointer;font-weight:600}details.stack ol{margin:.2em 0}
 footer{margin-top:3em;color:#999;font-size:.85em}
+.verdict{padding:.5em 1em;border-radius:6px;margin:1em 0}.verdict ul{margin:.3em 0}
+.verdict.fail{background:#fadbd8;border:1px solid #c0392b}.verdict.pass{background:#d5f5e3;border:1px solid #1e8449}
+table.summary{border-collapse:collapse;margin:1em 0}table.summary th,table.summary td{border:1px solid #ccc;padding:.2em .6em;text-align:left}
+section.problem{border:1px solid #e6b0aa;background:#fdf2f1;border-radius:6px;padding:.4em 1em;margin:1em 0}section.problem pre{overflow:auto;font-size:.9em}
 `;

@@ -18,6 +18,7 @@ export function formatJSON(findings: Finding[], stats: CheckStats | object): str
       function: f.function,
       trace: f.trace.map((s) => ({ file: s.file, line: s.line, column: s.column, message: s.message })),
       ...(f.confirmedBy?.length ? { confirmedBy: f.confirmedBy } : {}),
+      ...(f.runtime?.length ? { runtime: f.runtime } : {}),
       ...(f.dynamic ? { ...(f.confirmed !== undefined ? { confirmed: f.confirmed } : {}), dynamic: f.dynamic } : {}),
     })),
     stats,

@@ -6,7 +6,7 @@ import type { Finding } from '../findings/finding.js';
 
 export interface JUnitStage {
   stage: string;
-  status: 'ran' | 'skipped';
+  status: 'ran' | 'skipped' | 'interrupted';
   reason?: string;
   ms: number;
   /** Packages the stage ran, for the passing test cases. */
@@ -19,7 +19,7 @@ export function formatJUnit(findings: Finding[], stages: JUnitStage[], staticRan
   const suites: object[] = [];
   const failure = (f: Finding) => ({
     '@name': `${f.rule} ${f.file}:${f.line}`,
-    '@classname': f.dynamic?.package ?? f.file,
+    '@classname': f.dynamic?.package ?? f.runtime?.[0]?.package ?? f.file,
     failure: {
       '@message': f.message,
       '@type': f.rule,
@@ -31,12 +31,13 @@ export function formatJUnit(findings: Finding[], stages: JUnitStage[], staticRan
     suites.push({ '@name': 'static', '@tests': Math.max(1, cases.length), '@failures': cases.length, '@time': '0', testcase: cases.length ? cases : [{ '@name': 'static check', '@classname': 'cgoguard' }] });
   }
   for (const s of stages) {
-    if (s.status === 'skipped') {
-      suites.push({ '@name': s.stage, '@tests': 1, '@failures': 0, '@skipped': 1, '@time': '0', testcase: [{ '@name': s.stage, '@classname': 'cgoguard', skipped: { '@message': s.reason ?? 'skipped' } }] });
+    if (s.status !== 'ran') {
+      const why = s.status === 'interrupted' ? 'interrupted by the user' : (s.reason ?? 'skipped');
+      suites.push({ '@name': s.stage, '@tests': 1, '@failures': 0, '@skipped': 1, '@time': '0', testcase: [{ '@name': s.stage, '@classname': 'cgoguard', skipped: { '@message': why } }] });
       continue;
     }
-    const mine = findings.filter((f) => f.dynamic?.stage === s.stage);
-    const failing = new Set(mine.map((f) => f.dynamic!.package));
+    const mine = findings.filter((f) => f.dynamic?.stage === s.stage || f.runtime?.some((e) => e.stage === s.stage));
+    const failing = new Set(mine.map((f) => f.dynamic?.package ?? f.runtime!.find((e) => e.stage === s.stage)!.package));
     const cases = [...mine.map(failure), ...s.packageNames.filter((p) => !failing.has(p)).map((p) => ({ '@name': p, '@classname': p }))];
     suites.push({ '@name': s.stage, '@tests': cases.length, '@failures': mine.length, '@time': (s.ms / 1000).toFixed(3), testcase: cases });
   }

@@ -1,21 +1,49 @@
-// SARIF 2.1.0, with the trace of each finding as a code flow. Columns are
+// SARIF 2.1.0 for code scanning, with the trace of each finding as a code
+// flow. Paths are relative to the repository root (%SRCROOT%), so that
+// alerts keep their place whatever folder the tool ran in; columns are
 // converted from Go's byte columns to UTF-16 code units, SARIF's default.
+// What limited the run (clang failures, files that could not be read) goes
+// in the invocation's notifications.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Finding, Severity } from '../findings/finding.js';
 import { ALL_RULES } from '../rules/index.js';
 import { byteToUtf16Column } from '../syntax/positions.js';
+import { codeScanningProperties } from './sarif-rules.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
+/** The project's page; each rule is documented under its anchor there. */
+const HOMEPAGE: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).homepage;
+
+export interface SarifOptions {
+  cwd: string;
+  version: string;
+  /** What limited the analysis, said once each. */
+  notifications?: { level: 'error' | 'warning' | 'note'; message: string }[];
+  /** The repository root that paths are relative to (default: git's top level above cwd, else cwd). */
+  root?: string;
+}
+
 interface Ctx {
   cwd: string;
+  root: string;
   lines: Map<string, string[] | null>;
 }
 
-export function formatSARIF(findings: Finding[], cwd: string, version: string): string {
-  const ctx: Ctx = { cwd, lines: new Map() };
+/** The top of the git work tree cwd is in, else cwd itself. */
+function repositoryRoot(cwd: string): string {
+  const r = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', timeout: 10_000 });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : cwd;
+}
+
+export function formatSARIF(findings: Finding[], o: SarifOptions): string {
+  const { cwd, version } = o;
+  const root = o.root ?? repositoryRoot(cwd);
+  const ctx: Ctx = { cwd, root, lines: new Map() };
+  const base = HOMEPAGE.replace(/#.*$/, '');
   const ruleIndex = new Map(ALL_RULES.map((r, i) => [r.id, i]));
   const log = {
     $schema: SARIF_SCHEMA,
@@ -26,6 +54,8 @@ export function formatSARIF(findings: Finding[], cwd: string, version: string): 
           driver: {
             name: 'cgoguard',
             version,
+            semanticVersion: version,
+            informationUri: HOMEPAGE,
             rules: ALL_RULES.map((r) => ({
               id: r.id,
               name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
@@ -36,10 +66,18 @@ export function formatSARIF(findings: Finding[], cwd: string, version: string): 
                 markdown: `${r.rationale}\n\n**Bad**\n\n\`\`\`go\n${r.bad}\n\`\`\`\n\n**Good**\n\n\`\`\`go\n${r.good}\n\`\`\``,
               },
               defaultConfiguration: { level: level(r.severity) },
+              helpUri: `${base}#rule-${r.id}`,
+              properties: codeScanningProperties(r.id),
             })),
           },
         },
-        originalUriBaseIds: { SRCROOT: { uri: pathToFileURL(cwd.endsWith(path.sep) ? cwd : cwd + path.sep).href } },
+        invocations: [
+          {
+            executionSuccessful: true,
+            toolExecutionNotifications: (o.notifications ?? []).map((n) => ({ level: n.level, message: { text: n.message } })),
+          },
+        ],
+        originalUriBaseIds: { '%SRCROOT%': { uri: pathToFileURL(root.endsWith(path.sep) ? root : root + path.sep).href } },
         results: findings.map((f) => ({
           ruleId: f.rule,
           ruleIndex: ruleIndex.get(f.rule) ?? -1,
@@ -66,9 +104,10 @@ export function formatSARIF(findings: Finding[], cwd: string, version: string): 
                 ],
               }
             : {}),
-          ...(f.dynamic
+          ...(f.dynamic || f.runtime?.length
             ? {
-                stacks: f.dynamic.stacks
+                stacks: [...(f.dynamic ? [f.dynamic] : []), ...(f.runtime ?? [])]
+                  .flatMap((d) => d.stacks)
                   .filter((st) => st.frames.length)
                   .map((st) => ({
                     message: { text: st.title },
@@ -79,7 +118,9 @@ export function formatSARIF(findings: Finding[], cwd: string, version: string): 
                       },
                     })),
                   })),
-                properties: { stage: f.dynamic.stage, tool: f.dynamic.tool, kind: f.dynamic.kind, bytes: f.dynamic.bytes, confirmed: f.confirmed, count: f.dynamic.count },
+                properties: f.dynamic
+                  ? { stage: f.dynamic.stage, tool: f.dynamic.tool, kind: f.dynamic.kind, bytes: f.dynamic.bytes, confirmed: f.confirmed, count: f.dynamic.count }
+                  : { confirmedBy: f.confirmedBy, runtime: f.runtime!.map((e) => ({ stage: e.stage, tool: e.tool, kind: e.kind, message: e.message, bytes: e.bytes, count: e.count })) },
               }
             : f.confirmedBy?.length
               ? { properties: { confirmedBy: f.confirmedBy } }
@@ -97,8 +138,16 @@ function level(s: Severity): 'error' | 'warning' | 'note' {
   return s;
 }
 
+/** A file as SARIF names it: relative to %SRCROOT% when inside the repository, else by its absolute URI (the toolchain's files in stacks). */
+function artifact(ctx: Ctx, file: string): { uri: string; uriBaseId?: string } {
+  const abs = path.resolve(ctx.cwd, file);
+  const rel = path.relative(ctx.root, abs);
+  if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return { uri: rel.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
+  return { uri: pathToFileURL(abs).href };
+}
+
 function physical(ctx: Ctx, file: string, line: number, column: number, endLine?: number, endColumn?: number) {
-  const artifactLocation = path.isAbsolute(file) ? { uri: pathToFileURL(file).href } : { uri: file.split(path.sep).join('/'), uriBaseId: 'SRCROOT' };
+  const artifactLocation = artifact(ctx, file);
   const region: Record<string, number> = { startLine: line, startColumn: utf16(ctx, file, line, column) };
   if (endLine !== undefined && endColumn !== undefined && (endLine > line || endColumn > column)) {
     region.endLine = endLine;

@@ -12,17 +12,21 @@ export function formatText(findings: Finding[]): string {
     lines.push(`${f.file}:${f.line}:${f.column}: ${f.message} (${f.rule})${tag}`);
     for (const s of f.trace) lines.push(`    ${s.file}:${s.line}:${s.column}: ${s.message}`);
     if (f.dynamic) lines.push(...stackLines(f.dynamic));
+    for (const e of f.runtime ?? []) {
+      lines.push(`    seen at run time (${e.stage}): ${e.message}`);
+      lines.push(...stackLines(e, '        '));
+    }
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
-function stackLines(d: DynamicDetail): string[] {
+function stackLines(d: DynamicDetail, indent = '    '): string[] {
   const out: string[] = [];
   for (const s of d.stacks) {
     if (!s.frames.length) continue;
-    out.push(`    ${s.title}:`);
-    for (const fr of s.frames.slice(0, TEXT_FRAMES)) out.push(`        ${fr.fn}${fr.file ? ` ${fr.file}${fr.line ? `:${fr.line}` : ''}` : ''}`);
-    if (s.frames.length > TEXT_FRAMES) out.push(`        ... ${s.frames.length - TEXT_FRAMES} more`);
+    out.push(`${indent}${s.title}:`);
+    for (const fr of s.frames.slice(0, TEXT_FRAMES)) out.push(`${indent}    ${fr.fn}${fr.file ? ` ${fr.file}${fr.line ? `:${fr.line}` : ''}` : ''}`);
+    if (s.frames.length > TEXT_FRAMES) out.push(`${indent}    ... ${s.frames.length - TEXT_FRAMES} more`);
   }
   return out;
 }

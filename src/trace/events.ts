@@ -13,9 +13,9 @@ const NO_SITE = 0xffffff;
 /** aux of an alloc or realloc whose size is in the size record after it. */
 const BIG_SIZE = 0xffffffff;
 
-export type EventKind = 'alloc' | 'free' | 'realloc' | 'violation' | 'moved' | 'use' | 'seen';
+export type EventKind = 'alloc' | 'free' | 'realloc' | 'violation' | 'moved' | 'use' | 'seen' | 'held';
 /** Record kinds as the runtime writes them; 5, 6 and 11 are extras of the event before them, 10 a clock reading. */
-const KINDS: Record<number, EventKind> = { 1: 'alloc', 2: 'free', 3: 'realloc', 4: 'violation', 7: 'moved', 8: 'use', 9: 'seen' };
+const KINDS: Record<number, EventKind> = { 1: 'alloc', 2: 'free', 3: 'realloc', 4: 'violation', 7: 'moved', 8: 'use', 9: 'seen', 12: 'held' };
 const HISTORY = 5;
 const SAMPLE = 6;
 const TIME = 10;
@@ -128,6 +128,8 @@ export interface LiveGroup {
   frames: StackFrame[];
   bytes: number;
   objects: number;
+  /** Pointed to by an object a finalizer or cleanup was set on: that object's to free, when the collector gets to it. */
+  heldByFinalizer: boolean;
 }
 
 export interface Misuse {
@@ -161,7 +163,7 @@ export function summarize(procs: ProcessTrace[], sites: Site[]): TraceSummary {
   let allocations = 0;
   let frees = 0;
   for (const p of procs) {
-    const live = new Map<bigint, { site: number; stack: number; size: number }>();
+    const live = new Map<bigint, { site: number; stack: number; size: number; held: boolean }>();
     /** Blocks the trace saw released (and not allocated again since): where, and from where. */
     const freed = new Map<bigint, { allocSite: number; allocStack: number; freeSite: number; freeStack: number }>();
     /** The last stack sampled at each site: unsampled allocations are shown with it. */
@@ -197,8 +199,13 @@ export function summarize(procs: ProcessTrace[], sites: Site[]): TraceSummary {
         case 'realloc':
           allocations++;
           freed.delete(e.ptr);
-          live.set(e.ptr, { site: e.site, stack: stackOf(e.site, e.stack), size: e.size });
+          live.set(e.ptr, { site: e.site, stack: stackOf(e.site, e.stack), size: e.size, held: false });
           break;
+        case 'held': {
+          const b = live.get(e.ptr);
+          if (b) b.held = true;
+          break;
+        }
         case 'free': {
           if (release(e)) break;
           // Released again with nothing allocated there since: a double free (the run did not guard it).
@@ -226,8 +233,8 @@ export function summarize(procs: ProcessTrace[], sites: Site[]): TraceSummary {
       const site = sites[b.site];
       if (!site) continue;
       const frames = p.stacks.get(b.stack) ?? [];
-      const key = `${b.site}\0${frames.map((f) => `${f.fn}@${f.file}:${f.line}`).join('\0')}`;
-      const g = groups.get(key) ?? { site, frames, bytes: 0, objects: 0 };
+      const key = `${b.site}\0${b.held}\0${frames.map((f) => `${f.fn}@${f.file}:${f.line}`).join('\0')}`;
+      const g = groups.get(key) ?? { site, frames, bytes: 0, objects: 0, heldByFinalizer: b.held };
       g.bytes += Math.max(0, b.size);
       g.objects++;
       groups.set(key, g);

@@ -49,6 +49,9 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
     if (!cImport) return undefined;
     const preamble = precedingComments(cImport);
     const contracts = contractsFor(preamble, configContracts);
+    // The name this file gives the runtime package, for its finalizers and cleanups.
+    const runtimeName = importName(root, 'runtime');
+    let lifetimes = 0;
     /** Rewrites made: sites, and C results handed to Seen. */
     let count = 0;
     const siteOf = (n: Node, call: string) => {
@@ -94,6 +97,12 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
       const a = args.map(render);
       const deferred = n.parent?.type === 'defer_statement' || n.parent?.type === 'go_statement';
       if (pkg === 'unsafe' && name === 'Slice' && a.length === 2) return `unsafe.Slice(${RUNTIME_NAME}.Use(${a[0]}, ${siteOf(n, 'unsafe.Slice')}), ${a[1]})`;
+      // The C memory an object with a finalizer or cleanup points to is that object's to free.
+      if (runtimeName && pkg === runtimeName && (name === 'SetFinalizer' || name === 'AddCleanup') && !n.childForFieldName('type_arguments')) {
+        count++;
+        lifetimes++;
+        return `${RUNTIME_NAME}.${name}(${a.join(', ')})`;
+      }
       if (pkg !== 'C') return undefined;
       const call = `C.${name}`;
       switch (name) {
@@ -168,7 +177,9 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
     const imports = `; import ${RUNTIME_NAME} ${JSON.stringify(runtimeImport)}; import ${UNSAFE} "unsafe"`;
     // render() kept everything up to the end of `import "C"` as it was (no call comes before it).
     const out = body.slice(0, cImport.endIndex) + imports + body.slice(cImport.endIndex);
-    return `${out}\nvar _ = ${UNSAFE}.Sizeof(0)\nvar _ = ${RUNTIME_NAME}.Enabled\n`;
+    // The runtime package may have no other use left in the file.
+    const keepRuntime = lifetimes && runtimeName !== '_' ? `var _ = ${runtimeName}.Compiler\n` : '';
+    return `${out}\nvar _ = ${UNSAFE}.Sizeof(0)\nvar _ = ${RUNTIME_NAME}.Enabled\n${keepRuntime}`;
   } finally {
     tree.delete();
   }
@@ -237,6 +248,17 @@ function twoValueStatement(n: Node): { node: Node; first: string } | undefined {
   if (!['statement_list', 'block', 'expression_case', 'default_case', 'type_case', 'communication_case'].includes(stmt.parent?.type ?? '')) return undefined;
   const first = left.namedChild(0);
   return first?.type === 'identifier' ? { node: stmt, first: first.text } : undefined;
+}
+
+/** The name a file imports a package under (its last element unless renamed), or undefined. */
+function importName(root: Node, importPath: string): string | undefined {
+  for (const spec of root.descendantsOfType('import_spec')) {
+    if (!spec || spec.childForFieldName('path')?.text !== JSON.stringify(importPath)) continue;
+    const alias = spec.childForFieldName('name')?.text;
+    if (alias === '.') return undefined;
+    return alias ?? importPath.slice(importPath.lastIndexOf('/') + 1);
+  }
+  return undefined;
 }
 
 /** The comment block right before `import "C"`: the cgo preamble. */

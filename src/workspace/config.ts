@@ -30,6 +30,7 @@ const schema = z
         leaks: z.number().int().min(0).optional(),
         runtime: z.boolean().optional(),
         'leak-report': z.string().optional(),
+        'finalizer-held': z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -60,9 +61,11 @@ export interface Policy {
   runtime: boolean;
   /** Where the leak report is written when leaks fail the run. */
   leakReport?: string;
+  /** trace: count C memory still held at exit by an object with a finalizer or cleanup as leaks. */
+  finalizerHeld: boolean;
 }
 
-export const DEFAULT_POLICY: Policy = { static: 'warning', leaks: 1, runtime: true };
+export const DEFAULT_POLICY: Policy = { static: 'warning', leaks: 1, runtime: true, finalizerHeld: false };
 
 export class ConfigError extends Error {}
 
@@ -153,6 +156,7 @@ export function loadConfig(file: string): Config {
       leaks: c.policy?.leaks ?? DEFAULT_POLICY.leaks,
       runtime: c.policy?.runtime ?? DEFAULT_POLICY.runtime,
       leakReport: c.policy?.['leak-report'] !== undefined ? path.resolve(base, c.policy['leak-report']) : undefined,
+      finalizerHeld: c.policy?.['finalizer-held'] ?? DEFAULT_POLICY.finalizerHeld,
     },
   };
 }

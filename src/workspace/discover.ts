@@ -9,6 +9,7 @@ import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { KNOWN_OS, evalConstraint, evalPlusBuild, matchesFileName, type BuildContext } from '../syntax/buildtags.js';
 import { readGoHeader } from './goheader.js';
+import { reason } from './errno.js';
 
 export interface PackageFile {
   path: string; // absolute
@@ -43,6 +44,8 @@ export interface Discovery {
   notes: string[];
   /** Go files that exist but cannot be read. */
   unreadable: string[];
+  /** Go files that cannot be parsed far enough to know their package, or that go list rejects: `path:line:col: why`. */
+  unparsable: string[];
   /** The build the packages were selected for. */
   build: BuildContext;
   goVersion?: string;
@@ -89,6 +92,7 @@ export async function discover(args: string[], opts: DiscoverOptions): Promise<D
   if (args.length === 0) args = ['.'];
   const notes: string[] = [];
   const unreadable: string[] = [];
+  const unparsable: string[] = [];
   const display = makeDisplay(args, opts.cwd);
   const env = await goEnv(opts.cwd);
   const ctx: BuildContext = {
@@ -104,7 +108,7 @@ export async function discover(args: string[], opts: DiscoverOptions): Promise<D
   const walkArgs: string[] = [];
   if (fileArgs.length) packages.push(...filePackage(fileArgs, opts, display));
   if (otherArgs.length && env && !opts.everyFile) {
-    const listed = await goList(otherArgs, opts, display, notes);
+    const listed = await goList(otherArgs, opts, ctx, display, { notes, unreadable, unparsable });
     packages.push(...listed.packages);
     walkArgs.push(...listed.fallback);
   } else if (otherArgs.length && opts.everyFile) {
@@ -116,7 +120,7 @@ export async function discover(args: string[], opts: DiscoverOptions): Promise<D
       walkArgs.push(a);
     }
   }
-  for (const a of walkArgs) packages.push(...walkPattern(a, opts, ctx, display, unreadable));
+  for (const a of walkArgs) packages.push(...walkPattern(a, opts, ctx, display, { unreadable, unparsable }));
   // One package per directory and name, first source wins.
   const seen = new Set<string>();
   const unique = packages.filter((p) => {
@@ -126,7 +130,10 @@ export async function discover(args: string[], opts: DiscoverOptions): Promise<D
     return true;
   });
   for (const p of unique) if (opts.excluded) p.files = p.files.filter((f) => !opts.excluded!(f.path));
-  return { packages: unique.filter((p) => p.files.length > 0), notes, unreadable, build: ctx, goVersion: env?.version };
+  const kept = unique.filter((p) => p.files.length > 0);
+  // Like go vet: a pattern that matches nothing is an error, not a clean run.
+  if (!kept.length && !unreadable.length && !unparsable.length) throw new UsageError(`${args.join(' ')}: matched no Go packages`);
+  return { packages: kept, notes, unreadable: [...new Set(unreadable)], unparsable: [...new Set(unparsable)], build: ctx, goVersion: env?.version };
 }
 
 /** Display paths: absolute for files under an absolute argument, else relative to the working directory. */
@@ -150,17 +157,21 @@ interface GoListPackage {
   HFiles?: string[];
   TestGoFiles?: string[];
   XTestGoFiles?: string[];
+  InvalidGoFiles?: string[];
   Imports?: string[];
-  Error?: { Err?: string };
+  Error?: { Err?: string; Pos?: string };
 }
 
-async function goList(
-  args: string[],
-  opts: DiscoverOptions,
-  display: (abs: string) => string,
-  notes: string[],
-): Promise<{ packages: DiscoveredPackage[]; fallback: string[] }> {
-  const fields = 'Dir,ImportPath,Name,GoFiles,CgoFiles,CFiles,HFiles,TestGoFiles,XTestGoFiles,Imports,Error';
+/** Where discovery puts what it could not use, for the caller to report. */
+interface Problems {
+  notes: string[];
+  unreadable: string[];
+  unparsable: string[];
+}
+
+async function goList(args: string[], opts: DiscoverOptions, ctx: BuildContext, display: (abs: string) => string, problems: Problems): Promise<{ packages: DiscoveredPackage[]; fallback: string[] }> {
+  const { notes } = problems;
+  const fields = 'Dir,ImportPath,Name,GoFiles,CgoFiles,CFiles,HFiles,TestGoFiles,XTestGoFiles,InvalidGoFiles,Imports,Error';
   const flags = ['list', '-e', `-json=${fields}`];
   if (opts.tags.length) flags.push('-tags', opts.tags.join(','));
   // cgo files are listed as ignored when cgo is off (no C compiler): ask for them anyway.
@@ -182,6 +193,7 @@ async function goList(
         continue;
       }
       if (!dir || !p.ImportPath) continue;
+      if (p.InvalidGoFiles?.length) invalidFiles(dir, p, display, problems);
       const mk = (names: string[]): PackageFile[] =>
         names.map((n) => {
           const abs = path.join(dir, n);
@@ -223,13 +235,22 @@ async function goList(
   for (const a of args.filter((x) => isPathArg(x, opts.cwd))) {
     const recursive = a === '...' || a.endsWith('/...');
     const dir = path.resolve(opts.cwd, recursive ? a.slice(0, -4) || '.' : a);
-    if (!existsSync(dir)) throw new UsageError(`cannot read ${a}: no such file or directory`);
-    if (!statSync(dir).isDirectory()) throw new UsageError(`${a} is not a directory`);
+    statDir(dir, a);
     const r = await listIn(dir, [recursive ? './...' : '.']);
-    if (r.ok) notes.push(...r.errors);
-    else fallback.push(a);
+    if (!r.ok) {
+      fallback.push(a);
+      continue;
+    }
+    notes.push(...r.errors);
+    if (!recursive) continue;
+    // What go list left out of ./... (a folder whose name is not a valid import
+    // path, a package it rejects without naming its folder) is walked, as it
+    // would be if named on its own. Nested modules stay out, as for go vet.
+    const covered = new Set([...packages.map((p) => p.dir), ...fallback]);
+    for (const d of goFolders(dir, opts)) if (!covered.has(d) && buildsHere(d, opts, ctx)) fallback.push(d);
   }
-  if (fallback.length) notes.push(`go list could not load ${fallback.length === 1 ? fallback[0] : `${fallback.length} directories`}: walking the file tree instead`);
+  const shown = (f: string) => (path.isAbsolute(f) ? display(f) || '.' : f);
+  if (fallback.length) notes.push(`go list could not load ${fallback.length === 1 ? shown(fallback[0]) : `${fallback.length} directories`}: walking the file tree instead`);
   return { packages, fallback };
 }
 
@@ -279,16 +300,76 @@ function hostGoarch(): string {
 
 // ---------------------------------------------------------------- walk
 
-function walkPattern(arg: string, opts: DiscoverOptions, ctx: BuildContext, display: (abs: string) => string, unreadable: string[]): DiscoveredPackage[] {
-  const recursive = arg.endsWith('/...') || arg === '...';
-  const root = path.resolve(opts.cwd, recursive ? arg.slice(0, -4) || '.' : arg);
+/** A pattern's folder, which must exist and be a folder: a one-line usage error naming the cause. */
+function statDir(dir: string, arg: string): void {
   let st;
   try {
-    st = statSync(root);
-  } catch {
-    throw new UsageError(`cannot read ${arg}: no such file or directory`);
+    st = statSync(dir);
+  } catch (e) {
+    throw new UsageError(`cannot read ${arg}: ${reason(e)}`);
   }
   if (!st.isDirectory()) throw new UsageError(`${arg} is not a directory`);
+}
+
+/** The folders under root that hold .go files, as ./... sees them: no testdata, vendor, _ or . folders, no nested module. */
+function goFolders(root: string, opts: DiscoverOptions): string[] {
+  const out: string[] = [];
+  const visit = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (dir !== root && entries.some((e) => e.name === 'go.mod' && e.isFile())) return;
+    if (entries.some((e) => e.name.endsWith('.go') && !e.name.startsWith('.') && !e.name.startsWith('_') && !e.isDirectory())) out.push(dir);
+    for (const e of entries) {
+      if (!e.isDirectory() || /^[._]/.test(e.name) || ['testdata', 'vendor', 'node_modules'].includes(e.name)) continue;
+      if (opts.excluded?.(path.join(dir, e.name))) continue;
+      visit(path.join(dir, e.name));
+    }
+  };
+  visit(root);
+  return out;
+}
+
+/** Whether a folder holds a .go file for this build (or one that cannot be read or parsed, which must be said). */
+function buildsHere(dir: string, opts: DiscoverOptions, ctx: BuildContext): boolean {
+  for (const n of readdirSync(dir)) {
+    if (!n.endsWith('.go') || /^[._]/.test(n) || !matchesFileName(n, ctx) || (!opts.tests && n.endsWith('_test.go'))) continue;
+    let h;
+    try {
+      h = readGoHeader(readFileSync(path.join(dir, n), 'utf8'));
+    } catch {
+      return true;
+    }
+    if (h.buildConstraint !== undefined ? evalConstraint(h.buildConstraint, ctx) : !h.plusBuild.length || evalPlusBuild(h.plusBuild, ctx)) return true;
+  }
+  return false;
+}
+
+/** The files go list could not use: those it cannot read, and those it cannot parse, with its reason. */
+function invalidFiles(dir: string, p: GoListPackage, display: (abs: string) => string, problems: Problems): void {
+  for (const name of p.InvalidGoFiles ?? []) {
+    const abs = path.join(dir, name);
+    try {
+      readFileSync(abs);
+    } catch (e) {
+      problems.unreadable.push(`${display(abs)}: cannot read (${reason(e)})`);
+      continue;
+    }
+    const err = p.Error?.Err ?? 'go list cannot use this file';
+    // go list gives a position relative to the working directory it ran in: ours is the file's own.
+    const pos = /:(\d+:\d+)$/.exec(p.Error?.Pos ?? '')?.[1];
+    const samefile = p.Error?.Pos && path.basename(p.Error.Pos.replace(/:\d+:\d+$/, '')) === name;
+    problems.unparsable.push(`${display(abs)}:${samefile && pos ? pos : '1:1'}: ${firstLine(err.replace(/^[^:]*\.go:\d+:\d+: /, ''))}`);
+  }
+}
+
+function walkPattern(arg: string, opts: DiscoverOptions, ctx: BuildContext, display: (abs: string) => string, problems: Omit<Problems, 'notes'>): DiscoveredPackage[] {
+  const recursive = arg.endsWith('/...') || arg === '...';
+  const root = path.resolve(opts.cwd, recursive ? arg.slice(0, -4) || '.' : arg);
+  statDir(root, arg);
   const dirs: string[] = [];
   if (recursive) {
     const ig = gitignoreAbove(root);
@@ -318,7 +399,7 @@ function walkPattern(arg: string, opts: DiscoverOptions, ctx: BuildContext, disp
   }
   const out: DiscoveredPackage[] = [];
   const module = findModule(root);
-  for (const dir of dirs) out.push(...dirPackages(dir, opts, ctx, display, module, unreadable));
+  for (const dir of dirs) out.push(...dirPackages(dir, opts, ctx, display, module, problems));
   return out;
 }
 
@@ -364,7 +445,7 @@ function dirPackages(
   ctx: BuildContext,
   display: (abs: string) => string,
   module: { root: string; path: string } | undefined,
-  unreadable: string[],
+  problems: Omit<Problems, 'notes'>,
 ): DiscoveredPackage[] {
   let all: string[];
   try {
@@ -389,13 +470,18 @@ function dirPackages(
     try {
       text = readFileSync(abs, 'utf8');
     } catch (e) {
-      unreadable.push(`${display(abs)}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      problems.unreadable.push(`${display(abs)}: cannot read (${reason(e)})`);
       continue;
     }
     const h = readGoHeader(text);
     // Robustness runs take every file, even one without a package clause.
     const pkgName = h.pkgName ?? (opts.everyFile ? '_' : undefined);
-    if (!pkgName) continue;
+    if (!pkgName) {
+      // A file excluded by its build constraint need not parse; any other must.
+      const constrained = h.buildConstraint !== undefined ? !evalConstraint(h.buildConstraint, ctx) : h.plusBuild.length > 0 && !evalPlusBuild(h.plusBuild, ctx);
+      if (!constrained) problems.unparsable.push(`${display(abs)}:1:1: expected 'package' clause: not a Go source file`);
+      continue;
+    }
     const constrained = h.buildConstraint !== undefined ? !evalConstraint(h.buildConstraint, ctx) : h.plusBuild.length > 0 && !evalPlusBuild(h.plusBuild, ctx);
     if (constrained && !opts.everyFile) continue;
     const xtest = isTest && pkgName.endsWith('_test');
@@ -419,7 +505,13 @@ function dirPackages(
 /** Files named on the command line form one package, as with go vet file.go. */
 function filePackage(files: string[], opts: DiscoverOptions, display: (abs: string) => string): DiscoveredPackage[] {
   const abs = files.map((f) => path.resolve(opts.cwd, f));
-  for (const [i, f] of abs.entries()) if (!existsSync(f)) throw new UsageError(`cannot read ${files[i]}: no such file`);
+  for (const [i, f] of abs.entries()) {
+    try {
+      statSync(f);
+    } catch (e) {
+      throw new UsageError(`cannot read ${files[i]}: ${reason(e)}`);
+    }
+  }
   let name = '';
   const imports: string[] = [];
   let importsC = false;
@@ -428,9 +520,10 @@ function filePackage(files: string[], opts: DiscoverOptions, display: (abs: stri
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
-      throw new UsageError(`cannot read ${display(f)} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new UsageError(`cannot read ${display(f)}: ${reason(e)}`);
     }
     const h = readGoHeader(text);
+    if (!h.pkgName) throw new UsageError(`${display(f)}:1:1: expected 'package' clause: not a Go source file`);
     name ||= h.pkgName ?? '';
     imports.push(...h.imports.filter((i) => i !== 'C'));
     importsC ||= h.importsC;

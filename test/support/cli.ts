@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '../..');
-export const bin = path.join(repoRoot, 'bin/cgoguard.js');
+/** The CLI under test: this checkout's, or another build's (CGOGUARD_TEST_BIN, to see a test fail on an older one). */
+export const bin = process.env.CGOGUARD_TEST_BIN ?? path.join(repoRoot, 'bin/cgoguard.js');
 
 export interface CliResult {
   code: number;
