@@ -10,6 +10,7 @@ import { failsAt, runCheck } from '../pipeline/check.js';
 import { runTest, type ProgressEvent } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
 import { runTrace, type TraceResult } from '../pipeline/trace.js';
+import { registerProductionCommands } from './production.js';
 import { encodePprof } from '../report/pprof.js';
 import type { Escape } from '../dynamic/escape.js';
 import { MissingToolError, STAGES, type StageName } from '../dynamic/prereqs.js';
@@ -371,6 +372,8 @@ export async function main(argv: string[]): Promise<number> {
       if (!r) throw new ExitError(`unknown rule "${id}" (see cgoguard rules)`, 2);
       out(`${r.id}: ${r.title} (default severity: ${r.severity})\n\n${r.rationale}\n\nBad:\n\n${indent(r.bad)}\n\nGood:\n\n${indent(r.good)}\n`);
     });
+
+  registerProductionCommands(program, argv, { out, err, setExit: (c) => (exitCode = c), interruptible, configFor });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -19,11 +19,11 @@ import type { Config } from '../workspace/config.js';
 import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
 import { runCheck } from './check.js';
 
-/** The injected runtime's files. */
-const RUNTIME_FILES = ['cgoguardtrace.go', 'mapfile_linux.go', 'mapfile_other.go'];
-const RUNTIME_ASSETS = fileURLToPath(new URL('../../assets/trace/', import.meta.url));
+/** The injected runtime's files (a production build adds production.go). */
+export const RUNTIME_FILES = ['cgoguardtrace.go', 'mapfile_linux.go', 'mapfile_other.go', 'sampling.go', 'profile.go'];
+export const RUNTIME_ASSETS = fileURLToPath(new URL('../../assets/trace/', import.meta.url));
 /** The injected runtime's folder inside the module being built (it exists only in the overlay). */
-const RUNTIME_DIR = 'zz_cgoguardtrace';
+export const RUNTIME_DIR = 'zz_cgoguardtrace';
 const TMPFS_MAGIC = 0x01021994;
 
 /**
