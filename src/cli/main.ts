@@ -373,7 +373,7 @@ export async function main(argv: string[]): Promise<number> {
       out(`${r.id}: ${r.title} (default severity: ${r.severity})\n\n${r.rationale}\n\nBad:\n\n${indent(r.bad)}\n\nGood:\n\n${indent(r.good)}\n`);
     });
 
-  registerProductionCommands(program, argv, { out, err, setExit: (c) => (exitCode = c), interruptible, configFor });
+  registerProductionCommands(program, argv, { out, err, setExit: (c) => (exitCode = c), interruptible, configFor, version: VERSION });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,29 +1,11 @@
 // The production commands: `build` (the sampling runtime), `watch` (running
 // processes), `log export` (the memory log to a Loki-protocol server).
-import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_SAMPLE_RATE, runBuild } from '../pipeline/build.js';
-import type { Config } from '../workspace/config.js';
 import { UsageError } from '../workspace/discover.js';
 import { registerLogCommands } from './log.js';
 import { registerWatchCommand } from './watch.js';
-
-export interface CliContext {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  setExit: (code: number) => void;
-  interruptible: <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
-  configFor: (cwd: string, file?: string) => Config;
-}
-
-/** A byte count: 524288, 512k, 512KiB, 1MB, 1m. */
-export function parseBytes(flag: string, v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?$/i.exec(v.trim());
-  if (!m) throw new UsageError(`${flag}: expected a size such as 524288, 512KiB or 4MiB, got "${v}"`);
-  const n = Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase());
-  if (!Number.isFinite(n) || n < 1) throw new UsageError(`${flag}: expected a positive size, got "${v}"`);
-  return Math.round(n);
-}
+import { parseBytes, type CliContext } from './units.js';
 
 export function registerProductionCommands(program: Command, argv: string[], ctx: CliContext): void {
   program
@@ -67,9 +49,4 @@ export function registerProductionCommands(program: Command, argv: string[], ctx
 
   registerWatchCommand(program, ctx);
   registerLogCommands(program, ctx);
-}
-
-/** An output path, resolved against the working directory. */
-export function outputPath(file: string): string {
-  return path.resolve(process.cwd(), file);
 }
