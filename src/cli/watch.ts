@@ -38,6 +38,7 @@ export function registerWatchCommand(program: Command, ctx: CliContext): void {
     .option('--duration <duration>', 'stop after this long')
     .option('--endpoint <[target=]url>', 'where a process serves /debug/cgoguard/vars, /debug/vars or /debug/pprof (repeatable; target: a pid or a command)', collect)
     .addOption(new Option('--format <format>', 'what goes to stdout').choices(['text', 'json']).default('text'))
+    .option('--quiet', 'print alerts and notes only, not every sample')
     .option('--html <file>', 'write the HTML report (rewritten every interval)')
     .option('--listen <addr>', 'serve Prometheus metrics at http://ADDR/metrics (e.g. :9464)')
     .option('--profile-dir <dir>', 'keep the heap profiles of each alert (base, at the alert, and the diff)')
@@ -69,6 +70,7 @@ export function registerWatchCommand(program: Command, ctx: CliContext): void {
       const record = { ...e, time: new Date(e.time).toISOString() };
       // Samples are for metrics; the log gets what happened.
       if (e.type !== 'sample') shipper?.add(toEntry(record, 'watch', BigInt(e.time) * 1_000_000n));
+      if (e.type === 'sample' && o.quiet) return;
       if (o.format === 'json') {
         ctx.out(`${JSON.stringify(record)}\n`);
         return;

@@ -169,7 +169,8 @@ export class Watcher {
 
   private async sample(st: ProcessState): Promise<void> {
     const { id } = st;
-    const mem = readMemory(this.o.procRoot, id.pid, (what) => this.note(id, `process ${id.pid} (${id.command}): ${what}; Pss left out`, `denied ${id.pid}`));
+    // Said once for all processes: without CAP_SYS_PTRACE a watcher of every process would say it for most of them.
+    const mem = readMemory(this.o.procRoot, id.pid, (what) => this.note(id, `process ${id.pid} (${id.command}) and maybe others: ${what}; Pss left out (reading it needs CAP_SYS_PTRACE or the same user)`, 'smaps_rollup'));
     const s: Sample = { time: Date.now(), ...mem };
     if (st.endpoint) {
       const figures = await fetchFigures(st.endpoint, Math.min(2000, Math.max(200, this.o.intervalMs)), st.source);
