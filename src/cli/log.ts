@@ -8,8 +8,9 @@ import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../workspace/discover.js';
+import type { Finding } from '../findings/finding.js';
 import type { LogEntry } from '../watch/loki.js';
-import { pushURL, Shipper, type ShipperStats } from '../watch/shipper.js';
+import { pushURL, Shipper, type ShipperOptions, type ShipperStats } from '../watch/shipper.js';
 import { parseBytes, parseDuration, type CliContext } from './units.js';
 
 export interface LokiFlags {
@@ -40,6 +41,12 @@ function defaultSpool(): string {
 
 /** A shipper for --loki, or undefined without it. */
 export async function startShipper(o: LokiFlags, ctx: CliContext): Promise<Shipper | undefined> {
+  const options = shipperOptions(o, ctx);
+  return options && new Shipper(options);
+}
+
+/** The shipper's options from the flags, checked (undefined without --loki). */
+function shipperOptions(o: LokiFlags, ctx: CliContext): ShipperOptions | undefined {
   if (!o.loki) return undefined;
   let url: string;
   try {
@@ -50,7 +57,7 @@ export async function startShipper(o: LokiFlags, ctx: CliContext): Promise<Shipp
   }
   const batch = Number(o.lokiBatch);
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--loki-batch: expected a positive integer, got "${o.lokiBatch}"`);
-  return new Shipper({
+  return {
     url,
     format: o.lokiFormat,
     tenant: o.lokiTenant,
@@ -61,7 +68,7 @@ export async function startShipper(o: LokiFlags, ctx: CliContext): Promise<Shipp
     flushMs: 1000,
     drainMs: parseDuration('--loki-drain', o.lokiDrain),
     onNote: (m) => ctx.err(`cgoguard: log: ${m}\n`),
-  });
+  };
 }
 
 const HOST = hostname();
@@ -81,6 +88,24 @@ export async function finishShipper(shipper: Shipper, ctx: CliContext): Promise<
   const s = await shipper.close();
   ctx.err(`cgoguard: log: ${s.sent} entries delivered${s.dropped ? `, ${s.dropped} dropped` : ''}${s.spooled ? `, ${s.spooled} left in the spool for the next run (cgoguard log flush)` : ''}\n`);
   return s;
+}
+
+/**
+ * trace --loki: the run's events (allocations, releases, realloc moves, reads,
+ * misuses) and its run-time findings (leaks still live at exit, misuses with
+ * their stacks), in the order they happened, stamped from now.
+ */
+export async function shipTrace(eventLines: string, findings: Finding[], o: LokiFlags, ctx: CliContext): Promise<void> {
+  const shipper = (await startShipper(o, ctx))!;
+  const now = BigInt(Date.now()) * 1_000_000n;
+  let i = 0n;
+  for (const line of eventLines.split('\n')) if (line) shipper.add(toEntry(JSON.parse(line) as Record<string, unknown>, 'trace', now + i++));
+  for (const f of findings) {
+    if (f.dynamic?.stage !== 'trace') continue;
+    const event = f.rule === 'leak' ? 'leak' : 'misuse';
+    shipper.add(toEntry({ event, rule: f.rule, severity: f.severity, message: f.message, file: f.file, line: f.line, bytes: f.dynamic.bytes, objects: f.dynamic.objects, stacks: f.dynamic.stacks }, 'trace', now + i++));
+  }
+  await finishShipper(shipper, ctx);
 }
 
 function readEvents(file: string): Record<string, unknown>[] {
@@ -114,9 +139,10 @@ export function registerLogCommands(program: Command, ctx: CliContext): void {
       .argument('<files...>', 'JSON-lines event files'),
   ).action(async (files: string[], o: LokiFlags) => {
     if (!o.loki) throw new UsageError('log export needs --loki URL');
+    const options = shipperOptions(o, ctx)!;
     // Every file is read and checked before anything is sent.
     const all = files.map((f) => ({ file: f, events: readEvents(path.resolve(f)), mtimeNs: BigInt(Math.floor(statSync(path.resolve(f)).mtimeMs)) * 1_000_000n }));
-    const shipper = (await startShipper(o, ctx))!;
+    const shipper = new Shipper(options);
     for (const { events, mtimeNs } of all) events.forEach((e, i) => shipper.add(toEntry(e, 'export', mtimeNs + BigInt(i))));
     const s = await finishShipper(shipper, ctx);
     ctx.setExit(s.dropped || s.spooled ? 1 : 0);

@@ -11,6 +11,7 @@ import { runTest, type ProgressEvent } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
 import { runTrace, type TraceResult } from '../pipeline/trace.js';
 import { registerProductionCommands } from './production.js';
+import { lokiOptions, shipTrace, type LokiFlags } from './log.js';
 import { encodePprof } from '../report/pprof.js';
 import type { Escape } from '../dynamic/escape.js';
 import { MissingToolError, STAGES, type StageName } from '../dynamic/prereqs.js';
@@ -105,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
   let exitCode = 0;
+  const productionContext = { out, err, setExit: (c: number) => (exitCode = c), interruptible, configFor, version: VERSION };
   const program = new Command('cgoguard')
     .description('Memory safety at the Go/C boundary: finds C memory leaks, double frees, use after free and bad frees in cgo code.')
     .version(VERSION, '--version')
@@ -248,6 +250,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--tags <tags>', 'build tags (comma-separated)', list)
       .option('--no-static', 'skip the static check (nothing is marked confirmed)')
       .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files") as T;
+  const traceCommandOptions = <T extends Command>(c: T): T => lokiOptions(traceOptions(c));
 
   const traceAction = async (mode: 'test' | 'run', patterns: string[], args: string[], o: Record<string, unknown>) => {
     const cwd = process.cwd();
@@ -291,13 +294,14 @@ export async function main(argv: string[]): Promise<number> {
     if (o.html) writeOutput(path.resolve(cwd, o.html as string), html());
     if (o.pprof) writeOutput(path.resolve(cwd, o.pprof as string), encodePprof(live, Date.now() * 1e6));
     if (o.events) writeOutput(path.resolve(cwd, o.events as string), eventLines(r));
+    if (o.loki) await shipTrace(eventLines(r), r.findings, o as unknown as LokiFlags, productionContext);
     const verdict = judge(r.findings, config.policy);
     announce(verdict, config.policy, cwd, err);
     if (mode === 'test' && r.exitCode !== 0) err(`cgoguard: the traced tests failed (exit status ${r.exitCode})\n${r.output.split('\n').slice(-15).join('\n')}\n`);
     exitCode = verdict.failed || (mode === 'test' && r.exitCode !== 0) ? 1 : 0;
   };
 
-  const trace = traceOptions(
+  const trace = traceCommandOptions(
     program
       .command('trace')
       .description('run the tests with every C allocation recorded: live C memory by Go stack, misuses, pprof, event log')
@@ -373,7 +377,7 @@ export async function main(argv: string[]): Promise<number> {
       out(`${r.id}: ${r.title} (default severity: ${r.severity})\n\n${r.rationale}\n\nBad:\n\n${indent(r.bad)}\n\nGood:\n\n${indent(r.good)}\n`);
     });
 
-  registerProductionCommands(program, argv, { out, err, setExit: (c) => (exitCode = c), interruptible, configFor, version: VERSION });
+  registerProductionCommands(program, argv, productionContext);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -58,13 +58,12 @@ export function registerWatchCommand(program: Command, ctx: CliContext): void {
       if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`--endpoint: expected [TARGET=]http://HOST:PORT, got "${e}"`);
       return { target: m?.[1], url };
     });
-    const shipper = await startShipper(o as LokiFlags, ctx);
 
     const abort = new AbortController();
     const stop = () => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
     let alerted = false;
+    // Flags are all checked before the shipper starts: once started, it is always closed.
+    let shipper: Awaited<ReturnType<typeof startShipper>>;
     const onEvent = (e: WatchEvent) => {
       if (e.type === 'alert') alerted = true;
       const record = { ...e, time: new Date(e.time).toISOString() };
@@ -106,7 +105,10 @@ export function registerWatchCommand(program: Command, ctx: CliContext): void {
     const htmlFile = o.html ? path.resolve(o.html) : undefined;
     const report = () => htmlFile && writeAtomically(htmlFile, formatWatchHTML({ title: `cgoguard watch ${[...targets, ...(o.all ? ['--all'] : [])].join(' ')}`, processes: [...watcher.processes.values()], version: ctx.version, started: watcher.started }));
     let server: MetricsServer | undefined;
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     try {
+      shipper = await startShipper(o as LokiFlags, ctx);
       if (o.listen) {
         server = await serveMetrics(o.listen, () => exposition(watcher));
         ctx.err(`cgoguard: watch: serving /metrics on ${server.address}\n`);
