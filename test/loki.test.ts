@@ -185,10 +185,10 @@ describe.skipIf(!hasVictoriaLogs && !process.env.CI)('a real Loki-protocol serve
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    await new Promise((r) => setTimeout(r, 1500));
+    // The server comes back once this run has found it down.
+    await waitFor('the run to find the server down', () => (/unreachable/.test(stderr) ? true : undefined), 30_000, 50);
     await vl.restart();
     expect(await exited).toBe(0);
-    expect(stderr).toMatch(/unreachable/);
     expect(stderr).toMatch(/900 entries delivered/);
     for (const [run, n] of [['before', 300], ['down', 400], ['during', 500]] as const) {
       expect(await waitFor(`${run} lines`, async () => ((await count(`run:${run}`)) === n ? n : undefined))).toBe(n);

@@ -80,6 +80,8 @@ export type WatchEvent =
   | ({ type: 'resolved'; time: number } & Identified)
   | { type: 'note'; time: number; pid?: number; command?: string; message: string };
 
+const SOURCE_RANK: Record<RuntimeFigures['source'], number> = { cgoguard: 0, expvar: 1, pprof: 2 };
+
 /** Samples kept per process for the report (the window needs far fewer). */
 const HISTORY = 5000;
 
@@ -173,9 +175,10 @@ export class Watcher {
     const mem = readMemory(this.o.procRoot, id.pid, (what) => this.note(id, `process ${id.pid} (${id.command}) and maybe others: ${what}; Pss left out (reading it needs CAP_SYS_PTRACE or the same user)`, 'smaps_rollup'));
     const s: Sample = { time: Date.now(), ...mem };
     if (st.endpoint) {
-      const figures = await fetchFigures(st.endpoint, Math.min(2000, Math.max(200, this.o.intervalMs)), st.source);
+      const figures = await fetchFigures(st.endpoint, Math.min(5000, Math.max(1000, this.o.intervalMs)), st.source);
       if (figures) {
-        st.source = figures.source;
+        // The richest source that answered stays first: a slow answer once does not demote it.
+        if (!st.source || SOURCE_RANK[figures.source] < SOURCE_RANK[st.source]) st.source = figures.source;
         s.goBytes = figures.goBytes;
         s.nonGoBytes = mem.rss - figures.goBytes;
         if (figures.c) s.c = { liveBytes: figures.c.liveBytes, liveObjects: figures.c.liveObjects, allocations: figures.c.allocations, frees: figures.c.frees };
@@ -186,7 +189,8 @@ export class Watcher {
     }
     st.samples.push(s);
     if (st.samples.length > HISTORY) st.samples.splice(0, st.samples.length - HISTORY);
-    st.basis = s.nonGoBytes !== undefined ? 'non-go' : 'rss-anon';
+    // Once a process has told its Go figures, a sample without them (a slow answer) is left out of the trend rather than mixing two series.
+    if (s.nonGoBytes !== undefined) st.basis = 'non-go';
     const windowed = st.samples.slice(-this.o.window).filter((x) => (st.basis === 'non-go' ? x.nonGoBytes !== undefined : true));
     const points = windowed.map((x) => ({ t: x.time / 1000, y: (st.basis === 'non-go' ? x.nonGoBytes : x.rssAnon) ?? 0 }));
     st.trend = trend(points);
