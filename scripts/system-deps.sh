@@ -2,12 +2,30 @@
 # System tools the test suite drives, installed from Debian/Ubuntu packages when
 # missing: clang (its static analyzer runs on C code), valgrind (a stage of
 # `cgoguard test`), chromium (the HTML report is opened in a real browser by
-# playwright-core; no browser is downloaded). Runs before `npm test`.
+# playwright-core; no browser is downloaded), prometheus (it scrapes `watch
+# --listen` in the tests; promtool checks the shipped rules). Runs before `npm test`.
 # Installs only as root or with password-less sudo; otherwise says what is missing
 # (tests that need a missing tool are skipped, except in CI where they fail).
 set -uo pipefail
 
+# VictoriaLogs (Apache-2.0), a log server that speaks Loki's push protocol, for
+# the log shipper's tests: built once from the Go module proxy (about a minute
+# on 2 cores, cold) and kept in the user cache, where the tests look for it.
+vl_version=v1.52.1
+vl_bin="${XDG_CACHE_HOME:-$HOME/.cache}/cgoguard/bin/victoria-logs-$vl_version"
+if [ ! -x "$vl_bin" ] && command -v go >/dev/null 2>&1; then
+  echo "system-deps: building VictoriaLogs $vl_version (once, into $vl_bin)" >&2
+  vl_tmp=$(mktemp -d)
+  if GOBIN="$vl_tmp" go install "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$vl_version" >/dev/null 2>&1; then
+    mkdir -p "$(dirname "$vl_bin")" && mv "$vl_tmp/victoria-logs" "$vl_bin"
+  else
+    echo "system-deps: could not build VictoriaLogs $vl_version" >&2
+  fi
+  rm -rf "$vl_tmp"
+fi
+
 missing=()
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

@@ -20,6 +20,7 @@ const LAYERS: Record<string, number> = {
   trace: 8,
   report: 9,
   pipeline: 10,
+  watch: 10,
   cli: 11,
 };
 const TOP = 12;

@@ -12,6 +12,9 @@
 // record torn by a crash reads as empty. New stacks are appended, symbolised,
 // to stacks.jsonl. If the file system runs out of room, recording stops and
 // the reason is written to the file "lost".
+//
+// A production build (`cgoguard build`) adds production.go, which switches
+// the hooks to sampling mode (sampling.go) instead: no event is written.
 package cgoguardtrace
 
 import (
@@ -107,7 +110,7 @@ var Enabled bool
 
 func init() {
 	base := os.Getenv("CGOGUARD_TRACE_DIR")
-	if base == "" {
+	if base == "" || sampling {
 		return
 	}
 	dir = filepath.Join(base, strconv.Itoa(os.Getpid()))
@@ -272,18 +275,48 @@ func sampled(site int32) bool {
 func capture() (uint32, uint64) {
 	var pcs [stackDepth]uintptr
 	runtime.Callers(3, pcs[:]) // from the tracer's caller: tracer frames and the rewrite's closures are left out when written
+	return internStack(pcs), goid()
+}
+
+// internStack returns a stack's id, new ones numbered from 1: written to
+// stacks.jsonl when tracing, kept in memory for the profile when sampling.
+func internStack(pcs [stackDepth]uintptr) uint32 {
 	stackMu.Lock()
 	defer stackMu.Unlock()
 	id, ok := stackIDs[pcs]
 	if !ok {
 		id = uint32(len(stackIDs) + 1)
 		stackIDs[pcs] = id
-		writeStack(id, pcs[:])
+		if sampling {
+			stackPCs = append(stackPCs, pcs)
+		} else {
+			writeStack(id, pcs[:])
+		}
 	}
-	return id, goid()
+	return id
 }
 
 func writeStack(id uint32, pcs []uintptr) {
+	b := []byte(`{"id":` + strconv.FormatUint(uint64(id), 10) + `,"frames":[`)
+	for i, f := range userFrames(pcs) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"fn":`...)
+		b = strconv.AppendQuote(b, f.Function)
+		b = append(b, `,"file":`...)
+		b = strconv.AppendQuote(b, f.File)
+		b = append(b, `,"line":`...)
+		b = strconv.AppendInt(b, int64(f.Line), 10)
+		b = append(b, '}')
+	}
+	b = append(b, "]}\n"...)
+	stackFile.Write(b)
+}
+
+// userFrames symbolises a stack, leaving out the tracer's own frames and the
+// closures the rewrite puts around a call (they sit on their caller's line).
+func userFrames(pcs []uintptr) []runtime.Frame {
 	n := 0
 	for n < len(pcs) && pcs[n] != 0 {
 		n++
@@ -299,27 +332,14 @@ func writeStack(id uint32, pcs []uintptr) {
 			break
 		}
 	}
-	b := []byte(`{"id":` + strconv.FormatUint(uint64(id), 10) + `,"frames":[`)
-	first := true
+	out := all[:0]
 	for i, f := range all {
-		// The closures the rewrite puts around a call sit on their caller's line: leave them out.
 		if i+1 < len(all) && all[i+1].File == f.File && all[i+1].Line == f.Line && isClosure(f.Function) {
 			continue
 		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, `{"fn":`...)
-		b = strconv.AppendQuote(b, f.Function)
-		b = append(b, `,"file":`...)
-		b = strconv.AppendQuote(b, f.File)
-		b = append(b, `,"line":`...)
-		b = strconv.AppendInt(b, int64(f.Line), 10)
-		b = append(b, '}')
+		out = append(out, f)
 	}
-	b = append(b, "]}\n"...)
-	stackFile.Write(b)
+	return out
 }
 
 // isClosure: a function literal's name ends in .funcN.
@@ -402,6 +422,10 @@ func Alloc[P any](p P, size int, site int32) P {
 	if ptr == 0 {
 		return p
 	}
+	if sampling {
+		sampleAlloc(ptr, size, site)
+		return p
+	}
 	var stack uint32
 	var gid uint64
 	if sampled(site) {
@@ -422,6 +446,10 @@ func Free[P any](p P, site int32) bool {
 	}
 	ptr := pointer(p)
 	if ptr == 0 {
+		return true
+	}
+	if sampling {
+		sampleFree(ptr, site)
 		return true
 	}
 	var stack uint32
@@ -457,6 +485,9 @@ func Use[P any](p P, site int32) P {
 	if ptr == 0 {
 		return p
 	}
+	if sampling {
+		return p
+	}
 	if guard {
 		if b, freed := freedBlock(ptr); freed {
 			violation(violUseFreed, ptr, site, b)
@@ -476,6 +507,9 @@ func Seen[P any](p P) P {
 	}
 	ptr := pointer(p)
 	if ptr == 0 {
+		return p
+	}
+	if sampling {
 		return p
 	}
 	if guard {
@@ -511,6 +545,13 @@ func ReallocDone[P any](old, p P, size int, site int32) P {
 	o, n := pointer(old), pointer(p)
 	if n == 0 {
 		return p // failed: the old block is still live
+	}
+	if sampling {
+		if o != 0 {
+			sampleFree(o, site)
+		}
+		sampleAlloc(n, size, site)
+		return p
 	}
 	var stack uint32
 	var gid uint64

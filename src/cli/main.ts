@@ -14,6 +14,8 @@ import { runCheck } from '../pipeline/check.js';
 import { runTest, type TestResult } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
 import { runTrace } from '../pipeline/trace.js';
+import { registerProductionCommands } from './production.js';
+import { lokiOptions, shipTrace, type LokiFlags } from './log.js';
 import { encodePprof } from '../report/pprof.js';
 import type { Escape } from '../dynamic/escape.js';
 import { MissingToolError, STAGES, type StageName } from '../dynamic/prereqs.js';
@@ -116,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
   let exitCode = 0;
+  const productionContext = { out, err, setExit: (c: number) => (exitCode = c), interruptible: guarded, interrupted: (s: NodeJS.Signals) => interruptedLine(s, undefined, []), configFor, version: VERSION };
   const program = new Command('cgoguard')
     .description('Memory safety at the Go/C boundary: finds C memory leaks, double frees, use after free and bad frees in cgo code.')
     .version(VERSION, '--version')
@@ -282,6 +285,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--tags <tags>', 'build tags (comma-separated)', list)
       .option('--no-static', 'skip the static check (nothing is marked confirmed)')
       .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files") as T;
+  const traceCommandOptions = <T extends Command>(c: T): T => lokiOptions(traceOptions(c));
 
   const traceAction = async (mode: 'test' | 'run', patterns: string[], args: string[], o: Record<string, unknown>) => {
     const cwd = process.cwd();
@@ -358,12 +362,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (o.pprof) writeOutput(path.resolve(cwd, o.pprof as string), encodePprof(live, Date.now() * 1e6));
     if (o.events) writeOutput(path.resolve(cwd, o.events as string), formatEvents(r));
+    if (o.loki) await shipTrace(formatEvents(r), r.findings, o as unknown as LokiFlags, productionContext);
     announce(verdict, policy, cwd, err);
     if (failed) err(`cgoguard: ${problems[0].title}\n${problems[0].lines.map((l) => `    ${l}\n`).join('')}`);
     exitCode = r.unreadable.length ? 2 : r.buildFailed ? 3 : verdict.failed || failed ? 1 : 0;
   };
 
-  const trace = traceOptions(
+  const trace = traceCommandOptions(
     program
       .command('trace')
       .description('run the tests with every C allocation recorded: live C memory by Go stack, misuses, pprof, event log')
@@ -444,6 +449,8 @@ export async function main(argv: string[]): Promise<number> {
       if (!r) throw new ExitError(`unknown rule "${id}" (see cgoguard rules)`, 2);
       out(`${r.id}: ${r.title} (default severity: ${r.severity})\n\n${r.rationale}\n\nBad:\n\n${indent(r.bad)}\n\nGood:\n\n${indent(r.good)}\n`);
     });
+
+  registerProductionCommands(program, argv, productionContext);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

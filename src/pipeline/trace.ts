@@ -21,11 +21,11 @@ import { Interrupted } from '../dynamic/processes.js';
 import { makeTempDir, removeTempDir, userTempEnv } from './scratch.js';
 import { filesByPackage, firstError, testUnits } from './test.js';
 
-/** The injected runtime's files. */
-const RUNTIME_FILES = ['cgoguardtrace.go', 'cleanup.go', 'mapfile_linux.go', 'mapfile_other.go'];
-const RUNTIME_ASSETS = fileURLToPath(new URL('../../assets/trace/', import.meta.url));
+/** The injected runtime's files (a production build adds production.go). */
+export const RUNTIME_FILES = ['cgoguardtrace.go', 'cleanup.go', 'mapfile_linux.go', 'mapfile_other.go', 'sampling.go', 'profile.go'];
+export const RUNTIME_ASSETS = fileURLToPath(new URL('../../assets/trace/', import.meta.url));
 /** The injected runtime's folder inside the module being built (it exists only in the overlay). */
-const RUNTIME_DIR = 'zz_cgoguardtrace';
+export const RUNTIME_DIR = 'zz_cgoguardtrace';
 const TMPFS_MAGIC = 0x01021994;
 
 /**

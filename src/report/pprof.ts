@@ -12,7 +12,7 @@ export interface ProfileEntry {
   objects: number;
 }
 
-export function encodePprof(entries: ProfileEntry[], timeNanos: number): Buffer {
+export function encodePprof(entries: ProfileEntry[], timeNanos: number, comment = 'C memory live at exit, by Go allocation stack (cgoguard trace)'): Buffer {
   const strings = new StringTable();
   const functions = new Map<string, PFunction>();
   const locations = new Map<string, Location>();
@@ -45,7 +45,7 @@ export function encodePprof(entries: ProfileEntry[], timeNanos: number): Buffer 
     periodType: new ValueType({ type: strings.dedup('space'), unit: strings.dedup('bytes') }),
     period: 1,
     defaultSampleType: strings.dedup('inuse_space'),
-    comment: [strings.dedup('C memory live at exit, by Go allocation stack (cgoguard trace)')],
+    comment: [strings.dedup(comment)],
   });
   return gzipSync(profile.encode());
 }

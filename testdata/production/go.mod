@@ -1,0 +1,3 @@
+module cgoguard.test/production
+
+go 1.22
