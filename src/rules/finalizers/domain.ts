@@ -274,6 +274,7 @@ class LifetimePass {
             callee: `C.${callee}`,
             by: reg.kind,
             regLine: reg.file.lines.lineOf(reg.pos),
+            regFile: reg.file === f.file ? undefined : reg.file.display,
             trace: [regStep, callStep(`C.${callee} ${released.has(arg) ? 'releases' : 'takes'} ${name}.${a.name} while the ${reg.kind} is still set`)],
           });
           return;
@@ -286,6 +287,7 @@ class LifetimePass {
             callee: `C.${callee}`,
             by: reg.kind,
             regLine: reg.file.lines.lineOf(reg.pos),
+            regFile: reg.file === f.file ? undefined : reg.file.display,
             trace: [regStep, callStep(`${name} is a copy: nothing keeps the original alive while C.${callee} uses ${name}.${a.name}`)],
           });
           return;
@@ -301,6 +303,7 @@ class LifetimePass {
           callee: `C.${callee}`,
           by: reg.kind,
           regLine: reg.file.lines.lineOf(reg.pos),
+            regFile: reg.file === f.file ? undefined : reg.file.display,
           trace: [regStep, this.step(f, a.pos, `${name}.${a.name} is loaded here: ${name} is not used after this`), callStep(`the ${reg.kind} may run during C.${callee}`)],
         });
       });

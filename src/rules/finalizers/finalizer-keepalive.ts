@@ -11,6 +11,8 @@ export interface FinalizerDetails {
   /** What frees the field, and the line where it was registered. */
   by: 'finalizer' | 'cleanup';
   regLine: number;
+  /** The file it was registered in, when not the finding's own. */
+  regFile?: string;
 }
 
 export const finalizerKeepalive: Rule<FinalizerDetails> = {
@@ -35,10 +37,15 @@ export const finalizerKeepalive: Rule<FinalizerDetails> = {
 }`,
   },
   message(e) {
-    const what = `the ${e.by} set at line ${e.regLine}`;
+    const what = registered(e);
     if (e.how === 'value-receiver') {
       return `${e.owner}.${e.field} is passed to ${e.callee} from a value receiver: ${e.owner} is a copy, so nothing keeps the original alive and ${what} can free ${e.field} during the call; use a pointer receiver and runtime.KeepAlive`;
     }
     return `${e.owner}.${e.field} is passed to ${e.callee} but ${e.owner} is not used after the call: ${what} can free ${e.owner}.${e.field} while C uses it; add runtime.KeepAlive(${e.owner}) after the call`;
   },
 };
+
+/** "the finalizer set at line 25", or at file:line when it was set in another file. */
+export function registered(e: FinalizerDetails): string {
+  return `the ${e.by} set at ${e.regFile ? `${e.regFile}:${e.regLine}` : `line ${e.regLine}`}`;
+}

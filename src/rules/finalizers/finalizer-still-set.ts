@@ -1,5 +1,5 @@
 import type { Rule } from '../rule.js';
-import type { FinalizerDetails } from './finalizer-keepalive.js';
+import { registered, type FinalizerDetails } from './finalizer-keepalive.js';
 
 export const finalizerStillSet: Rule<FinalizerDetails> = {
   meta: {
@@ -20,7 +20,7 @@ export const finalizerStillSet: Rule<FinalizerDetails> = {
 }`,
   },
   message(e) {
-    const what = `the ${e.by} set at line ${e.regLine}`;
+    const what = registered(e);
     const fix = e.by === 'cleanup' ? `stop the cleanup or set ${e.owner}.${e.field} = nil` : `call runtime.SetFinalizer(${e.owner}, nil) or set ${e.owner}.${e.field} = nil`;
     if (e.how === 'released') return `${e.callee} releases ${e.owner}.${e.field}, but ${what} frees it again: ${fix}`;
     return `${e.callee} takes ownership of ${e.owner}.${e.field}, but ${what} still frees it: ${fix}`;
