@@ -408,6 +408,7 @@ func Alloc[P any](p P, size int, site int32) P {
 	if guard {
 		setLive(ptr, block{site: site, stack: stack, size: int64(size)})
 	}
+	countAlloc(ptr, size)
 	event(kindAlloc, ptr, int64(size), site, stack, gid)
 	return p
 }
@@ -433,6 +434,7 @@ func Free[P any](p P, site int32) bool {
 			return false
 		}
 	}
+	countFree(ptr)
 	event(kindFree, ptr, 0, site, stack, gid)
 	return true
 }
@@ -524,6 +526,7 @@ func ReallocDone[P any](old, p P, size int, site int32) P {
 	if guard {
 		setLive(n, block{site: site, stack: stack, size: int64(size)})
 	}
+	countRealloc(o, n, size)
 	event(kindRealloc, n, int64(size), site, stack, gid)
 	return p
 }

@@ -21,6 +21,7 @@ import { FLOW_RULES } from '../rules/index.js';
 import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
 import { CallIndex } from './relevance.js';
+import { describePackage, type PackageApi } from './package-api.js';
 import { cgoFlags, preprocessPreamble } from '../model/cpreprocess.js';
 import type { BuildContext } from '../workspace/buildtags.js';
 import { NO_VAR, type Expr, type GoFile } from '../syntax/goast.js';
@@ -68,6 +69,8 @@ export interface PackageResult {
   unreadable: string[];
   /** Why preambles could not be preprocessed (distinct reasons). */
   preprocessProblems: string[];
+  /** What the package offers to generated tests (when asked for with describeApi). */
+  api?: PackageApi;
 }
 
 export interface AnalyzeOptions {
@@ -77,6 +80,8 @@ export interface AnalyzeOptions {
   disabledRules: ReadonlySet<string>;
   /** Run clang's static analyzer on the C code (when clang is installed). */
   cAnalyzer?: boolean;
+  /** Also describe the package's functions for `gen tests` (converts every body). */
+  describeApi?: boolean;
 }
 
 export function analyzePackage(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageResult {
@@ -97,6 +102,7 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
     }
     run.packageChecks(trees);
     if (opts.cAnalyzer && !opts.disabledRules.has(cAnalyzer.id)) run.analyzeCCode(job);
+    if (opts.describeApi) run.describe(trees);
   } finally {
     for (const { tree } of trees) tree.delete();
   }
@@ -109,6 +115,7 @@ class PackageRun {
   readonly preprocessProblems = new Set<string>();
   readonly problems: string[] = [];
   readonly unreadable: string[] = [];
+  private api?: PackageApi;
   private readonly findings: Finding[] = [];
   private readonly directives: IgnoreDirective[] = [];
   private readonly lookup: SummaryTable;
@@ -323,6 +330,16 @@ class PackageRun {
     }
   }
 
+  /** The package's functions as generated tests see them (every body is converted for it). */
+  describe(trees: LoadedFile[]): void {
+    for (const { go, tree } of trees) convertBodies(go, tree, () => true);
+    try {
+      this.api = describePackage(this.pkg, this.resolver, new Map(this.lookup.local().map((s) => [s.key, s])));
+    } catch (e) {
+      this.problems.push(`internal error while describing ${this.pkg.importPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   private readQuietly(p: string): string | undefined {
     try {
       return readFileSync(p, 'utf8');
@@ -346,6 +363,7 @@ class PackageRun {
       problems: this.problems,
       unreadable: this.unreadable,
       preprocessProblems: [...this.preprocessProblems],
+      ...(this.api ? { api: this.api } : {}),
     };
   }
 }

@@ -10,6 +10,7 @@ import type { Config, FailOn } from '../workspace/config.js';
 import { discover, type DiscoveredPackage } from '../workspace/discover.js';
 import type { BuildContext } from '../workspace/buildtags.js';
 import { analyzePackage, emptyStats, type AnalyzeOptions, type PackageJob, type PackageResult } from './analyze-package.js';
+import type { PackageApi } from './package-api.js';
 import { WorkerPool } from './pool.js';
 
 export interface CheckOptions {
@@ -32,6 +33,8 @@ export interface CheckOptions {
   cAnalyzer?: boolean;
   /** False: only list the packages (the run-time commands without their static check). */
   analyze?: boolean;
+  /** Also describe each analysed package's functions (for gen tests). */
+  describeApi?: boolean;
 }
 
 export interface CheckStats {
@@ -63,6 +66,8 @@ export interface CheckResult {
   unreadable: string[];
   /** The packages the patterns named. */
   packages: DiscoveredPackage[];
+  /** With describeApi: the analysed packages' functions. */
+  apis: PackageApi[];
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
@@ -76,7 +81,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const notes = [...found.notes];
   const unreadable = [...found.unreadable];
   const disabled = disabledRules(opts);
-  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled, cAnalyzer: opts.cAnalyzer ?? true };
+  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled, cAnalyzer: opts.cAnalyzer ?? true, describeApi: opts.describeApi };
   const results = opts.analyze === false ? [] : await analyzeAll(found.packages, analyzeOpts, opts, found.build);
   const stats: CheckStats = {
     packages: found.packages.length,
@@ -128,7 +133,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   if (cNotAnalyzed) notes.push(`clang is not installed: the C code of ${cNotAnalyzed} preamble(s) and .c file(s) was not analysed for memory bugs (install clang, or pass --no-c-analyzer)`);
   if (stats.functionsSkipped) notes.push(`${stats.functionsSkipped} function(s) exceeded the analysis budget and were skipped`);
   findings.sort(compareFindings);
-  return { findings, stats, notes, unreadable, packages: found.packages };
+  const apis = results.flatMap((r) => (r.api ? [r.api] : []));
+  return { findings, stats, notes, unreadable, packages: found.packages, apis };
 }
 
 function disabledRules(opts: CheckOptions): Set<string> {

@@ -15,12 +15,13 @@ import { ContractSet, parseContract } from '../model/contracts.js';
 import { initParsers } from '../syntax/parser.js';
 import { readTraceDir, summarize, type TraceEvent, type TraceSummary } from '../trace/events.js';
 import { SiteTable, instrumentFile, type Site } from '../trace/instrument.js';
+import { HOOK_FILE, declaresLiveCounter, liveCounterHook } from '../gen/trace-hook.js';
 import type { Config } from '../workspace/config.js';
 import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
 import { runCheck } from './check.js';
 
 /** The injected runtime's files. */
-const RUNTIME_FILES = ['cgoguardtrace.go', 'mapfile_linux.go', 'mapfile_other.go'];
+const RUNTIME_FILES = ['cgoguardtrace.go', 'livecount.go', 'mapfile_linux.go', 'mapfile_other.go'];
 const RUNTIME_ASSETS = fileURLToPath(new URL('../../assets/trace/', import.meta.url));
 /** The injected runtime's folder inside the module being built (it exists only in the overlay). */
 const RUNTIME_DIR = 'zz_cgoguardtrace';
@@ -111,6 +112,15 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
       }
     }
     if (!n) notes.push('no C allocation or release sites to trace in these packages');
+    // Generated leak tests read live C memory through a hook the overlay adds beside them.
+    if (o.mode === 'test') {
+      for (const p of packages) {
+        if (!p.files.some((f) => f.path.endsWith('_test.go') && declaresLiveCounter(readFileSync(f.path, 'utf8')))) continue;
+        const backing = path.join(ovDir, `${n++}_${HOOK_FILE}`);
+        writeFileSync(backing, liveCounterHook(p.name, `${modulePath}/${RUNTIME_DIR}`));
+        replace[path.join(p.dir, HOOK_FILE)] = backing;
+      }
+    }
     const overlay = path.join(tmp, 'overlay.json');
     writeFileSync(overlay, JSON.stringify({ Replace: replace }));
     eventsDir = makeEventsDir();
