@@ -449,7 +449,7 @@ function orderMakers(makers: Maker[]): Maker[] {
   return out;
 }
 
-export function dependencies(m: Maker): Maker[] {
+function dependencies(m: Maker): Maker[] {
   const out = new Set<Maker>(m.ctorRecv ? [m.ctorRecv] : []);
   for (const args of m.ctorArgs) for (const a of args) if (a.k === 'object') out.add(a.maker);
   return [...out];

@@ -77,7 +77,7 @@ const C_NUMBERS: Record<string, string[]> = {
 };
 
 /** How a type is written in the test file, or undefined when it cannot be (C types, unresolved ones). */
-export function typeText(t: Ty, ctx: ValueContext): string | undefined {
+function typeText(t: Ty, ctx: ValueContext): string | undefined {
   switch (t.k) {
     case 'basic':
       return t.name === 'any' ? 'interface{}' : t.name;

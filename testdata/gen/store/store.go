@@ -35,6 +35,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"unsafe"
 )
 
@@ -120,6 +121,11 @@ func Checksum(b []byte) uint32 {
 // Clamp takes a C number, which a test writes as an untyped constant.
 func Clamp(v C.int) int {
 	return int(C.clamp(v))
+}
+
+// Scale passes v to C; label only names the result, so a fuzz target fuzzes v alone.
+func Scale(v int, label string) string {
+	return fmt.Sprintf("%s=%d", label, int(C.clamp(C.int(v))))
 }
 
 // Dup copies s into C memory that FreeDup releases.
