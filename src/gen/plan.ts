@@ -113,7 +113,10 @@ class Planner {
     this.ctx = { importPath: api.importPath, types: this.types, imports: new ImportSet(new Set(api.names.map((n) => n.name))) };
     const main = api.name === 'main';
     // What a caller of the package can call: exported names (and their methods), or, in package main, everything.
-    this.callable = api.funcs.filter((f) => !f.inTest && !f.generic && f.name !== 'init' && !(main && f.name === 'main' && !f.recv) && (main || (exported(f.name) && (!f.recv || exported(f.recv.type)))));
+    const generic = (type: string) => !!this.types.get(type)?.generic;
+    this.callable = api.funcs.filter(
+      (f) => !f.inTest && !f.generic && !(f.recv && generic(f.recv.type)) && f.name !== 'init' && !(main && f.name === 'main' && !f.recv) && (main || (exported(f.name) && (!f.recv || exported(f.recv.type)))),
+    );
   }
 
   plan(): Plan {
@@ -240,7 +243,7 @@ class Planner {
   private objectType(t: Ty): { name: string; pointer: boolean } | undefined {
     const pointer = t.k === 'pointer';
     const inner = pointer ? t.elem : t;
-    if (inner.k !== 'named' || inner.pkg !== this.api.importPath || !this.types.has(inner.name)) return undefined;
+    if (inner.k !== 'named' || inner.pkg !== this.api.importPath || !this.types.has(inner.name) || this.types.get(inner.name)!.generic) return undefined;
     return { name: inner.name, pointer };
   }
 

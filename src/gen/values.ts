@@ -82,7 +82,7 @@ function typeText(t: Ty, ctx: ValueContext): string | undefined {
     case 'basic':
       return t.name === 'any' ? 'interface{}' : t.name;
     case 'named':
-      if (t.pkg === ctx.importPath) return t.name;
+      if (t.pkg === ctx.importPath) return ctx.types.get(t.name)?.generic ? undefined : t.name;
       return stdlib(t.pkg) ? `${ctx.imports.use(t.pkg)}.${t.name}` : undefined;
     case 'unsafeptr':
       return `${ctx.imports.use('unsafe')}.Pointer`;
@@ -201,6 +201,7 @@ function namedValues(t: Ty & { k: 'named' }, text: string, ctx: ValueContext): V
   if (t.pkg !== ctx.importPath) return externalValues(t, text, ctx);
   const decl = ctx.types.get(t.name);
   if (!decl) return { unsupported: `${text}: a type the generator cannot resolve` };
+  if (decl.generic) return { unsupported: `${text}: a generic type, whose type arguments the generator does not choose` };
   if (decl.struct) return { exprs: [`${t.name}{}`] };
   const u = decl.underlying;
   if (u.k === 'interface' || (u.k === 'basic' && (u.name === 'error' || u.name === 'any'))) return { exprs: ['nil'] };

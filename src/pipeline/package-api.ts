@@ -48,6 +48,8 @@ export interface ApiType {
   underlying: Ty;
   /** Values of it are structs (Go or C): T{} is its zero value. */
   struct: boolean;
+  /** It has type parameters: a test cannot name it without its arguments. */
+  generic: boolean;
 }
 
 export interface PackageApi {
@@ -103,9 +105,9 @@ export function describePackage(pkg: PackageModel, resolver: Resolver, summaries
       ...(summaries.get(f.key) ? { summary: summaries.get(f.key) } : {}),
     };
   });
-  const types = [...pkg.types.keys()].sort().map((name) => {
+  const types = [...pkg.types.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, { decl }]) => {
     const t: Ty = { k: 'named', pkg: pkg.importPath, name };
-    return { name, underlying: resolver.underlying(t), struct: resolver.isStruct(t) };
+    return { name, underlying: resolver.underlying(t), struct: resolver.isStruct(t), generic: decl.generic };
   });
   const names = [
     ...[...pkg.types.values()].map((t) => ({ name: t.decl.name, file: t.file.display })),

@@ -128,6 +128,16 @@ func Scale(v int, label string) string {
 	return fmt.Sprintf("%s=%d", label, int(C.clamp(C.int(v))))
 }
 
+// Pair holds two values: a generic type, which a test cannot write without choosing its type argument.
+type Pair[T any] struct {
+	A, B T
+}
+
+// SumPair adds the pair in C.
+func SumPair(p Pair[int32]) int {
+	return int(C.clamp(C.int(p.A + p.B)))
+}
+
 // Dup copies s into C memory that FreeDup releases.
 func Dup(s string) unsafe.Pointer {
 	return unsafe.Pointer(C.CString(s))
