@@ -202,6 +202,8 @@ describe.skipIf(!hasGo && !process.env.CI)('cgoguard gen tests', () => {
     expect(failed).toEqual(['TestCgoguardLeak_Store_Put']);
     const passed = [...r.output.matchAll(/^--- PASS: (TestCgoguardLeak_\w+)/gm)].map((m) => m[1]);
     expect(passed).toHaveLength(9);
+    // The package's external tests run too.
+    expect(r.output).toMatch(/^--- PASS: TestChecksumOfNothing /m);
     // The CLI says the traced tests failed.
     const cli = cgoguard(['trace', '--no-static', './store'], { cwd: mod });
     expect(cli.code).toBe(1);

@@ -136,7 +136,9 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
     let run: { code: number; output: string };
     if (o.mode === 'test') {
       // vet would look for the injected runtime's folder on disk.
-      const r = await exec('go', ['test', '-count=1', '-vet=off', `-overlay=${overlay}`, ...tags, ...packages.map((p) => p.importPath), ...o.args], { cwd: root, env, signal });
+      // External tests (package x_test) are listed apart; go test runs them with their package.
+      const testable = packages.filter((p) => !(p.name.endsWith('_test') && packages.some((q) => `${q.importPath}_test` === p.importPath)));
+      const r = await exec('go', ['test', '-count=1', '-vet=off', `-overlay=${overlay}`, ...tags, ...testable.map((p) => p.importPath), ...o.args], { cwd: root, env, signal });
       run = { code: r.code, output: r.stdout + r.stderr };
     } else {
       const bin = path.join(tmp, 'program');
