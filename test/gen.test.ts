@@ -194,6 +194,7 @@ describe.skipIf(!hasGo && !process.env.CI)('cgoguard gen tests', () => {
   });
 
   it('finds the leak on the error path under cgoguard trace, and no leak elsewhere', async () => {
+    expect(cgoguard(['gen', 'tests', './store'], { cwd: mod }).code).toBe(0);
     const r = await runTrace({ cwd: mod, patterns: ['./store'], config: defaultConfig(), tags: [], mode: 'test', args: ['-v'], guard: false, abort: false, fullStacks: false, static: false, cAnalyzer: false, jobs: 1, stdio: 'pipe' });
     expect(r.exitCode).toBe(1);
     // Put(key, -1) and Put(key, math.MinInt) leak the key: two blocks per run, ten runs.
