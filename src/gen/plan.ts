@@ -156,7 +156,7 @@ class Planner {
     if (fn.recv) {
       recvValues = fn.recv.pointer ? [] : this.receiverValues(fn.recv.type);
       recv = recvValues.length ? undefined : this.maker(fn.recv.type);
-      if (!recv && !recvValues.length) return { ...base, skip: `TODO: no way to make a ${fn.recv.pointer ? '*' : ''}${fn.recv.type} for the receiver: the package has no function returning one whose arguments can be built` };
+      if (!recv && !recvValues.length) return { ...base, skip: `TODO: no way to make a ${fn.recv.pointer ? '*' : ''}${fn.recv.type} for the receiver: the package has no function returning one whose arguments a test can build (C handles included)` };
     }
     const perParam: Arg[][] = [];
     for (const [i, p] of fn.params.entries()) {
@@ -346,7 +346,8 @@ class Planner {
         return m ? [{ f, ...m }] : [];
       })
       .sort((a, b) => ctorRank(a.f, type) - ctorRank(b.f, type) || a.f.params.length - b.f.params.length || byDisplay(a.f, b.f));
-    for (const { f, vi, pointer, asserted } of ranked) {
+    // A constructor that wraps a C handle it is given (NewLanguage(ptr unsafe.Pointer)) would get only nil from a test.
+    for (const { f, vi, pointer, asserted } of ranked.filter(({ f }) => !f.params.some((p) => holdsCHandle(p.type)))) {
       const ctorRecv = f.recv ? this.maker(f.recv.type) : undefined;
       if (f.recv && !ctorRecv) continue;
       const perParam: Arg[][] = [];
@@ -380,7 +381,7 @@ class Planner {
       const pointer = this.api.funcs.some((f) => f.recv?.type === type && f.recv.pointer);
       return { type: `${pointer ? '*' : ''}${type}`, pointer, helper, ctorArgs: [[]], valueIndex: 0, asserted: false, errorIndex: -1, ...(closer ? { closer } : {}), describe: `the zero value (${type} holds no C handle)` };
     }
-    this.notes.push(`${this.api.importPath}: no constructor for ${type} (a function returning it whose arguments can be built): its methods are skipped`);
+    this.notes.push(`${this.api.importPath}: no constructor for ${type} (a function returning it whose arguments a test can build): its methods are skipped`);
     return undefined;
   }
 }
