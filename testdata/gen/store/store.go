@@ -11,6 +11,7 @@ package store
 
 typedef struct store { char *name; int items; } store;
 typedef struct cursor { store *s; int at; } cursor;
+typedef struct snapshot { int items; } snapshot;
 
 static store *store_open(const char *name) {
 	store *s = malloc(sizeof *s);
@@ -29,6 +30,9 @@ static unsigned int checksum(const unsigned char *p, size_t n) {
 	return sum;
 }
 static int clamp(int v) { return v < 0 ? 0 : v; }
+static snapshot *snapshot_take(store *s) { snapshot *p = malloc(sizeof *p); if (p) p->items = s->items; return p; }
+static void snapshot_free(snapshot *p) { free(p); }
+static int snapshot_items(snapshot *p) { return p->items; }
 static void notify(const char *event) { (void)event; }
 */
 import "C"
@@ -36,6 +40,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"io"
 	"unsafe"
 )
 
@@ -100,6 +105,47 @@ func (c *Cursor) Release() {
 // Position says where the cursor is.
 func (c *Cursor) Position() int {
 	return int(c.c.at)
+}
+
+// Snapshot is handed out behind an interface, as database/sql drivers hand out their connections.
+type Snapshot struct {
+	p *C.snapshot
+}
+
+// Snapshot copies the store's counters; the result is a *Snapshot.
+func (s *Store) Snapshot() (io.Closer, error) {
+	p := C.snapshot_take(s.s)
+	if p == nil {
+		return nil, errors.New("store: out of memory")
+	}
+	return &Snapshot{p: p}, nil
+}
+
+// Close releases the snapshot.
+func (n *Snapshot) Close() error {
+	C.snapshot_free(n.p)
+	n.p = nil
+	return nil
+}
+
+// Items says how many items the store had.
+func (n *Snapshot) Items() int {
+	return int(C.snapshot_items(n.p))
+}
+
+// Raw wraps a C store the caller already has: only C can give it one.
+type Raw struct {
+	s *C.store
+}
+
+// WrapRaw wraps p.
+func WrapRaw(p unsafe.Pointer) *Raw {
+	return &Raw{s: (*C.store)(p)}
+}
+
+// Items reads the wrapped store in C.
+func (r *Raw) Items() int {
+	return int(C.store_put(r.s, nil, 0))
 }
 
 // Watch sends the store's events on ch: a channel, which the generator does not build.
