@@ -21,6 +21,7 @@ const LAYERS: Record<string, number> = {
   report: 9,
   pipeline: 10,
   watch: 10,
+  gen: 10,
   cli: 11,
 };
 const TOP = 12;

@@ -434,6 +434,7 @@ func Alloc[P any](p P, size int, site int32) P {
 	if guard {
 		setLive(ptr, block{site: site, stack: stack, size: int64(size)})
 	}
+	countAlloc(ptr, size)
 	event(kindAlloc, ptr, int64(size), site, stack, gid)
 	return p
 }
@@ -463,6 +464,7 @@ func Free[P any](p P, site int32) bool {
 			return false
 		}
 	}
+	countFree(ptr)
 	event(kindFree, ptr, 0, site, stack, gid)
 	return true
 }
@@ -567,6 +569,7 @@ func ReallocDone[P any](old, p P, size int, site int32) P {
 	if guard {
 		setLive(n, block{site: site, stack: stack, size: int64(size)})
 	}
+	countRealloc(o, n, size)
 	event(kindRealloc, n, int64(size), site, stack, gid)
 	return p
 }

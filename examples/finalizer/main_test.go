@@ -1,6 +1,13 @@
-// Runs the scenario under `cgoguard test`, so its bug is also seen at run time.
+// Runs the scenario under `cgoguard test`, so its bug is also seen at run
+// time, then the package's tests (those `cgoguard gen tests` writes, say).
 package main
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
-func TestMain(m *testing.M) { main() }
+func TestMain(m *testing.M) {
+	main()
+	os.Exit(m.Run())
+}

@@ -13,6 +13,7 @@ import { failsAt, type FailOn } from '../findings/finding.js';
 import { runCheck } from '../pipeline/check.js';
 import { runTest, type TestResult } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
+import { DEFAULT_RUNS, runGenTests } from '../gen/gen-tests.js';
 import { runTrace } from '../pipeline/trace.js';
 import { registerProductionCommands } from './production.js';
 import { lokiOptions, shipTrace, type LokiFlags } from './log.js';
@@ -424,6 +425,33 @@ export async function main(argv: string[]): Promise<number> {
       const shown = r.escapes.filter(keep);
       if (o.format === 'json') out(`${JSON.stringify({ version: 1, escapes: shown.map(show) }, null, 2)}\n`);
       else for (const e of shown) out(line(e));
+    });
+
+  program
+    .command('gen')
+    .description('generate code from what the analysis knows')
+    .command('tests')
+    .description('write cgoguard_mem_test.go per package: leak tests and fuzz targets for the functions that reach C')
+    .argument('[patterns...]', 'packages (as for go vet)', [])
+    .option('--stdout', 'print the files instead of writing them')
+    .option('--runs <n>', `how many times each leak test repeats its calls (default ${DEFAULT_RUNS})`, (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 100000) throw new ExitError(`--runs: expected an integer from 1 to 100000, got "${v}"`, 2);
+      return n;
+    })
+    .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
+    .option('--tags <tags>', 'build tags (comma-separated)', list)
+    .option('-j, --jobs <n>', 'worker threads (default: one per core)', jobs)
+    .action(async (patterns: string[], o) => {
+      const cwd = process.cwd();
+      const config = configFor(cwd, o.config);
+      const r = await runGenTests({ cwd, patterns, config, tags: [...config.tags, ...(o.tags ?? [])], runs: o.runs ?? DEFAULT_RUNS, stdout: !!o.stdout, jobs: o.jobs ?? 0 });
+      for (const n of r.notes) err(`cgoguard: ${n}\n`);
+      for (const f of r.files) {
+        const rel = path.relative(cwd, f.path) || f.path;
+        if (o.stdout) out(`${r.files.length > 1 ? `// cgoguard: ${rel}\n` : ''}${f.text}`);
+        err(`cgoguard: ${o.stdout ? 'generated' : 'wrote'} ${rel}: ${f.leakTests} leak test(s) (${f.skipped} skipped), ${f.fuzzTargets} fuzz target(s)\n`);
+      }
     });
 
   program

@@ -20,6 +20,7 @@ import { DOMAINS } from '../rules/index.js';
 import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
 import { CallIndex } from './relevance.js';
+import { describePackage, type PackageApi } from './package-api.js';
 import { cgoFlags, preprocessPreamble } from '../model/cpreprocess.js';
 import type { BuildContext } from '../syntax/buildtags.js';
 import { NO_VAR, type Expr, type GoFile } from '../syntax/goast.js';
@@ -73,6 +74,8 @@ export interface PackageResult {
   syntaxErrors: string[];
   /** Functions given up on (analysis budget), with where they are. */
   skipped: string[];
+  /** What the package offers to generated tests (when asked for with describeApi). */
+  api?: PackageApi;
 }
 
 export interface AnalyzeOptions {
@@ -84,6 +87,8 @@ export interface AnalyzeOptions {
   cAnalyzer?: boolean;
   /** The dataflow domains to run (all of them unless a test picks some). */
   domains?: readonly DomainModule[];
+  /** Also describe the package's functions for `gen tests` (converts every body). */
+  describeApi?: boolean;
 }
 
 export function analyzePackage(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageResult {
@@ -104,6 +109,7 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
     }
     run.packageChecks(trees);
     if (opts.cAnalyzer && !opts.disabledRules.has(cAnalyzer.id)) run.analyzeCCode(job);
+    if (opts.describeApi) run.describe(trees);
   } finally {
     for (const { tree } of trees) tree.delete();
   }
@@ -119,6 +125,7 @@ class PackageRun {
   readonly unreadable: string[] = [];
   readonly syntaxErrors: string[] = [];
   readonly skipped: string[] = [];
+  private api?: PackageApi;
   private readonly findings: Finding[] = [];
   private readonly directives: IgnoreDirective[] = [];
   private readonly lookup: SummaryTable;
@@ -344,6 +351,16 @@ class PackageRun {
     }
   }
 
+  /** The package's functions as generated tests see them (every body is converted for it). */
+  describe(trees: LoadedFile[]): void {
+    for (const { go, tree } of trees) convertBodies(go, tree, () => true);
+    try {
+      this.api = describePackage(this.pkg, this.resolver, new Map(this.lookup.local().map((s) => [s.key, s])));
+    } catch (e) {
+      this.problems.push(`internal error while describing ${this.pkg.importPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   private readQuietly(p: string): string | undefined {
     try {
       return readFileSync(p, 'utf8');
@@ -370,6 +387,7 @@ class PackageRun {
       cAnalyzerProblems: [...this.cAnalyzerProblems],
       syntaxErrors: this.syntaxErrors,
       skipped: this.skipped,
+      ...(this.api ? { api: this.api } : {}),
     };
   }
 }

@@ -10,6 +10,7 @@ import type { Config } from '../workspace/config.js';
 import { discover, type DiscoveredPackage } from '../workspace/discover.js';
 import type { BuildContext } from '../syntax/buildtags.js';
 import { analyzePackage, emptyStats, type AnalyzeOptions, type PackageJob, type PackageResult } from './analyze-package.js';
+import type { PackageApi } from './package-api.js';
 import { WorkerPool } from './pool.js';
 import { Interrupted } from '../dynamic/processes.js';
 
@@ -39,6 +40,8 @@ export interface CheckOptions {
    * the main thread is free to hear the signal.
    */
   signal?: AbortSignal;
+  /** Also describe each analysed package's functions (for gen tests). */
+  describeApi?: boolean;
 }
 
 
@@ -52,6 +55,8 @@ export interface CheckResult {
   unparsable: string[];
   /** The packages the patterns named. */
   packages: DiscoveredPackage[];
+  /** With describeApi: the analysed packages' functions. */
+  apis: PackageApi[];
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
@@ -67,7 +72,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const unreadable = [...found.unreadable];
   const unparsable = [...found.unparsable];
   const disabled = disabledRules(opts);
-  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled, cAnalyzer: opts.cAnalyzer ?? true };
+  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled, cAnalyzer: opts.cAnalyzer ?? true, describeApi: opts.describeApi };
   const results = opts.analyze === false ? [] : await analyzeAll(found.packages, analyzeOpts, opts, found.build);
   const stats: CheckStats = {
     packages: found.packages.length,
@@ -132,7 +137,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   if (cNotAnalyzed) notes.push(`clang is not installed: the C code of ${cNotAnalyzed} preamble(s) and .c file(s) was not analysed for memory bugs (install clang, or pass --no-c-analyzer)`);
   if (skipped.length) notes.push(`${skipped.length} function(s) exceeded the analysis budget and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? `, and ${skipped.length - 5} more` : ''}`);
   findings.sort(compareFindings);
-  return { findings, stats, notes, unreadable, unparsable, packages: found.packages };
+  const apis = results.flatMap((r) => (r.api ? [r.api] : []));
+  return { findings, stats, notes, unreadable, unparsable, packages: found.packages, apis };
 }
 
 function disabledRules(opts: CheckOptions): Set<string> {

@@ -14,6 +14,7 @@ import { ContractSet, parseContract } from '../model/contracts.js';
 import { initParsers } from '../syntax/parser.js';
 import { readTraceDir, summarize, type TraceEvent, type TraceSummary } from '../trace/events.js';
 import { SiteTable, instrumentFile, type Site } from '../trace/instrument.js';
+import { HOOK_FILE, declaresLiveCounter, liveCounterHook } from '../gen/trace-hook.js';
 import type { Config } from '../workspace/config.js';
 import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
 import { runCheck } from './check.js';
@@ -22,7 +23,7 @@ import { makeTempDir, removeTempDir, userTempEnv } from './scratch.js';
 import { filesByPackage, firstError, testUnits } from './test.js';
 
 /** The injected runtime's files (a production build adds production.go). */
-export const RUNTIME_FILES = ['cgoguardtrace.go', 'cleanup.go', 'mapfile_linux.go', 'mapfile_other.go', 'sampling.go', 'profile.go'];
+export const RUNTIME_FILES = ['cgoguardtrace.go', 'cleanup.go', 'livecount.go', 'mapfile_linux.go', 'mapfile_other.go', 'sampling.go', 'profile.go'];
 export const RUNTIME_ASSETS = fileURLToPath(new URL('../../assets/trace/', import.meta.url));
 /** The injected runtime's folder inside the module being built (it exists only in the overlay). */
 export const RUNTIME_DIR = 'zz_cgoguardtrace';
@@ -129,6 +130,15 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
       }
     }
     if (!n) notes.push('no C allocation or release sites to trace in these packages');
+    // Generated leak tests read live C memory through a hook the overlay adds beside them.
+    if (o.mode === 'test') {
+      for (const p of packages) {
+        if (!p.files.some((f) => f.path.endsWith('_test.go') && declaresLiveCounter(readFileSync(f.path, 'utf8')))) continue;
+        const backing = path.join(ovDir, `${n++}_${HOOK_FILE}`);
+        writeFileSync(backing, liveCounterHook(p.name, `${modulePath}/${RUNTIME_DIR}`));
+        replace[path.join(p.dir, HOOK_FILE)] = backing;
+      }
+    }
     const overlay = path.join(tmp, 'overlay.json');
     writeFileSync(overlay, JSON.stringify({ Replace: replace }));
     eventsDir = makeEventsDir();
@@ -143,7 +153,9 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
     let run: { code: number; output: string };
     if (o.mode === 'test') {
       // vet would look for the injected runtime's folder on disk.
-      const r = await exec('go', ['test', '-count=1', '-vet=off', `-overlay=${overlay}`, ...tags, ...packages.map((p) => p.importPath), ...o.args], { cwd: root, env, signal });
+      // External tests (package x_test) are listed apart; go test runs them with their package.
+      const testable = packages.filter((p) => !(p.name.endsWith('_test') && packages.some((q) => `${q.importPath}_test` === p.importPath)));
+      const r = await exec('go', ['test', '-count=1', '-vet=off', `-overlay=${overlay}`, ...tags, ...testable.map((p) => p.importPath), ...o.args], { cwd: root, env, signal });
       run = { code: r.code, output: r.stdout + r.stderr };
       if (signal.aborted) throw new Interrupted('the traced tests');
     } else {

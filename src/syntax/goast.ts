@@ -136,6 +136,8 @@ export interface TypeDecl extends Span {
   name: string;
   type: TypeExpr;
   alias: boolean;
+  /** It has type parameters (List[T any]): its name alone is not a type. */
+  generic: boolean;
 }
 
 export interface ValueDecl extends Span {

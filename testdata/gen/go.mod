@@ -1,0 +1,3 @@
+module example.com/cgoguard-gen
+
+go 1.24
