@@ -10,7 +10,13 @@ export type CWrite =
   /** Bounded by another argument (memcpy(dst, src, n) with n a parameter). */
   | { k: 'bounded'; by: number; via: string }
   /** A known number of bytes (memset(p, 0, 64), strcpy(p, "overflow!")). */
-  | { k: 'fixed'; bytes: number; via: string };
+  | { k: 'fixed'; bytes: number; via: string }
+  /**
+   * The size of a type (memset(e, 0, sizeof(*e)), memcpy(d, s, sizeof(T))): as many bytes as that
+   * type takes, whether or not its size is known here. `type` is absent when the sized expression's
+   * type could not be told.
+   */
+  | { k: 'sized'; type?: CType; via: string };
 
 export interface CParam {
   name?: string;

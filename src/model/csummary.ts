@@ -6,7 +6,7 @@
 import { fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
 import type { CFunc, CModel, CWrite } from './cdecls.js';
 import type { Contract } from './contracts.js';
-import { cSizeOf, parseCInt, resolveCType } from './ctypes.js';
+import { cSizeOf, parseCInt, resolveCType, type CType } from './ctypes.js';
 
 /** Statements and expressions whose parts may not run. */
 const CONDITIONAL = new Set(['for_statement', 'while_statement', 'do_statement', 'switch_statement', 'conditional_expression', 'case_statement']);
@@ -176,7 +176,7 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
     if (pi < 0) return;
     const prev = fn.writes.get(pi);
     // Keep the most dangerous description: unbounded over fixed over bounded.
-    const rank = (x: CWrite) => (x.k === 'unbounded' ? 3 : x.k === 'fixed' ? 2 : 1);
+    const rank = (x: CWrite) => (x.k === 'unbounded' ? 3 : x.k === 'fixed' || x.k === 'sized' ? 2 : 1);
     if (!prev || rank(w) > rank(prev) || (w.k === 'fixed' && prev.k === 'fixed' && w.bytes > prev.bytes)) fn.writes.set(pi, w);
   };
   // The conditions guarding the current node: `if` conditions, or null under a loop, switch or ?:.
@@ -241,8 +241,10 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
         const len = argList[li];
         const lj = paramOf(len, fn, info, src);
         const lc = constant(len);
+        const sized = sizeofOperand(len, fn, model, src);
         if (lj >= 0) write(dest(d), { k: 'bounded', by: lj, via: callee });
         else if (lc !== undefined) write(dest(d), { k: 'fixed', bytes: lc, via: callee });
+        else if (sized) write(dest(d), { k: 'sized', type: sized.type, via: callee });
         else write(dest(d), { k: 'unbounded', via: callee });
       }
     } else if (n.type === 'assignment_expression') {
@@ -307,6 +309,29 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
   else if (kinds.length && kinds.every((k) => k === 'borrowed' || k === 'param' || k === 'static')) fn.returns = 'borrowed';
   const after = `${[...fn.frees]}|${[...fn.retains]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}`;
   return before !== after;
+}
+
+/**
+ * `sizeof(T)`, `sizeof(*p)` or `sizeof(p[0])`: a length that is the size of a type. The type is the
+ * one named, or what parameter p is declared to point to; absent when it cannot be told.
+ */
+function sizeofOperand(n: RawNode | undefined, fn: CFunc, model: CModel, src: (n: RawNode) => string): { type?: CType } | undefined {
+  const x = stripCasts(n);
+  if (x?.type !== 'sizeof_expression') return undefined;
+  const t = fieldChild(x, 'type');
+  if (t) {
+    const name = src(t).replace(/\s+/g, ' ').trim();
+    return { type: model.typedefs.get(name) ?? (/^(struct|union) /.test(name) ? model.structs.get(name) : undefined) ?? { k: 'named', name } };
+  }
+  let v = stripCasts(fieldChild(x, 'value'));
+  // sizeof(name_t) of a typedef parses as an expression.
+  if (v?.type === 'identifier' && model.typedefs.has(src(v))) return { type: model.typedefs.get(src(v)) };
+  if (v?.type === 'pointer_expression' && src(v).startsWith('*')) v = fieldChild(v, 'argument');
+  else if (v?.type === 'subscript_expression' && src(fieldChild(v, 'index') ?? v) === '0') v = fieldChild(v, 'argument');
+  else return {};
+  const p = v?.type === 'identifier' ? fn.params.find((q) => q.name === src(v!)) : undefined;
+  const declared = p ? resolveCType(p.type, model) : undefined;
+  return { type: declared?.k === 'ptr' ? declared.to : undefined };
 }
 
 function baseIdentifier(n: RawNode, src: (n: RawNode) => string): string | undefined {

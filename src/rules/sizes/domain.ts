@@ -3,7 +3,7 @@
 // slices passed as elements of another size, and slices made over C memory
 // longer than the allocation.
 import type { CWrite } from '../../model/cdecls.js';
-import { cSizeOf, cTypeString } from '../../model/ctypes.js';
+import { cSizeOf, cTypeString, resolveCType } from '../../model/ctypes.js';
 import { tyString } from '../../model/types.js';
 import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';
 import type { Expr } from '../../syntax/goast.js';
@@ -49,6 +49,9 @@ class SizesDomain {
     if (!goElem || goElem.k !== 'basic') return;
     const goSize = resolver.sizeOf(goElem);
     const ct = pkg.cType(to.elem.name);
+    // Elements are numbers (or pointers); a byte buffer handed over as a struct is a record, sized elsewhere (c-overflow).
+    const kind = ct ? resolveCType(ct, pkg.c).k : undefined;
+    if (kind !== 'prim' && kind !== 'enum' && kind !== 'ptr') return;
     const cSize = ct ? cSizeOf(ct, pkg.c) : undefined;
     if (goSize === undefined || cSize === undefined || goSize === cSize || to.elem.name === 'void') return;
     const d = { callee: `C.${name}`, name: this.x.src(el.x), goElem: tyString(goElem), goSize, cType: `C.${to.elem.name}`, cSize };
@@ -73,6 +76,11 @@ class SizesDomain {
     } else if (w.k === 'unbounded') {
       writes = w.bytes;
       definite = w.bytes !== undefined;
+    } else if (w.k === 'sized') {
+      // sizeof(*p): bounded by the type C declares; of unknown size, it is the caller's type too.
+      writes = w.type ? cSizeOf(w.type, this.x.pkg.c) : undefined;
+      if (writes === undefined) return;
+      definite = true;
     } else {
       writes = constInt(e.args[w.by]);
       definite = writes !== undefined;
