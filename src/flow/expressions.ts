@@ -188,7 +188,8 @@ export abstract class Expressions extends Memory {
       nullable: false,
       steps: [],
       goType: declared,
-      inline: isStruct || t?.k === 'array' || undefined,
+      // A struct or array value, C's included even when its fields are unknown (C has no reference types).
+      inline: isStruct || t?.k === 'array' || t?.k === 'c' || undefined,
       bytes,
     });
     e.elts.forEach((el, i) => {
