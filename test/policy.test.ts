@@ -38,7 +38,7 @@ describe('policy', () => {
   it('is read from cgoguard.yaml, strictly', () => {
     const file = path.join(tmp, 'cgoguard.yaml');
     writeFileSync(file, 'fail-on: error\npolicy:\n  leaks: 3\n  runtime: false\n  leak-report: out/leaks.txt\n');
-    expect(loadConfig(file).policy).toEqual({ static: 'error', leaks: 3, runtime: false, leakReport: path.join(tmp, 'out/leaks.txt'), finalizerHeld: false });
+    expect(loadConfig(file).policy).toEqual({ static: 'error', staticConfidence: 'high', leaks: 3, runtime: false, leakReport: path.join(tmp, 'out/leaks.txt'), finalizerHeld: false });
     writeFileSync(file, 'policy:\n  leak: 3\n');
     expect(() => loadConfig(file)).toThrow(ConfigError);
     expect(() => loadConfig(file)).toThrow(/policy\.leak: unknown key/);

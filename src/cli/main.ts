@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { SEVERITY_RANK } from '../findings/finding.js';
-import { failsAt, type FailOn } from '../findings/finding.js';
+import { failsAt, type Confidence, type FailOn } from '../findings/finding.js';
 import { runCheck } from '../pipeline/check.js';
 import { runTest, type TestResult } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
@@ -135,6 +135,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--force', 'replace a read-only output file')
     .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1').choices(['error', 'warning', 'note', 'never']))
+    .addOption(new Option('--fail-confidence <level>', 'lowest confidence that makes the exit code 1 (default: high)').choices(['high', 'medium', 'low']))
     .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
     .option('--rules <ids>', 'run only these rules (comma-separated)', list)
     .option('--disable <ids>', 'switch these rules off (comma-separated)', list)
@@ -180,7 +181,8 @@ export async function main(argv: string[]): Promise<number> {
       if (o.output) writeOutput(path.resolve(cwd, o.output), text);
       else out(text);
       const failOn: FailOn = o.failOn ?? config.failOn ?? 'warning';
-      exitCode = result.unreadable.length || result.unparsable.length ? 2 : result.findings.some((f) => failsAt(f.severity, failOn)) ? 1 : 0;
+      const failConfidence: Confidence = o.failConfidence ?? config.failConfidence ?? 'high';
+      exitCode = result.unreadable.length || result.unparsable.length ? 2 : result.findings.some((f) => failsAt(f, failOn, failConfidence)) ? 1 : 0;
     });
 
   program
@@ -196,6 +198,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--leak-report <file>', 'write the leak report here when leaks fail the run (default: policy.leak-report)')
     .option('--force', 'replace read-only output files')
     .addOption(new Option('--fail-on <severity>', 'lowest static severity that fails the run (default: policy.static)').choices(['error', 'warning', 'note', 'never']))
+    .addOption(new Option('--fail-confidence <level>', 'lowest confidence of a static finding that fails the run (default: high)').choices(['high', 'medium', 'low']))
     .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
     .option('--tags <tags>', 'build tags (comma-separated)', list)
     .option('--timeout <d>', 'per package, as go test -timeout (valgrind runs get 10 times as long)', (v) => {
@@ -211,7 +214,7 @@ export async function main(argv: string[]): Promise<number> {
       const stages = (o.stages ?? [...STAGES]) as StageName[];
       for (const st of stages) if (!(STAGES as readonly string[]).includes(st)) throw new ExitError(`--stages: unknown stage "${st}" (known: ${STAGES.join(', ')})`, 2);
       const config = configFor(cwd, o.config);
-      const policy: Policy = { ...config.policy, ...(o.failOn ? { static: o.failOn as FailOn } : {}), ...(o.leakReport ? { leakReport: path.resolve(cwd, o.leakReport) } : {}) };
+      const policy: Policy = { ...config.policy, ...(o.failOn ? { static: o.failOn as FailOn } : {}), ...(o.failConfidence ? { staticConfidence: o.failConfidence as Confidence } : {}), ...(o.leakReport ? { leakReport: path.resolve(cwd, o.leakReport) } : {}) };
       checkOutputs(outputTargets(cwd, o, policy.leakReport), !!o.force);
       const run = await guarded((signal) =>
         runTest({

@@ -31,7 +31,7 @@ export function observed(findings: Finding[]): Observed[] {
 
 export function judge(findings: Finding[], policy: Policy): Verdict {
   const reasons: string[] = [];
-  const statics = findings.filter((f) => !f.dynamic && failsAt(f.severity, policy.static));
+  const statics = findings.filter((f) => !f.dynamic && failsAt(f, policy.static, policy.staticConfidence));
   if (statics.length) reasons.push(`static: ${statics.length} finding(s) at ${policy.static} or above`);
   const seen = observed(findings);
   // Memory a finalizer-owned object still held at exit counts only when the policy says so.

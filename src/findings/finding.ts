@@ -1,16 +1,24 @@
 // The one findings model every stage reports into.
-import type { Severity } from '../rules/rule.js';
+import type { Confidence, Severity } from '../rules/rule.js';
 import type { TraceStep } from '../syntax/positions.js';
 
-export type { Severity, TraceStep };
+export type { Confidence, Severity, TraceStep };
 
 export const SEVERITY_RANK: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
+
+export const CONFIDENCE_RANK: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
 
 /** The lowest severity that fails a run, or never. */
 export type FailOn = Severity | 'never';
 
-export function failsAt(sev: Severity, failOn: FailOn): boolean {
-  return failOn !== 'never' && SEVERITY_RANK[sev] >= SEVERITY_RANK[failOn];
+/** A finding without a stated confidence is sure (run-time findings, directive problems). */
+export function confidenceOf(f: { confidence?: Confidence }): Confidence {
+  return f.confidence ?? 'high';
+}
+
+/** Whether a finding fails a run: severe enough, and sure enough (by default only high-confidence findings fail). */
+export function failsAt(f: { severity: Severity; confidence?: Confidence }, failOn: FailOn, failConfidence: Confidence = 'high'): boolean {
+  return failOn !== 'never' && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn] && CONFIDENCE_RANK[confidenceOf(f)] >= CONFIDENCE_RANK[failConfidence];
 }
 
 export interface Finding {
@@ -24,6 +32,8 @@ export interface Finding {
   endColumn: number;
   function: string;
   trace: TraceStep[];
+  /** How sure the finding is; absent means high. */
+  confidence?: Confidence;
   /** Findings of running code (`cgoguard test`): what the tool saw. */
   dynamic?: DynamicDetail;
   /** Static: the stages that saw this bug at run time. Dynamic: whether a static rule predicted it. */

@@ -129,8 +129,9 @@ export abstract class FlowBase implements Engine {
       }
       for (const [id, kind] of Object.entries(m.resources ?? {})) this.resources.set(id, kind);
     });
-    const keyed = modules.filter((m) => m.facetKey);
-    this.facetKey = keyed.length ? (o) => keyed.map((m) => m.facetKey!(o)).join('') : undefined;
+    // State identity is hashed on every step: one module's key is used as it is.
+    const keyed = modules.flatMap((m) => (m.facetKey ? [m.facetKey] : []));
+    this.facetKey = keyed.length <= 1 ? keyed[0] : (o) => keyed.map((k) => k(o)).join('');
     this.moduleIds = modules.map((m) => m.id);
     this.hooks = modules.map((m) => {
       const h = m.create(this);

@@ -32,6 +32,8 @@ export interface Report {
   pos: number;
   end: number;
   trace: Step[];
+  /** How sure the finding is (high unless said): see Confidence in rules/rule.ts. */
+  confidence?: 'high' | 'medium' | 'low';
 }
 
 /** How an object stopped being reachable. */
@@ -242,5 +244,7 @@ export interface DomainModule {
 export interface PackageCheck {
   /** Text that must appear in one of the package's files for the check to run (and in a function for it to be looked at). */
   trigger: RegExp;
+  /** Look at every function of the package (callers matter), not only those that mention C or the trigger. */
+  everyBody?: boolean;
   run(funcs: FuncInfo[], resolver: Resolver): { fn: FuncInfo; report: Report }[];
 }

@@ -280,6 +280,7 @@ class PackageRun {
   private report(fn: FuncInfo, r: Report): void {
     const f = findingAt(fn.file, r.pos, r.end, r.rule.id, r.rule.severity, r.message, fn.display);
     f.trace = r.trace;
+    f.confidence = r.confidence ?? 'high';
     this.findings.push(f);
   }
 
@@ -292,10 +293,12 @@ class PackageRun {
     const checks = this.domains.flatMap((d) => (d.packageCheck ? [d.packageCheck] : []));
     const due = checks.filter((c) => this.pkg.files.some((f) => c.trigger.test(f.go.text)));
     if (!due.length) return;
+    const everyBody = due.some((c) => c.everyBody);
     const wanted = new Set(
       this.pkg
         .allFuncs()
         .filter((f) => {
+          if (everyBody) return true;
           const body = f.decl.bodySpan && f.file.go.text.slice(f.decl.bodySpan.pos, f.decl.bodySpan.end);
           return body !== undefined && (/\bC\.[A-Za-z_]/.test(body) || checks.some((c) => c.trigger.test(body)));
         })
@@ -347,6 +350,8 @@ class PackageRun {
         endColumn: f.column,
         function: '',
         trace: f.trace,
+        // clang reasons path by path inside C, without what Go does around the call.
+        confidence: 'medium',
       });
     }
   }
@@ -400,7 +405,7 @@ interface LoadedFile {
 function findingAt(file: Located, pos: number, end: number, rule: string, severity: Finding['severity'], message: string, fn: string): Finding {
   const a = file.lines.position(pos);
   const b = file.lines.position(Math.max(end, pos));
-  return { rule, severity, message, file: file.display, line: a.line, column: a.column, endLine: b.line, endColumn: b.column, function: fn, trace: [] };
+  return { rule, severity, message, file: file.display, line: a.line, column: a.column, endLine: b.line, endColumn: b.column, function: fn, trace: [], confidence: 'high' };
 }
 
 /** Summaries of this package (as they are computed) over those of packages analysed before it. */

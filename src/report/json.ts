@@ -1,5 +1,5 @@
 // The JSON form other tools read: {"version": 1, "findings": [...], "stats": {...}}.
-import type { CheckStats, Finding } from '../findings/finding.js';
+import { confidenceOf, type CheckStats, type Finding } from '../findings/finding.js';
 
 export const JSON_VERSION = 1;
 
@@ -9,6 +9,7 @@ export function formatJSON(findings: Finding[], stats: CheckStats | object): str
     findings: findings.map((f) => ({
       rule: f.rule,
       severity: f.severity,
+      confidence: confidenceOf(f),
       message: f.message,
       file: f.file,
       line: f.line,

@@ -4,6 +4,8 @@
 // Scores follow the usual CVSS of each weakness class for memory errors in
 // native code; directive rules are about the tool's own comments, not security.
 
+import type { Confidence } from '../findings/finding.js';
+
 interface CodeScanningMeta {
   cwe: number[];
   securitySeverity?: number;
@@ -39,12 +41,12 @@ const META: Record<string, CodeScanningMeta> = {
 };
 
 /** The rule's `properties` for SARIF: tags (with external/cwe/cwe-N) and, for security rules, security-severity. */
-export function codeScanningProperties(id: string): { tags: string[]; 'security-severity'?: string; precision: string } {
+export function codeScanningProperties(id: string, precision: Confidence = 'high'): { tags: string[]; 'security-severity'?: string; precision: string } {
   const m = META[id] ?? { cwe: [] };
   const security = m.securitySeverity !== undefined;
   return {
     tags: [...(security ? ['security', 'memory-safety'] : ['maintainability']), 'cgo', ...m.cwe.map((n) => `external/cwe/cwe-${n}`)],
     ...(security ? { 'security-severity': m.securitySeverity!.toFixed(1) } : {}),
-    precision: id === 'c-analyzer' ? 'medium' : 'high',
+    precision,
   };
 }

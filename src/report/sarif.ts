@@ -8,12 +8,14 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Finding, Severity } from '../findings/finding.js';
+import { confidenceOf, type Confidence, type Finding, type Severity } from '../findings/finding.js';
 import { ALL_RULES } from '../rules/index.js';
 import { byteToUtf16Column } from '../syntax/positions.js';
 import { codeScanningProperties } from './sarif-rules.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+const RANK: Record<Confidence, number> = { high: 90, medium: 60, low: 30 };
 
 /** The project's page; each rule is documented under its anchor there. */
 const HOMEPAGE: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).homepage;
@@ -67,7 +69,7 @@ export function formatSARIF(findings: Finding[], o: SarifOptions): string {
               },
               defaultConfiguration: { level: level(r.severity) },
               helpUri: `${base}#rule-${r.id}`,
-              properties: codeScanningProperties(r.id),
+              properties: codeScanningProperties(r.id, r.precision),
             })),
           },
         },
@@ -82,6 +84,8 @@ export function formatSARIF(findings: Finding[], o: SarifOptions): string {
           ruleId: f.rule,
           ruleIndex: ruleIndex.get(f.rule) ?? -1,
           level: level(f.severity),
+          // How sure the finding is, as a rank code scanning can sort by (high 90, medium 60, low 30).
+          rank: RANK[confidenceOf(f)],
           message: { text: f.message },
           locations: [
             {
@@ -119,12 +123,10 @@ export function formatSARIF(findings: Finding[], o: SarifOptions): string {
                     })),
                   })),
                 properties: f.dynamic
-                  ? { stage: f.dynamic.stage, tool: f.dynamic.tool, kind: f.dynamic.kind, bytes: f.dynamic.bytes, confirmed: f.confirmed, count: f.dynamic.count }
-                  : { confirmedBy: f.confirmedBy, runtime: f.runtime!.map((e) => ({ stage: e.stage, tool: e.tool, kind: e.kind, message: e.message, bytes: e.bytes, count: e.count })) },
+                  ? { confidence: confidenceOf(f), stage: f.dynamic.stage, tool: f.dynamic.tool, kind: f.dynamic.kind, bytes: f.dynamic.bytes, confirmed: f.confirmed, count: f.dynamic.count }
+                  : { confidence: confidenceOf(f), confirmedBy: f.confirmedBy, runtime: f.runtime!.map((e) => ({ stage: e.stage, tool: e.tool, kind: e.kind, message: e.message, bytes: e.bytes, count: e.count })) },
               }
-            : f.confirmedBy?.length
-              ? { properties: { confirmedBy: f.confirmedBy } }
-              : {}),
+            : { properties: { confidence: confidenceOf(f), ...(f.confirmedBy?.length ? { confirmedBy: f.confirmedBy } : {}) } }),
           partialFingerprints: { 'cgoguard/v1': fingerprint(f) },
         })),
         columnKind: 'utf16CodeUnits',

@@ -1,6 +1,6 @@
 // The go vet style: `path:line:col: message (rule)`, then the trace indented.
 // Findings of running code add their stage and the stacks the tool printed.
-import type { DynamicDetail, Finding } from '../findings/finding.js';
+import { confidenceOf, type DynamicDetail, type Finding } from '../findings/finding.js';
 
 /** Frames shown per stack in text: enough to see the C function and the Go caller. */
 const TEXT_FRAMES = 8;
@@ -9,7 +9,8 @@ export function formatText(findings: Finding[]): string {
   const lines: string[] = [];
   for (const f of findings) {
     const tag = f.dynamic ? ` [${f.dynamic.stage}${f.confirmed === undefined ? '' : f.confirmed ? ', confirms a static finding' : ', no static rule predicted it'}]` : f.confirmedBy?.length ? ` [confirmed by ${f.confirmedBy.join(', ')}]` : '';
-    lines.push(`${f.file}:${f.line}:${f.column}: ${f.message} (${f.rule})${tag}`);
+    const sure = confidenceOf(f) === 'high' ? '' : `, ${confidenceOf(f)} confidence`;
+    lines.push(`${f.file}:${f.line}:${f.column}: ${f.message} (${f.rule}${sure})${tag}`);
     for (const s of f.trace) lines.push(`    ${s.file}:${s.line}:${s.column}: ${s.message}`);
     if (f.dynamic) lines.push(...stackLines(f.dynamic));
     for (const e of f.runtime ?? []) {

@@ -4,6 +4,7 @@ export const cAnalyzer: RuleMeta = {
   id: 'c-analyzer',
   title: 'A memory bug inside the C code (clang static analyzer)',
   severity: 'warning',
+  precision: 'medium',
   rationale:
     'The C functions in a cgo preamble and in the package\'s .c files leak, free twice and use freed memory ' +
     'like any C code, and Go\'s tools never look at them. When clang is installed, cgoguard runs its static ' +

@@ -6,6 +6,16 @@
 
 export type Severity = 'error' | 'warning' | 'note';
 
+/**
+ * How sure a finding is. high: the facts it rests on are known (a contract,
+ * a C body, cgo's own rules). medium: it rests on an inference or a likely
+ * reading (ownership inferred from usage, a finalizer on a type whose methods
+ * callers may keep alive). low: it rests on a guess (a name that looks like a
+ * releaser, a C function nobody said owns what it fills). By default only high
+ * findings fail a run.
+ */
+export type Confidence = 'high' | 'medium' | 'low';
+
 export interface RuleMeta {
   id: string;
   title: string;
@@ -14,6 +24,8 @@ export interface RuleMeta {
   rationale: string;
   bad: string;
   good: string;
+  /** How often the rule's findings are right, for tools that rank them (default high). */
+  precision?: Confidence;
 }
 
 /** A rule of a dataflow domain: its metadata and the message for the details D its domain reports. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import ignore from 'ignore';
 import { parse as parseYAML } from 'yaml';
 import { z } from 'zod';
-import type { FailOn, Severity } from '../findings/finding.js';
+import type { Confidence, FailOn, Severity } from '../findings/finding.js';
 import { ContractSyntaxError, parseContract } from '../model/contracts.js';
 import { PackError, loadPack } from '../model/packs.js';
 import { ALL_RULES, ruleById } from '../rules/index.js';
@@ -18,6 +18,7 @@ const severity = z.enum(['error', 'warning', 'note', 'off']);
 const schema = z
   .object({
     'fail-on': z.enum(['error', 'warning', 'note', 'never']).optional(),
+    'fail-confidence': z.enum(['high', 'medium', 'low']).optional(),
     rules: z.record(z.string(), severity).optional(),
     exclude: z.array(z.string()).optional(),
     tags: z.array(z.string()).optional(),
@@ -41,6 +42,8 @@ const schema = z
 export interface Config {
   file?: string;
   failOn?: FailOn;
+  /** The lowest confidence at which a finding fails the run (default high). */
+  failConfidence?: Confidence;
   /** Severity per rule id; 'off' disables. */
   rules: Map<string, Severity | 'off'>;
   excluded: (absPath: string) => boolean;
@@ -53,8 +56,10 @@ export interface Config {
 }
 
 export interface Policy {
-  /** Static findings at this severity or above fail. */
+  /** Static findings at this severity or above fail (at the confidence of failConfidence). */
   static: FailOn;
+  /** The lowest confidence at which a static finding fails (default high: guesses never fail a run). */
+  staticConfidence: Confidence;
   /** This many definite leaks at run time fail (0: leaks never fail). */
   leaks: number;
   /** Any other run-time error (sanitizer, cgocheck, crash) fails. */
@@ -65,7 +70,7 @@ export interface Policy {
   finalizerHeld: boolean;
 }
 
-export const DEFAULT_POLICY: Policy = { static: 'warning', leaks: 1, runtime: true, finalizerHeld: false };
+export const DEFAULT_POLICY: Policy = { static: 'warning', staticConfidence: 'high', leaks: 1, runtime: true, finalizerHeld: false };
 
 export class ConfigError extends Error {}
 
@@ -109,7 +114,7 @@ export function loadConfig(file: string): Config {
     let msg = issue.message;
     if (issue.code === 'unrecognized_keys') {
       where = [...issue.path, issue.keys[0]].join('.');
-      msg = issue.path.length ? 'unknown key' : 'unknown key (known: fail-on, rules, exclude, tags, tests, contracts, packs, policy)';
+      msg = issue.path.length ? 'unknown key' : 'unknown key (known: fail-on, fail-confidence, rules, exclude, tags, tests, contracts, packs, policy)';
     }
     throw new ConfigError(`${file}: ${where || '(top level)'}: ${msg}`);
   }
@@ -143,6 +148,7 @@ export function loadConfig(file: string): Config {
   return {
     file,
     failOn: c['fail-on'],
+    failConfidence: c['fail-confidence'],
     rules,
     excluded: (abs) => {
       const rel = path.relative(base, abs);
@@ -153,6 +159,7 @@ export function loadConfig(file: string): Config {
     contracts,
     policy: {
       static: c.policy?.static ?? c['fail-on'] ?? DEFAULT_POLICY.static,
+      staticConfidence: c['fail-confidence'] ?? DEFAULT_POLICY.staticConfidence,
       leaks: c.policy?.leaks ?? DEFAULT_POLICY.leaks,
       runtime: c.policy?.runtime ?? DEFAULT_POLICY.runtime,
       leakReport: c.policy?.['leak-report'] !== undefined ? path.resolve(base, c.policy['leak-report']) : undefined,

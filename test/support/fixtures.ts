@@ -34,7 +34,8 @@ export function readWants(dir: string, display: (abs: string) => string): Want[]
 export function compareWants(findings: Finding[], wants: Want[]): string[] {
   const problems: string[] = [];
   for (const f of findings) {
-    const text = `${f.message} (${f.rule})`;
+    // As the text output shows it: the confidence is named when it is not high.
+    const text = `${f.message} (${f.rule}${f.confidence && f.confidence !== 'high' ? `, ${f.confidence} confidence` : ''})`;
     const w = wants.find((x) => !x.matched && x.file === f.file && x.line === f.line && x.re.test(text));
     if (w) w.matched = true;
     else problems.push(`unexpected finding ${f.file}:${f.line}:${f.column}: ${text}`);

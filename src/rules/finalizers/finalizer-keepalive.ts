@@ -7,12 +7,16 @@ export interface FinalizerDetails {
   how: 'not-kept-alive' | 'value-receiver' | 'released' | 'taken';
   owner: string;
   field: string;
+  /** Other fields of the owner the same call is given (one finding for them all). */
+  others?: string[];
   callee: string;
   /** What frees the field, and the line where it was registered. */
   by: 'finalizer' | 'cleanup';
   regLine: number;
   /** The file it was registered in, when not the finding's own. */
   regFile?: string;
+  /** Why the finding is less than sure ("; o comes from the caller, who may keep it alive"). */
+  why?: string;
 }
 
 export const finalizerKeepalive: Rule<FinalizerDetails> = {
@@ -20,6 +24,7 @@ export const finalizerKeepalive: Rule<FinalizerDetails> = {
     id: 'finalizer-keepalive',
     title: 'C memory freed by a finalizer is used without keeping its owner alive',
     severity: 'warning',
+    precision: 'medium',
     rationale:
       'A finalizer (runtime.SetFinalizer) or cleanup (runtime.AddCleanup) that frees owner.ptr runs once owner ' +
       'is unreachable, and owner is unreachable right after its last use in a function, which can be the load ' +
@@ -41,7 +46,9 @@ export const finalizerKeepalive: Rule<FinalizerDetails> = {
     if (e.how === 'value-receiver') {
       return `${e.owner}.${e.field} is passed to ${e.callee} from a value receiver: ${e.owner} is a copy, so nothing keeps the original alive and ${what} can free ${e.field} during the call; use a pointer receiver and runtime.KeepAlive`;
     }
-    return `${e.owner}.${e.field} is passed to ${e.callee} but ${e.owner} is not used after the call: ${what} can free ${e.owner}.${e.field} while C uses it; add runtime.KeepAlive(${e.owner}) after the call`;
+    const given = [e.field, ...(e.others ?? [])].map((f) => `${e.owner}.${f}`).join(' and ');
+    const freed = e.others?.length ? 'them' : given;
+    return `${given} ${e.others?.length ? 'are' : 'is'} passed to ${e.callee} but ${e.owner} is not used after the call: ${what} can free ${freed} while C uses it; add runtime.KeepAlive(${e.owner}) after the call${e.why ?? ''}`;
   },
 };
 

@@ -323,7 +323,8 @@ class OwnershipDomain implements Ownership {
 
   /** `defer C.free(p)` while p is nil, with p assigned afterwards: the later value is never freed. */
   beforeDeferredCall(rec: DeferRec, st: State): void {
-    if (!this.releaserName(rec.call)) return;
+    const releaser = this.releaserOf(rec.call);
+    if (!releaser) return;
     rec.call.args.forEach((a, i) => {
       if (rec.args[i] !== NIL) return;
       const base = stripConversions(a);
@@ -334,9 +335,14 @@ class OwnershipDomain implements Ownership {
       const o = id ? st.obj(id) : undefined;
       if (o && (o.kind === 'go' || o.state !== 'live')) return;
       const name = this.x.info.decl.vars[base.v].name;
+      // Sure when what p holds now is memory the caller owns and the deferred call surely releases it;
+      // filled by C code that does not say who owns it, or freed by a function only named like a releaser, it is a guess.
+      const owned = o !== undefined && this.owns(o);
+      const unsure = !owned ? `if what ${name} receives is the caller's to free (no contract says who owns it)` : releaser.guessed ? `if ${releaser.name} releases it (only its name says so)` : undefined;
       this.x.report(`leak:deferred-nil:${rec.pos}`, {
         rule: leak.meta,
-        message: leak.message({ how: 'deferred-nil', what: o?.what ?? name, name, atLine: this.x.line(rec.pos) }),
+        message: leak.message({ how: 'deferred-nil', what: o?.what ?? name, name, atLine: this.x.line(rec.pos), unsure }),
+        confidence: unsure ? 'low' : 'high',
         pos: rec.pos,
         end: rec.call.end,
         trace: [
@@ -349,13 +355,13 @@ class OwnershipDomain implements Ownership {
     });
   }
 
-  private releaserName(call: CallExpr): string | undefined {
+  /** The C function a deferred call releases with, and whether only its name says it releases. */
+  private releaserOf(call: CallExpr): { name: string; guessed: boolean } | undefined {
     const f = unparen(call.fun);
-    if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C') {
-      const pkg = this.x.pkg;
-      if (f.name === 'free' || pkg.contract(f.name)?.releases.length || pkg.cFunc(f.name)?.frees.size || looksLikeReleaser(f.name)) return f.name;
-    }
-    return undefined;
+    if (f.k !== 'sel' || f.x.k !== 'ident' || f.x.v !== NO_VAR || f.x.name !== 'C') return undefined;
+    const pkg = this.x.pkg;
+    if (f.name === 'free' || pkg.contract(f.name)?.releases.length || pkg.cFunc(f.name)?.frees.size) return { name: `C.${f.name}`, guessed: false };
+    return looksLikeReleaser(f.name) ? { name: `C.${f.name}`, guessed: true } : undefined;
   }
 
   // ---------------------------------------------------------------- summaries

@@ -12,6 +12,8 @@ export interface LeakDetails {
   /** Its releasers, when a contract names others than free. */
   releasedBy?: string[];
   atLine: number;
+  /** What the finding rests on that is not known (deferred-nil: who owns what the variable receives). */
+  unsure?: string;
 }
 
 export const leak: Rule<LeakDetails> = {
@@ -63,7 +65,7 @@ export const leak: Rule<LeakDetails> = {
       case 'realloc-failed':
         return `when C.realloc fails, ${from} is lost: its only pointer was overwritten with the nil result`;
       case 'deferred-nil':
-        return `deferred call frees ${e.name} while it is still nil (arguments are evaluated at the defer statement); the memory assigned to ${e.name} later is never freed`;
+        return `deferred call frees ${e.name} while it is still nil (arguments are evaluated at the defer statement); the memory assigned to ${e.name} later is never freed${e.unsure ? `, ${e.unsure}` : ''}`;
     }
   },
 };
