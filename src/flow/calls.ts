@@ -237,7 +237,7 @@ export abstract class Calls extends Conditions {
       this.use(st, v, `passed to C.${name}`, this.argName(e, i), pos, e.end);
       // C may write through pointers to Go variables and struct storage.
       if (v.startsWith('a:v')) this.havocVar(st, Number(v.slice(3)));
-      else this.havocFields(st, v);
+      else this.havocFields(st, v, `C.${name}`);
     });
     for (const h of this.hooks) h.afterCCall?.(cc, st);
     for (const h of this.hooks) {
@@ -253,7 +253,10 @@ export abstract class Calls extends Conditions {
       st.dead = true;
       return new Array(Math.max(want, 1)).fill(UNKNOWN_VAL);
     }
-    const c = s.cases[ch.choose(s.cases.length)];
+    // Only the ways of returning the arguments allow (a case needing p0 nil is not taken with &x).
+    const feasible = s.cases.filter((k) => (k.needs ?? []).every((n) => this.mayBe(st, n.path === 'r' ? recv : s.variadic && Number(n.path.slice(1)) >= s.params.length - 1 ? undefined : args[Number(n.path.slice(1))], n.nil)));
+    const pool = feasible.length ? feasible : s.cases;
+    const c = pool[ch.choose(pool.length)];
     const argFor = (path: string): SummaryTarget | undefined => {
       const root = path.split('.')[0];
       if (root === 'r') {
@@ -265,16 +268,20 @@ export abstract class Calls extends Conditions {
       return args[i] !== undefined ? { val: args[i], name: this.argName(e, i), loc: e.args[i] } : undefined;
     };
     const resolvePath = (path: string): SummaryTarget | undefined => {
-      let cur = argFor(path);
+      let cur: SummaryTarget | undefined = argFor(path);
       if (!cur) return undefined;
-      for (const field of path.split('.').slice(1)) {
-        let id = this.addressedObject(st, cur.val);
+      const fields = path.split('.').slice(1);
+      for (const [n, field] of fields.entries()) {
+        let id: string | undefined = this.addressedObject(st, cur.val);
         if (!id && cur.val === UNKNOWN_VAL && cur.loc) {
+          // An unknown variable gets an identity once: effects and results of the call meet there.
           const loc = stripConversions(cur.loc);
-          if (loc.k === 'ident' && loc.v >= 0) id = this.materialize(st, varKey(loc.v), `U${loc.v}`);
+          if (loc.k === 'ident' && loc.v >= 0) id = this.addressedObject(st, st.env.get(varKey(loc.v)) ?? UNKNOWN_VAL) ?? this.materialize(st, varKey(loc.v), `U${loc.v}`);
         }
         if (!id) return undefined;
-        let val = this.readField(st, id, field, { k: 'unknown' });
+        // A field the path goes through holds fields of its own: its storage (p0.opts.paths).
+        const through: Val | undefined = n < fields.length - 1 ? this.inlineField(st, id, field, { k: 'unknown' }) : undefined;
+        let val: Val = through ?? this.readField(st, id, field, { k: 'unknown' });
         if (val === UNKNOWN_VAL) {
           const fid = this.materialize(st, fieldKey(id, field), `${id}.${field}`);
           if (fid) val = objVal(fid);
@@ -289,7 +296,7 @@ export abstract class Calls extends Conditions {
       if (!target) continue;
       switch (eff.k) {
         case 'moved':
-          this.escape(st, target.val);
+          this.escape(st, target.val, true, false);
           break;
         case 'used':
           this.use(st, target.val, `used by ${display}`, target.name, pos, e.end);
@@ -339,6 +346,16 @@ export abstract class Calls extends Conditions {
     });
     while (out.length < want) out.push(UNKNOWN_VAL);
     return out;
+  }
+
+  /** Whether a value may be nil (or, with nil false, may be non-nil). */
+  private mayBe(st: State, v: Val | undefined, nil: boolean): boolean {
+    if (v === undefined || v === UNKNOWN_VAL) return true;
+    if (v === NIL) return nil;
+    if (!nil) return true;
+    if (v === NONNIL || v === HEAP_STRING || v === TRUE || v === FALSE || v.startsWith('a:') || v.startsWith('fn:')) return false;
+    const o = objId(v) ? st.obj(objId(v)!) : undefined;
+    return !o || (o.kind !== 'go' && o.nullable);
   }
 
   private inlineClosure(id: number, args: Val[], st: State, ch: Chooser, frame: Frame, want: number): Val[] {

@@ -71,7 +71,8 @@ export abstract class Expressions extends Memory {
         if (!id) return UNKNOWN_VAL;
         const o = st.obj(id)!;
         if (o.kind === 'c' || (o.kind === 'sym' && this.isCPointer(e.x))) this.use(st, base, `field ${e.name} read`, this.nameOf(e.x), e.pos, e.end);
-        return this.readField(st, id, e.name, this.types.exprType(e));
+        const ft = this.types.exprType(e);
+        return (this.gmem.isInline(ft) && this.inlineField(st, id, e.name, ft)) || this.readField(st, id, e.name, ft);
       }
       case 'unary': {
         const x = unparen(e.x);
@@ -95,7 +96,11 @@ export abstract class Expressions extends Memory {
           if (x.k === 'sel') {
             if (this.isPackageRef(x.x)) return NONNIL;
             const base = this.eval(x.x, st, ch, frame);
-            return this.addressedObject(st, base) ? base : NONNIL;
+            const id = this.addressedObject(st, base);
+            if (!id) return NONNIL;
+            // &s.opts of a struct field: that field's own storage, so that &s.a and &s.b stay apart.
+            const ft = this.types.exprType(x);
+            return (this.mayBeInline(ft) && this.inlineField(st, id, x.name, ft)) || base;
           }
           this.eval(x, st, ch, frame);
           return NONNIL;
@@ -313,7 +318,9 @@ export abstract class Expressions extends Memory {
         return;
       case 'index': {
         const base = this.eval(l.x, st, ch, frame);
-        l.index.forEach((i) => this.eval(i, st, ch, frame));
+        const keys = l.index.map((i) => this.eval(i, st, ch, frame));
+        // A key stored into a map is kept by the map (a registry of handles: `handles[p] = v`).
+        if (this.types.underlyingOf(this.types.exprType(l.x)).k === 'map') keys.forEach((k) => this.escape(st, k));
         this.use(st, base, 'written through', this.nameOf(l.x), pos, l.end);
         if (isCMemory(st, base)) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src }, st);
         const id = objId(base);

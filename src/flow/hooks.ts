@@ -135,8 +135,8 @@ export interface Engine {
   report(key: string, r: Report): void;
   /** A fresh object id for an allocation site, or undefined when the site has too many live objects. */
   allocId(st: State, base: string): string | undefined;
-  /** Ownership leaves our view: whatever v reaches is no longer ours to free. */
-  escape(st: State, v: Val, deep?: boolean): void;
+  /** Ownership leaves our view: whatever v reaches is no longer ours to free (and unknown code may rewrite what it reaches, unless `rewrite` is false). */
+  escape(st: State, v: Val, deep?: boolean, rewrite?: boolean): void;
   /** v is read, written or handed somewhere (the modules' onUse runs for the object). */
   use(st: State, v: Val, how: string, name: string, pos: number, end: number): void;
   /** The value of a simple expression (names, fields, constant indexes), without effects. */

@@ -28,9 +28,12 @@ import {
   type DeferRec,
   type Val,
 } from './state.js';
-import { caseKey, limitCases, type Effect, type ResultAbs, type SummaryCase } from './summary.js';
+import { caseKey, limitCases, mergeNeeds, type Effect, type ResultAbs, type SummaryCase } from './summary.js';
 
 export class Interpreter extends Calls {
+  /** The symbolic objects standing for the receiver and parameters. */
+  private readonly inputIds = new Set<string>();
+
   constructor(info: FuncInfo, resolver: Resolver, summaries: SummaryLookup, modules: readonly DomainModule[], budget: Budget = DEFAULT_BUDGET, pathSensitive = true) {
     super(info, resolver, summaries, modules, budget, pathSensitive);
   }
@@ -83,6 +86,7 @@ export class Interpreter extends Calls {
     }
     st.setObj(id, { kind: 'sym', state: 'live', what: origin, site: -1, nullable: true, steps: [], origin });
     st.env.set(varKey(v), objVal(id));
+    this.inputIds.add(id);
   }
 
   // ---------------------------------------------------------------- driver
@@ -355,8 +359,23 @@ export class Interpreter extends Calls {
       const at = storedAt.get(objId(v) ?? '');
       return at ? { k: 'param', path: at } : this.abstractResult(st, v);
     });
-    const c: SummaryCase = { results: resAbs, effects };
-    this.cases.set(caseKey(c), c);
+    const c: SummaryCase = { results: resAbs, effects, needs: this.inputNeeds(st) };
+    const key = caseKey(c);
+    const same = this.cases.get(key);
+    this.cases.set(key, same ? { ...c, needs: mergeNeeds(same.needs, c.needs) } : c);
+  }
+
+  /** The receiver and parameters this path found nil (their object is gone) or not nil. */
+  private inputNeeds(st: State): SummaryCase['needs'] {
+    const needs: NonNullable<SummaryCase['needs']> = [];
+    const inputs: [string, string][] = [['R', 'r'], ...this.info.decl.ir.params.map((_, i): [string, string] => [`P${i}`, `p${i}`])];
+    for (const [id, path] of inputs) {
+      if (!this.inputIds.has(id)) continue;
+      const o = st.obj(id);
+      if (!o) needs.push({ path, nil: true });
+      else if (!o.nullable) needs.push({ path, nil: false });
+    }
+    return needs.length ? needs : undefined;
   }
 
   /** The first thing a module says. */

@@ -21,10 +21,16 @@ import {
   type Val,
 } from './state.js';
 import { mayHoldPointer } from '../model/types.js';
+import { resolveCType } from '../model/ctypes.js';
 
 export abstract class Memory extends FlowBase {
-  /** Ownership leaves our view: whatever `v` reaches is no longer ours to free. */
-  escape(st: State, v: Val, deep = true): void {
+  /**
+   * Ownership leaves our view: whatever `v` reaches is no longer ours to free.
+   * Code we cannot see may also rewrite the fields of Go storage it reaches
+   * (`rewrite`); a function whose summary we replay did not, beyond what its
+   * summary says, so what is known of the fields stays.
+   */
+  escape(st: State, v: Val, deep = true, rewrite = true): void {
     const seen = new Set<string>();
     const work: Val[] = [v];
     while (work.length) {
@@ -55,9 +61,9 @@ export abstract class Memory extends FlowBase {
       for (const [k, fv] of [...st.env]) {
         if (!k.startsWith(prefix)) continue;
         work.push(fv);
-        st.env.delete(k);
+        if (rewrite) st.env.delete(k);
       }
-      st.setObj(id, { ...st.obj(id)!, opaque: true });
+      if (rewrite) st.setObj(id, { ...st.obj(id)!, opaque: true });
     }
   }
 
@@ -78,15 +84,26 @@ export abstract class Memory extends FlowBase {
     st.assign(key, UNKNOWN_VAL);
   }
 
-  /** C was given Go struct storage: it may rewrite the fields. */
-  protected havocFields(st: State, v: Val): void {
+  /**
+   * Code we cannot see was given Go struct storage: it may rewrite the fields.
+   * Given to C function `lentTo` (an options struct, mostly read), the C memory
+   * the fields hold stays the program's, marked lent: C may have kept it.
+   */
+  protected havocFields(st: State, v: Val, lentTo?: string, seen = new Set<string>()): void {
     const id = objId(v) ?? (v.startsWith('a:v') ? objId(st.env.get(v.slice(2)) ?? '') : undefined);
     const o = id ? st.obj(id) : undefined;
-    if (!id || o?.kind !== 'go') return;
+    if (!id || o?.kind !== 'go' || seen.has(id)) return;
+    seen.add(id);
     for (const [k, fv] of [...st.env]) {
       if (!k.startsWith(`${id}|`) || k === attachedKey(id)) continue;
       const fid = objId(fv);
       const fo = fid ? st.obj(fid) : undefined;
+      // A struct field stored inline: C may rewrite its fields too.
+      if (fo?.kind === 'go' && fo.inline) this.havocFields(st, fv, lentTo, seen);
+      if (lentTo && fo?.kind === 'c' && fo.state === 'live') {
+        if (!fo.lentTo) st.setObj(fid!, { ...fo, lentTo });
+        continue;
+      }
       // The field may be overwritten; the memory it held may still be referenced elsewhere.
       if (fo && fo.state === 'live' && (fo.kind === 'c' || fo.kind === 'sym')) {
         const elsewhere = [...st.env].some(([k2, v2]) => k2 !== k && v2 === fv);
@@ -153,6 +170,45 @@ export abstract class Memory extends FlowBase {
   protected addressedObject(st: State, base: Val): string | undefined {
     const id = objId(base);
     return id && st.obj(id) ? id : undefined;
+  }
+
+  /**
+   * Field `field` of object `id` as an object of its own, when it is a struct or
+   * array stored inline: its fields are followed at their full path (s.opts.paths),
+   * and the summary of a function given `&p.opts` speaks of p0.opts. Undefined when
+   * the field holds something else already, or lives in C memory.
+   */
+  protected inlineField(st: State, id: string, field: string, t: Ty): Val | undefined {
+    const key = fieldKey(id, field);
+    const cur = st.env.get(key);
+    const o = st.obj(id)!;
+    if (cur !== undefined) {
+      const cid = objId(cur);
+      const c = cid ? st.obj(cid) : undefined;
+      if (c?.inline) return cur;
+      // A field first read through a summary or as a value, of a type not known here: its storage.
+      if (c?.kind === 'sym' && o.origin && c.origin === `${o.origin}.${field}`) {
+        st.setObj(cid!, { ...c, inline: true, nullable: false });
+        return cur;
+      }
+      return undefined;
+    }
+    if (o.kind === 'c' || (o.kind === 'sym' && !o.origin)) return undefined;
+    const sid = this.allocId(st, `${id}.${field}`);
+    if (!sid) return undefined;
+    const origin = o.origin ? `${o.origin}.${field}` : undefined;
+    st.setObj(sid, { kind: o.kind, state: 'live', what: origin ?? o.what, site: o.site, nullable: false, steps: [], origin, goType: t, inline: true, opaque: o.opaque, bytes: this.goSize(t) });
+    st.env.set(key, objVal(sid));
+    return objVal(sid);
+  }
+
+  /** A struct or array type, or one not known (a C type whose header could not be read): its value may live inline. */
+  protected mayBeInline(t: Ty): boolean {
+    const u = this.types.underlyingOf(t);
+    if (u.k === 'unknown' || this.gmem.isInline(t)) return true;
+    if (u.k !== 'c') return false;
+    const ct = this.info.pkg.cType(u.name);
+    return !ct || resolveCType(ct, this.info.pkg.c).k === 'struct' || resolveCType(ct, this.info.pkg.c).k === 'named';
   }
 
   protected readField(st: State, id: string, field: string, t: Ty): Val {

@@ -79,6 +79,8 @@ export interface Obj extends ObjFacets {
   bytes?: number;
   /** The runtime.Pinner that pins this Go memory. */
   pinnedBy?: string;
+  /** C memory held in Go storage that was given to this C function: it may have kept it. */
+  lentTo?: string;
 }
 
 /** A resource with the lifecycle of C memory but another meaning ('handle', 'pinner'), named by the domain that makes it. */
@@ -156,7 +158,7 @@ export class State {
     };
     for (const [k, v] of this.env) mix(`${k}=${v}`);
     for (const [id, o] of this.objs) {
-      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.inline ? 'i' : ''}${o.pinnedBy ? `p${o.pinnedBy}` : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}${facets?.(o) ?? ''}`);
+      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.inline ? 'i' : ''}${o.pinnedBy ? `p${o.pinnedBy}` : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}${o.lentTo ? `~${o.lentTo}` : ''}${facets?.(o) ?? ''}`);
     }
     for (const [k, v] of this.facts) mix(`${k}?${v ? 1 : 0}`);
     // Deferred calls run in order: hash them as a sequence.

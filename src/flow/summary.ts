@@ -31,6 +31,11 @@ export type Effect =
 export interface SummaryCase {
   results: ResultAbs[];
   effects: Effect[];
+  /**
+   * What this way of returning needs of the inputs (`if p == nil { return }`): a
+   * caller whose argument cannot be nil never takes a case that needs it nil.
+   */
+  needs?: { path: string; nil: boolean }[];
 }
 
 export interface Summary {
@@ -51,6 +56,12 @@ export function caseKey(c: SummaryCase): string {
   const r = c.results.map((x) => (x.k === 'owned' ? `owned:${x.what}:${x.releasedBy.join('/')}:${x.nullable}` : x.k === 'freed' ? `freed:${x.what}` : x.k === 'bool' ? `b${x.v}` : x.k === 'param' ? `p:${x.path}` : x.k === 'same' ? `=${x.as}` : x.k));
   const e = c.effects.map((x) => `${x.k}:${x.path}${x.k === 'set' ? `=${x.value}` : ''}${x.k === 'freed' ? `/${x.by}` : ''}`).sort();
   return `${r.join(',')}|${e.join(',')}`;
+}
+
+/** The same way of returning reached under other conditions: what both need of the inputs. */
+export function mergeNeeds(a: SummaryCase['needs'], b: SummaryCase['needs']): SummaryCase['needs'] {
+  const both = (a ?? []).filter((x) => (b ?? []).some((y) => y.path === x.path && y.nil === x.nil));
+  return both.length ? both : undefined;
 }
 
 /** Merges cases beyond MAX_CASES into coarser ones: results disagreeing become unknown, uncertain frees become moves. */

@@ -314,10 +314,12 @@ class OwnershipDomain implements Ownership {
             : this.x.step(at, 'the pointer is not kept: nothing can free it');
     const atLine = this.x.line(at);
     const releasedBy = o.releasedBy ?? [];
+    // Held in a struct that was given to C: C may have kept it.
+    const unsure = o.lentTo ? `unless ${o.lentTo}, which was given the struct holding it, keeps it` : undefined;
     const message = resource
       ? resource.lost({ what: o.what, how, atLine, name })
-      : leak.message({ how, what: o.what, name, releasedBy: releasedBy.some((f) => f !== 'free') ? releasedBy : undefined, atLine });
-    this.x.report(`leak:${o.site}`, { rule: resource?.rule ?? leak.meta, message, pos: o.site, end: o.siteEnd ?? o.site, trace: [...o.steps, ...pathSteps, final] });
+      : leak.message({ how, what: o.what, name, releasedBy: releasedBy.some((f) => f !== 'free') ? releasedBy : undefined, atLine, unsure });
+    this.x.report(`leak:${o.site}`, { rule: resource?.rule ?? leak.meta, message, confidence: unsure ? 'medium' : 'high', pos: o.site, end: o.siteEnd ?? o.site, trace: [...o.steps, ...pathSteps, final] });
     return true;
   }
 
@@ -393,6 +395,9 @@ class OwnershipDomain implements Ownership {
       const steps: Step[] = [this.x.step(pos, `${display} stores newly allocated C memory in ${eff.path.replace(/^r\./, '').replace(/^p\d+\./, '')}`), ...eff.steps];
       const val = this.newObject(st, pos, e.end, `${display} (${eff.what})`, { nullable: true, releasedBy: eff.releasedBy, steps });
       st.env.set(fieldKey(target.owner, target.field), val);
+      // Stored into memory of unknown origin (a value from a handle or a map): that memory owns it now.
+      const home = st.obj(target.owner);
+      if (home?.kind === 'sym' && !home.origin) this.x.escape(st, val);
     }
     return true;
   }

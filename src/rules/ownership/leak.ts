@@ -55,13 +55,13 @@ export const leak: Rule<LeakDetails> = {
     const freed = e.releasedBy ? `released by ${e.releasedBy.map((f) => `C.${f}`).join(' or ')}` : 'freed';
     switch (e.how) {
       case 'return':
-        return `${from} is not ${freed} on the path that returns at line ${e.atLine}`;
+        return `${from} is not ${freed} on the path that returns at line ${e.atLine}${e.unsure ? `, ${e.unsure}` : ''}`;
       case 'lost':
-        return `${from} is lost when ${e.name ?? 'its pointer'} is overwritten at line ${e.atLine}`;
+        return `${from} is lost when ${e.name ?? 'its pointer'} is overwritten at line ${e.atLine}${e.unsure ? `, ${e.unsure}` : ''}`;
       case 'scope':
-        return `${from} is not ${freed} before ${e.name ?? 'its variable'} goes out of scope at the end of the loop iteration`;
+        return `${from} is not ${freed} before ${e.name ?? 'its variable'} goes out of scope at the end of the loop iteration${e.unsure ? `, ${e.unsure}` : ''}`;
       case 'dropped':
-        return `${from} is never ${freed}: the pointer is not kept`;
+        return `${from} is never ${freed}: the pointer is not kept${e.unsure ? `, ${e.unsure}` : ''}`;
       case 'realloc-failed':
         return `when C.realloc fails, ${from} is lost: its only pointer was overwritten with the nil result`;
       case 'deferred-nil':
