@@ -36,6 +36,12 @@ export interface CFunc {
   /** Argument indexes the body stores where they outlive the call. */
   retains: Set<number>;
   /**
+   * Argument indexes the body hands to a function it cannot see that is named
+   * like a releaser (virTypedParamsFree, g_object_unref): what it is given is no
+   * longer ours to track, though nothing says it is freed.
+   */
+  mayRelease?: Set<number>;
+  /**
    * What the result is: freshly allocated; static storage no one may free (a literal, a global
    * array, &global); borrowed (derived from an argument or a global pointer); or not known.
    */

@@ -5,6 +5,7 @@
 // functions so that wrappers inherit what they call.
 import { fieldChild, namedChildren, type RawNode } from '../syntax/raw.js';
 import type { CFunc, CModel, CWrite } from './cdecls.js';
+import { looksLikeReleaser } from './cnames.js';
 import type { Contract } from './contracts.js';
 import { cSizeOf, parseCInt, resolveCType, type CType } from './ctypes.js';
 
@@ -145,7 +146,7 @@ function paramOf(e: RawNode | undefined, fn: CFunc, s: Scan, src: (n: RawNode) =
 /** One pass over a body; returns true when the summary grew. */
 function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src: (n: RawNode) => string): boolean {
   const { fn, body } = info;
-  const before = `${[...fn.frees]}|${[...fn.retains]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}`;
+  const before = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}`;
   const freedLocals = new Set<string>();
   const returns: Origin[] = [];
   const constant = (n: RawNode | undefined): number | undefined => {
@@ -217,6 +218,7 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
           if (libraryBy) (fn.freedBy ??= new Map()).set(pi, libraryBy);
         }
         if (calleeFn?.retains.has(i) || handedOver.has(i)) fn.retains.add(pi);
+        if (calleeFn?.mayRelease?.has(i) || (!s_contract && !calleeFn?.defined && looksLikeReleaser(callee))) (fn.mayRelease ??= new Set()).add(pi);
         const cw = calleeFn?.writes.get(i);
         if (cw) {
           if (cw.k === 'bounded') {
@@ -307,7 +309,7 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
     fn.returnsArg = (returns[0] as { i: number }).i;
   }
   else if (kinds.length && kinds.every((k) => k === 'borrowed' || k === 'param' || k === 'static')) fn.returns = 'borrowed';
-  const after = `${[...fn.frees]}|${[...fn.retains]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}`;
+  const after = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}`;
   return before !== after;
 }
 

@@ -2,7 +2,7 @@
 // and runtime.AddCleanup(x, fn, x.f), read from the functions they run, and
 // the C calls of the package that release or take over memory.
 import type { FuncInfo, Located } from '../../model/program.js';
-import { looksLikeReleaser } from '../../model/cmodel.js';
+import { looksLikeReleaser } from '../../model/cnames.js';
 import { FuncTypes, type Resolver } from '../../model/resolve.js';
 import type { Ty } from '../../model/types.js';
 import { stripConversions, unparen } from '../../syntax/exprs.js';

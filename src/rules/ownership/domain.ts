@@ -3,7 +3,7 @@
 // was released, released by the wrong function, or released although C did
 // not allocate it. Resources with the same lifecycle (a cgo.Handle, a
 // Pinner's pins) are kept here too, worded by the module that declares them.
-import { looksLikeReleaser } from '../../model/cmodel.js';
+import { looksLikeReleaser } from '../../model/cnames.js';
 import { resolveCType } from '../../model/ctypes.js';
 import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';
 import { decodeGoString } from '../../syntax/golit.js';
