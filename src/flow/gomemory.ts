@@ -14,6 +14,11 @@ export interface GoPointerHit {
   target: string;
 }
 
+/** Where the Pinner that pins local variable `varKey` (its address) is noted. */
+export function pinnedVarKey(varKey: string): string {
+  return `pinned:${varKey}`;
+}
+
 /** A Go pointer the runtime would check: to Go heap or stack, or to a global that holds pointers; not pinned. */
 export function isGoPointer(st: State, v: Val): boolean {
   return describeGoPointer(st, v) !== undefined;
@@ -22,7 +27,7 @@ export function isGoPointer(st: State, v: Val): boolean {
 export function describeGoPointer(st: State, v: Val, names?: (varKey: string) => string): string | undefined {
   if (v === HEAP_STRING) return 'string data on the Go heap';
   if (v.startsWith('fn:')) return 'a Go function value';
-  if (v.startsWith('a:')) return `the Go variable ${names?.(v.slice(2)) ?? ''}`.trim();
+  if (v.startsWith('a:')) return st.env.has(pinnedVarKey(v.slice(2))) ? undefined : `the Go variable ${names?.(v.slice(2)) ?? ''}`.trim();
   const id = objId(v);
   const o = id ? st.obj(id) : undefined;
   if (!o || o.kind !== 'go' || o.pinnedBy) return undefined;

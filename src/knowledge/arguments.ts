@@ -4,7 +4,7 @@
 // function we know nothing else about, a name every convention reads as a
 // releaser (memory handed to it is no longer ours to track).
 import type { CFunc } from '../model/cdecls.js';
-import { looksLikeReleaser } from '../model/cnames.js';
+import { looksLikeReleaser, looksLikeTaker } from '../model/cnames.js';
 import type { Contract } from '../model/contracts.js';
 import type { Resolver } from '../model/resolve.js';
 import { stripConversions } from '../syntax/exprs.js';
@@ -30,8 +30,8 @@ export function argumentEffects(name: string, contract: Contract | undefined, cf
   cfn?.retains.forEach((i) => moved.add(i));
   // Handed on, in C, to a function named like a releaser: no longer ours to track.
   cfn?.mayRelease?.forEach((i) => moved.add(i));
-  // An unknown function named like a releaser: what it gets is no longer ours to track.
-  if (!contract && !cfn?.defined && looksLikeReleaser(name)) args.forEach((_, i) => moved.add(i));
+  // An unknown function named like a releaser or a taker: what it gets is no longer ours to track.
+  if (!contract && !cfn?.defined && (looksLikeReleaser(name) || looksLikeTaker(name))) args.forEach((_, i) => moved.add(i));
   // `takes text with destructor destroy`: a destructor function takes the memory, SQLITE_STATIC/TRANSIENT lend it.
   const destructors: ArgumentEffects['destructors'] = [];
   for (const t of contract?.takesWithDestructor ?? []) {

@@ -14,3 +14,12 @@ export function looksLikeReleaser(name: string): boolean {
 }
 
 const LIBC_RELEASERS = new Set(['freeaddrinfo', 'freeifaddrs', 'globfree', 'regfree', 'freelocale']);
+
+/**
+ * Names of C functions that, by convention, take over what they are given
+ * (GLib's g_variant_new_take_string, g_value_take_object, *_adopt_*): memory
+ * handed to them is treated as moved, never as leaked.
+ */
+export function looksLikeTaker(name: string): boolean {
+  return /(^|_)(take|adopt)(_|$)|[a-z0-9](Take|Adopt)([A-Z0-9]|$)/.test(name);
+}

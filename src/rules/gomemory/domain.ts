@@ -7,7 +7,7 @@ import type { Ty } from '../../model/types.js';
 import { stripConversions, unparen } from '../../syntax/exprs.js';
 import type { Expr } from '../../syntax/goast.js';
 import type { ApiCall, CCall, CallExpr, DomainModule, Engine, StoreIntoC } from '../../flow/hooks.js';
-import { describeGoPointer, goMemoryName, goPointerInObject, goPointerInValue } from '../../flow/gomemory.js';
+import { describeGoPointer, goMemoryName, goPointerInObject, goPointerInValue, pinnedVarKey } from '../../flow/gomemory.js';
 import { NIL, UNKNOWN_VAL, objId, varKey, type State, type Val } from '../../flow/state.js';
 import { cKeepsGoPointer } from './c-keeps-go-pointer.js';
 import { exportGoPointer } from './export-go-pointer.js';
@@ -195,9 +195,14 @@ class GoMemoryDomain {
       const a0 = call.args[0];
       const id = objId(a0 ?? NIL);
       if (id && st.obj(id)?.kind === 'go') st.updateObj(id, { pinnedBy: pinner });
-      else if (a0?.startsWith('a:v')) this.x.escape(st, a0);
+      else if (a0?.startsWith('a:v')) {
+        // The variable's address is pinned (a Pinner in a struct field too: v.pinner.Pin(&h)).
+        st.env.set(pinnedVarKey(a0.slice(2)), pinner);
+        this.x.escape(st, a0);
+      }
     } else if (op === 'Unpin') {
       for (const [id, o] of st.objs) if (o.pinnedBy === pinner) st.setObj(id, { ...o, pinnedBy: undefined });
+      for (const [k, v] of [...st.env]) if (k.startsWith('pinned:') && v === pinner) st.env.delete(k);
     }
     return undefined;
   }
