@@ -3,6 +3,7 @@
 // events into findings. Runs in a worker thread or in the main thread.
 import { readFileSync } from 'node:fs';
 import type { Finding } from '../findings/finding.js';
+import { foldSameLine } from '../findings/fold.js';
 import { applySuppressions, type IgnoreDirective } from '../findings/suppress.js';
 import { DEFAULT_BUDGET, type Budget, type FunctionResult, type SummaryLookup } from '../flow/base.js';
 import type { DomainModule, Report } from '../flow/hooks.js';
@@ -375,7 +376,7 @@ class PackageRun {
   }
 
   result(importPath: string): PackageResult {
-    const kept = applySuppressions(this.findings, this.directives, {
+    const kept = applySuppressions(foldSameLine(this.findings), this.directives, {
       disabled: this.opts.disabledRules,
       uncertain: (file, line) => this.uncertain.some((u) => u.file === file && line >= u.from && line <= u.to + 1),
     });
