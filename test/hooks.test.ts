@@ -152,7 +152,7 @@ describe('hooks, each seen by a module registered alone', () => {
   });
 
   it('onNil and onKnownEmpty: what a condition shows about an allocation', () => {
-    const body = `func f() {\n\tp := C.mk()\n\tif p == nil {\n\t\treturn\n\t}\n}\n\nfunc g() {\n\tb := C.GoBytes(nil, 0)\n\t_ = b\n\tp := (*[4]byte)(unsafe.Pointer(C.CString("")))[:]\n\tif len(p) < 1 {\n\t\treturn\n\t}\n}`;
+    const body = `func f() {\n\tp := C.mk()\n\tif p == nil {\n\t\treturn\n\t}\n}\n\nfunc g() {\n\tb := C.GoBytes(nil, 0)\n\t_ = b\n\tp := (*[4]byte)(unsafe.Pointer(C.CString("")))[:]\n\tif len(p) == 0 {\n\t\treturn\n\t}\n}`;
     const extra = {
       create: (x: Engine): Partial<DomainHooks> => ({
         cCallResult: (cc, st) => {

@@ -61,20 +61,6 @@ export abstract class Conditions extends Expressions {
         return e.op === '==' ? r : { t: r.f, f: r.t };
       }
     }
-    if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
-      const status = this.isSuccessCode(e.y) ? e.x : this.isSuccessCode(e.x) ? e.y : undefined;
-      if (status) {
-        const v = this.eval(status, st, ch, frame);
-        const outputs = statusOutputs(v);
-        const r: CondResult = outputs
-          ? {
-              t: (s) => outputs.onFailure.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
-              f: (s) => outputs.onSuccess.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
-            }
-          : this.factCond(e, st);
-        return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
-      }
-    }
     const lt = lenTest(e);
     if (lt) {
       // Whether x has elements is one fact whatever the form of the test, so
@@ -90,6 +76,20 @@ export abstract class Conditions extends Expressions {
         if (o?.kind === 'c' && o.state === 'live') for (const h of this.hooks) h.onKnownEmpty?.(s, id!, o);
       };
       return { t: learn(lt.nonEmptyWhenTrue), f: learn(!lt.nonEmptyWhenTrue) };
+    }
+    if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
+      const status = this.isSuccessCode(e.y) ? e.x : this.isSuccessCode(e.x) ? e.y : undefined;
+      if (status) {
+        const v = this.eval(status, st, ch, frame);
+        const outputs = statusOutputs(v);
+        const r: CondResult = outputs
+          ? {
+              t: (s) => outputs.onFailure.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
+              f: (s) => outputs.onSuccess.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
+            }
+          : this.factCond(e, st);
+        return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
+      }
     }
     const sign = signTest(e);
     if (sign) {
