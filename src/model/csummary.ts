@@ -218,7 +218,10 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
           if (libraryBy) (fn.freedBy ??= new Map()).set(pi, libraryBy);
         }
         if (calleeFn?.retains.has(i) || handedOver.has(i)) fn.retains.add(pi);
-        if (calleeFn?.mayRelease?.has(i) || (!s_contract && !calleeFn?.defined && looksLikeReleaser(callee))) (fn.mayRelease ??= new Set()).add(pi);
+        // Handed to a function named like a releaser that we cannot see, or through a function
+        // pointer (the Arrow C data interface's schema->release(schema)): no longer ours to track.
+        const unseen = f?.type !== 'identifier' || (!s_contract && !calleeFn?.defined && looksLikeReleaser(callee));
+        if (calleeFn?.mayRelease?.has(i) || unseen) (fn.mayRelease ??= new Set()).add(pi);
         const cw = calleeFn?.writes.get(i);
         if (cw) {
           if (cw.k === 'bounded') {

@@ -319,7 +319,7 @@ class OwnershipDomain implements Ownership {
     const message = resource
       ? resource.lost({ what: o.what, how, atLine, name })
       : leak.message({ how, what: o.what, name, releasedBy: releasedBy.some((f) => f !== 'free') ? releasedBy : undefined, atLine, unsure });
-    this.x.report(`leak:${o.site}`, { rule: resource?.rule ?? leak.meta, message, confidence: unsure ? 'medium' : 'high', pos: o.site, end: o.siteEnd ?? o.site, trace: [...o.steps, ...pathSteps, final] });
+    this.x.report(`leak:${o.site}`, { rule: resource?.rule ?? leak.meta, message, confidence: unsure ? 'low' : 'high', pos: o.site, end: o.siteEnd ?? o.site, trace: [...o.steps, ...pathSteps, final] });
     return true;
   }
 
