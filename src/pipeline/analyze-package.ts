@@ -1,6 +1,7 @@
 // One package, end to end: parse its files, build the model, run the
 // dataflow engine over its functions callees-first, and turn the engine's
 // events into findings. Runs in a worker thread or in the main thread.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Finding } from '../findings/finding.js';
 import { applySuppressions, type IgnoreDirective } from '../findings/suppress.js';
@@ -30,7 +31,8 @@ export interface PackageJob {
   importPath: string;
   name: string;
   dir: string;
-  files: { path: string; display: string }[];
+  /** `text`, when given, is analysed instead of the file on disk (an editor's unsaved buffer, a fix being checked). */
+  files: { path: string; display: string; text?: string }[];
   /** The package's .c and .h files. */
   cFiles: { path: string; display: string }[];
   /** Selects the `#cgo` flags that apply. */
@@ -76,6 +78,19 @@ export interface PackageResult {
   skipped: string[];
   /** What the package offers to generated tests (when asked for with describeApi). */
   api?: PackageApi;
+  /** The Go files as they were analysed: a digest of each text, so that fixes are never applied to a file that changed since. */
+  sources: SourceDigest[];
+}
+
+export interface SourceDigest {
+  /** Absolute path. */
+  path: string;
+  /** sha256 of the UTF-8 text, hex. */
+  digest: string;
+}
+
+export function digestText(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export interface AnalyzeOptions {
@@ -125,6 +140,7 @@ class PackageRun {
   readonly unreadable: string[] = [];
   readonly syntaxErrors: string[] = [];
   readonly skipped: string[] = [];
+  readonly sources: SourceDigest[] = [];
   private api?: PackageApi;
   private readonly findings: Finding[] = [];
   private readonly directives: IgnoreDirective[] = [];
@@ -160,8 +176,9 @@ class PackageRun {
     }
     if (later.length) this.pkg.cFileLoader = () => later.forEach((f) => this.pkg.addCFile(f.display, f.text));
     for (const f of job.files) {
-      const text = this.read(f);
+      const text = f.text ?? this.read(f);
       if (text === undefined) continue;
+      this.sources.push({ path: f.path, digest: digestText(text) });
       this.stats.files++;
       this.stats.bytes += Buffer.byteLength(text);
       const tree = parseGo(text);
@@ -387,6 +404,7 @@ class PackageRun {
       cAnalyzerProblems: [...this.cAnalyzerProblems],
       syntaxErrors: this.syntaxErrors,
       skipped: this.skipped,
+      sources: this.sources,
       ...(this.api ? { api: this.api } : {}),
     };
   }
