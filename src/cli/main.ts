@@ -12,6 +12,7 @@ import { SEVERITY_RANK } from '../findings/finding.js';
 import { failsAt, type FailOn } from '../findings/finding.js';
 import { runCheck, type CheckOptions } from '../pipeline/check.js';
 import { runFixes } from '../pipeline/fix.js';
+import { runLanguageServer } from '../lsp/server.js';
 import { adoptionOptions, checkAdoptionFlags, CHECK_FORMATS, findingsWithFixes, finishFixes, formatForCI, selectFindings } from './check-adoption.js';
 import { runTest, type TestResult } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
@@ -491,6 +492,14 @@ export async function main(argv: string[]): Promise<number> {
       const r = ruleById(id);
       if (!r) throw new ExitError(`unknown rule "${id}" (see cgoguard rules)`, 2);
       out(`${r.id}: ${r.title} (default severity: ${r.severity})\n\n${r.rationale}\n\nBad:\n\n${indent(r.bad)}\n\nGood:\n\n${indent(r.good)}\n`);
+    });
+
+  program
+    .command('lsp')
+    .description('run the language server (diagnostics and quick fixes for editors) on stdin and stdout')
+    .option('--stdio', 'talk over stdin and stdout (the default and only transport; accepted for clients that pass it)')
+    .action(async () => {
+      await runLanguageServer(VERSION);
     });
 
   registerProductionCommands(program, argv, productionContext);

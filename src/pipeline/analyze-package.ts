@@ -22,6 +22,7 @@ import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
 import { CallIndex } from './relevance.js';
 import { describePackage, type PackageApi } from './package-api.js';
+import { AnalysisCancelled, packageContext, type FunctionMemo } from './function-memo.js';
 import { cgoFlags, preprocessPreamble } from '../model/cpreprocess.js';
 import type { BuildContext } from '../syntax/buildtags.js';
 import { NO_VAR, type Expr, type GoFile } from '../syntax/goast.js';
@@ -104,6 +105,10 @@ export interface AnalyzeOptions {
   domains?: readonly DomainModule[];
   /** Also describe the package's functions for `gen tests` (converts every body). */
   describeApi?: boolean;
+  /** Results of earlier analyses of this package to reuse where nothing they depend on changed (the language server). */
+  memo?: FunctionMemo;
+  /** Polled between functions: true stops the analysis with AnalysisCancelled (a newer edit supersedes it). */
+  cancelled?: () => boolean;
 }
 
 export function analyzePackage(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageResult {
@@ -148,12 +153,14 @@ class PackageRun {
   private readonly domains: readonly DomainModule[];
   private readonly resolver: Resolver;
   private readonly done = new Set<FuncInfo>();
+  /** For the memo: what every function's result depends on besides its own text and its callees. */
+  private context = '';
   /** Lines of functions whose analysis was cut short: an ignore there may have matched. */
   private readonly uncertain: { file: string; from: number; to: number }[] = [];
 
   constructor(
     readonly pkg: PackageModel,
-    external: Summary[],
+    private readonly external: Summary[],
     private readonly opts: AnalyzeOptions,
   ) {
     this.lookup = new SummaryTable(external);
@@ -168,9 +175,11 @@ class PackageRun {
     // The package's C files: those with contract directives now, the others
     // when a definition is first looked for (most checks never need them).
     const later: { display: string; text: string }[] = [];
+    const cTexts: { display: string; text: string }[] = [];
     for (const f of job.cFiles) {
       const text = this.read(f);
       if (text === undefined) continue;
+      cTexts.push({ display: f.display, text });
       if (/cgoguard:contract\b/.test(text)) this.pkg.addCFile(f.display, text);
       else later.push({ display: f.display, text });
     }
@@ -197,6 +206,7 @@ class PackageRun {
       }
     }
     if (preambles.length) this.pkg.headerLoader = () => this.readHeaders(preambles, job);
+    if (this.opts.memo) this.context = packageContext(job, this.pkg.files.map((f) => f.go), cTexts, this.external, this.opts);
     this.stats.functions = this.pkg.allFuncs().filter((f) => f.decl.hasBody).length;
     for (const p of this.pkg.directiveProblems) this.findings.push(findingAt(p.file, p.pos, p.end, badDirective.id, badDirective.severity, p.message, ''));
     return trees;
@@ -255,6 +265,7 @@ class PackageRun {
     for (const scc of sccOrder(todo, calls)) {
       const results: Summary[] = [];
       for (const fn of scc) {
+        if (this.opts.cancelled?.()) throw new AnalysisCancelled();
         const s = this.analyzeFunction(fn, calls.get(fn.key)!);
         if (s) results.push(s);
       }
@@ -274,8 +285,16 @@ class PackageRun {
         return s !== undefined && carriesCMemory(s);
       });
     let r: FunctionResult;
+    const memo = this.opts.memo;
+    const probe = memo && { context: this.context, file: fn.file.display, pos: fn.decl.pos, text: fn.file.go.text.slice(fn.decl.pos, fn.decl.end), pathSensitive };
+    const kept = memo && probe && memo.lookup(fn.key, probe, this.lookup);
     try {
-      r = new Interpreter(fn, this.resolver, this.lookup, this.domains, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
+      if (kept) r = kept;
+      else {
+        const lookup = memo ? memo.recording(this.lookup) : this.lookup;
+        r = new Interpreter(fn, this.resolver, lookup, this.domains, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
+        if (memo && probe && 'consulted' in lookup) memo.store(fn.key, probe, lookup.consulted, r);
+      }
     } catch (e) {
       // A bug of ours must not cost the rest of the package its findings.
       this.problems.push(`internal error in ${fn.display} (${fn.file.display}): ${e instanceof Error ? e.message : String(e)}`);
