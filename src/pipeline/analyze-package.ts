@@ -131,7 +131,9 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
     if (opts.cAnalyzer && !opts.disabledRules.has(cAnalyzer.id)) run.analyzeCCode(job);
     if (opts.describeApi) run.describe(trees);
   } finally {
-    for (const { tree } of trees) tree.delete();
+    // The memo keeps its trees for the next analysis (parsed again only where edited).
+    if (opts.memo) opts.memo.dropTrees(new Set(job.files.map((f) => f.path)));
+    else for (const { tree } of trees) tree.delete();
   }
   return run.result(job.importPath);
 }
@@ -190,7 +192,7 @@ class PackageRun {
       this.sources.push({ path: f.path, digest: digestText(text) });
       this.stats.files++;
       this.stats.bytes += Buffer.byteLength(text);
-      const tree = parseGo(text);
+      const tree = this.opts.memo ? this.opts.memo.parse(f.path, text) : parseGo(text);
       const go = convertGoFile(f.path, text, tree);
       trees.push({ go, tree });
       this.stats.syntaxErrors += go.syntaxErrors.length;
@@ -258,15 +260,34 @@ class PackageRun {
 
   /** Converts the bodies of `funcs` and analyses them callees first. Returns those analysed. */
   analyze(funcs: FuncInfo[], trees: LoadedFile[]): FuncInfo[] {
-    const wanted = new Set(funcs.map((f) => f.decl));
+    // With a memo, a body is converted only when its function must be analysed again; what it calls is kept.
+    const memo = this.opts.memo;
+    const known = new Map<string, Calls>();
+    if (memo) {
+      for (const f of funcs) {
+        if (f.decl.bodyConverted || !f.decl.hasBody || this.done.has(f)) continue;
+        const c = memo.callsOf(f.key, this.context, this.textOf(f));
+        if (c) known.set(f.key, c);
+      }
+    }
+    const wanted = new Set(funcs.filter((f) => !known.has(f.key)).map((f) => f.decl));
     for (const { go, tree } of trees) convertBodies(go, tree, (d) => wanted.has(d));
-    const todo = funcs.filter((f) => f.decl.bodyConverted && !this.done.has(f));
-    const calls = new Map(todo.map((f) => [f.key, callsOf(f, this.resolver)]));
+    const todo = funcs.filter((f) => (f.decl.bodyConverted || known.has(f.key)) && !this.done.has(f));
+    const calls = new Map(
+      todo.map((f) => {
+        let c = known.get(f.key);
+        if (!c) {
+          c = callsOf(f, this.resolver);
+          memo?.storeCalls(f.key, this.context, this.textOf(f), c);
+        }
+        return [f.key, c];
+      }),
+    );
     for (const scc of sccOrder(todo, calls)) {
       const results: Summary[] = [];
       for (const fn of scc) {
         if (this.opts.cancelled?.()) throw new AnalysisCancelled();
-        const s = this.analyzeFunction(fn, calls.get(fn.key)!);
+        const s = this.analyzeFunction(fn, calls.get(fn.key)!, trees);
         if (s) results.push(s);
       }
       // Members of a cycle see each other's summaries only after the whole cycle ran.
@@ -275,7 +296,11 @@ class PackageRun {
     return todo;
   }
 
-  private analyzeFunction(fn: FuncInfo, c: Calls): Summary | undefined {
+  private textOf(fn: FuncInfo): string {
+    return fn.file.go.text.slice(fn.decl.pos, fn.decl.end);
+  }
+
+  private analyzeFunction(fn: FuncInfo, c: Calls, trees: LoadedFile[]): Summary | undefined {
     this.done.add(fn);
     // Paths are told apart only where C memory is handled; elsewhere joined states summarise the function.
     const pathSensitive =
@@ -286,11 +311,12 @@ class PackageRun {
       });
     let r: FunctionResult;
     const memo = this.opts.memo;
-    const probe = memo && { context: this.context, file: fn.file.display, pos: fn.decl.pos, text: fn.file.go.text.slice(fn.decl.pos, fn.decl.end), pathSensitive };
+    const probe = memo && { context: this.context, file: fn.file.display, pos: fn.decl.pos, text: this.textOf(fn), pathSensitive };
     const kept = memo && probe && memo.lookup(fn.key, probe, this.lookup);
     try {
       if (kept) r = kept;
       else {
+        if (!fn.decl.bodyConverted) for (const { go, tree } of trees) if (go === fn.file.go) convertBodies(go, tree, (d) => d === fn.decl);
         const lookup = memo ? memo.recording(this.lookup) : this.lookup;
         r = new Interpreter(fn, this.resolver, lookup, this.domains, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
         if (memo && probe && 'consulted' in lookup) memo.store(fn.key, probe, lookup.consulted, r);

@@ -11,7 +11,9 @@ import type { FunctionResult, SummaryLookup } from '../flow/base.js';
 import type { Report } from '../flow/hooks.js';
 import type { Step } from '../flow/state.js';
 import type { Summary } from '../flow/summary.js';
+import { Edit, type Tree } from 'web-tree-sitter';
 import type { GoFile } from '../syntax/goast.js';
+import { parseGo } from '../syntax/parser.js';
 
 /** What must be the same for a kept result to hold. */
 export interface MemoProbe {
@@ -90,7 +92,53 @@ export class FunctionMemo {
   /** Forgets what the last analyses did not use (functions deleted or renamed). */
   prune(): void {
     for (const k of this.entries.keys()) if (!this.used.has(k)) this.entries.delete(k);
+    for (const k of this.calls.keys()) if (!this.callsUsed.has(k)) this.calls.delete(k);
     this.used = new Set();
+    this.callsUsed = new Set();
+  }
+
+  private readonly calls = new Map<string, { context: string; text: string; callees: string[]; touchesC: boolean }>();
+  private callsUsed = new Set<string>();
+
+  /** What a function calls, as found when its body was last converted (the calls do not depend on where it stands). */
+  callsOf(key: string, context: string, text: string): { callees: Set<string>; touchesC: boolean } | undefined {
+    const c = this.calls.get(key);
+    if (!c || c.context !== context || c.text !== text) return undefined;
+    this.callsUsed.add(key);
+    return { callees: new Set(c.callees), touchesC: c.touchesC };
+  }
+
+  storeCalls(key: string, context: string, text: string, calls: { callees: Set<string>; touchesC: boolean }): void {
+    this.callsUsed.add(key);
+    this.calls.set(key, { context, text, callees: [...calls.callees], touchesC: calls.touchesC });
+  }
+
+  private readonly trees = new Map<string, { text: string; tree: Tree }>();
+
+  /**
+   * The file's syntax tree, parsed again only where it changed since the
+   * last analysis. The memo owns the tree: the caller must not delete it.
+   */
+  parse(path: string, text: string): Tree {
+    const prev = this.trees.get(path);
+    if (prev?.text === text) return prev.tree;
+    let tree: Tree;
+    if (prev) {
+      prev.tree.edit(treeEdit(prev.text, text));
+      tree = parseGo(text, prev.tree);
+      prev.tree.delete();
+    } else tree = parseGo(text);
+    this.trees.set(path, { text, tree });
+    return tree;
+  }
+
+  /** Frees the trees of files no longer analysed. */
+  dropTrees(keep: ReadonlySet<string>): void {
+    for (const [p, t] of this.trees) {
+      if (keep.has(p)) continue;
+      t.tree.delete();
+      this.trees.delete(p);
+    }
   }
 
   get size(): number {
@@ -202,20 +250,73 @@ export function packageContext(
   h.update(job.importPath);
   for (const f of files) {
     h.update(`\0${f.path}\0`);
-    // Whitespace does not matter: a blank line between functions changes nothing they mean.
+    // Whitespace and ordinary comments do not matter: a blank line or a note between functions changes nothing they mean.
     let at = 0;
     for (const d of [...f.funcs].sort((a, b) => a.pos - b.pos)) {
       if (!d.bodySpan) continue;
-      h.update(f.text.slice(at, d.bodySpan.pos).replace(/\s+/g, ' '));
+      h.update(withoutComments(f.text.slice(at, d.bodySpan.pos)).replace(/\s+/g, ' '));
       at = d.bodySpan.end;
     }
-    h.update(f.text.slice(at).replace(/\s+/g, ' '));
-    // Comments count by where they stand: a preamble right above import "C", doc comments (contracts) right above a function.
+    h.update(withoutComments(f.text.slice(at)).replace(/\s+/g, ' '));
+    // Comments that do matter, by where they stand: the preamble right above import "C", the doc
+    // comment lines the analysis reads, directives, the design document's Contract: blocks.
     h.update(`\0preamble:${f.preamble?.text ?? '-'}`);
-    for (const d of f.funcs) h.update(`\0doc:${d.name}:${d.doc.map((c) => c.text).join('\n')}`);
+    for (const d of f.funcs) h.update(`\0doc:${d.name}:${d.doc.filter((c) => MEANINGFUL_DOC.test(c.text)).map((c) => c.text).join('\n')}`);
+    for (const c of f.comments) h.update(`\0directive:${c.text}`);
+    h.update(JSON.stringify(f.seedContracts));
   }
   for (const c of cFiles) h.update(`\0${c.display}\0${c.text}`);
   h.update(JSON.stringify(external));
   h.update(JSON.stringify({ contracts: opts.contracts, disabled: [...opts.disabledRules].sort(), budget: opts.budget, domains: opts.domains?.map((d) => d.id) }));
   return h.digest('hex');
+}
+
+/** Doc comment lines the analysis reads: //export, cgoguard: directives, the design document's Contract: blocks. */
+const MEANINGFUL_DOC = /^\/\/export\s|cgoguard:|Contract:/;
+
+/** Go source with its comments left out (strings, runes and raw strings kept as they are). */
+export function withoutComments(src: string): string {
+  let out = '';
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    if (c === '/' && src[i + 1] === '/') {
+      while (i < src.length && src[i] !== '\n') i++;
+    } else if (c === '/' && src[i + 1] === '*') {
+      const end = src.indexOf('*/', i + 2);
+      i = end < 0 ? src.length : end + 2;
+      out += ' ';
+    } else if (c === '"' || c === "'" || c === '`') {
+      const start = i++;
+      while (i < src.length && src[i] !== c && (c === '`' || src[i] !== '\n')) i += c !== '`' && src[i] === '\\' ? 2 : 1;
+      out += src.slice(start, ++i);
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The edit that turns `before` into `after`, for tree-sitter: one span, in UTF-16 units, from the common prefix and suffix. */
+export function treeEdit(before: string, after: string): Edit {
+  let head = 0;
+  const max = Math.min(before.length, after.length);
+  while (head < max && before.charCodeAt(head) === after.charCodeAt(head)) head++;
+  let tail = 0;
+  while (tail < max - head && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
+  const point = (text: string, at: number) => {
+    const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+    let row = 0;
+    for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) row++;
+    return { row, column: at - lineStart };
+  };
+  return new Edit({
+    startIndex: head,
+    oldEndIndex: before.length - tail,
+    newEndIndex: after.length - tail,
+    startPosition: point(before, head),
+    oldEndPosition: point(before, before.length - tail),
+    newEndPosition: point(after, after.length - tail),
+  });
 }
