@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDiff } from '../src/workspace/git-changes.js';
 import { cgoguard } from './support/cli.js';
+import { githubIngestionProblems, sarifErrors } from './support/sarif.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-baseline-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -186,7 +187,10 @@ describe('CI formats', () => {
   it("gives SARIF results the baseline's fingerprint and the fixes", () => {
     const dir = repo('sarif', { 'pkg/a.go': HEAD + '\nimport "unsafe"\n\nfunc d(s string) {\n\tcs := C.CString(s)\n\tC.use(cs)\n}\n\nvar _ unsafe.Pointer\n' });
     const r = check(dir, '--format', 'sarif', './...');
-    const result = JSON.parse(r.stdout).runs[0].results[0];
+    const log = JSON.parse(r.stdout);
+    expect(sarifErrors(log)).toBe('');
+    expect(githubIngestionProblems(log)).toEqual([]);
+    const result = log.runs[0].results[0];
     check(dir, '--write-baseline', 'b.json', './...');
     const fp = JSON.parse(readFileSync(path.join(dir, 'b.json'), 'utf8')).findings[0].fingerprint;
     expect(result.partialFingerprints).toEqual({ 'cgoguard/v2': `${fp}:1` });
