@@ -124,3 +124,29 @@ describe.skipIf(!hasNeovim && !process.env.CI)('cgoguard lsp with Neovim as the 
     expect(after).toContain('C memory from C.make_label is never freed: the pointer is not kept');
   });
 });
+
+describe.skipIf(!hasNeovim && !process.env.CI)('cgoguard lsp across packages', () => {
+  it("uses an imported package's summaries, and analyses only the edited package again", async () => {
+    const dir = project('deps', {});
+    mkdirSync(path.join(dir, 'cstr'));
+    mkdirSync(path.join(dir, 'app'));
+    writeFileSync(
+      path.join(dir, 'cstr', 'cstr.go'),
+      'package cstr\n\n/*\n#include <stdlib.h>\n*/\nimport "C"\n\n// New returns C memory the caller must free.\nfunc New(s string) *C.char {\n\treturn C.CString(s)\n}\n',
+    );
+    const app = path.join(dir, 'app', 'app.go');
+    writeFileSync(app, 'package app\n\n/*\nstatic void use(void *p) { (void)p; }\n*/\nimport "C"\n\nimport (\n\t"unsafe"\n\n\t"example.com/deps/cstr"\n)\n\nfunc Run(s string) {\n\tp := cstr.New(s)\n\tC.use(unsafe.Pointer(p))\n}\n');
+    const r = await neovim(dir, [
+      { op: 'open', file: app },
+      { op: 'diagnostics', file: app, code: 'leak' },
+      { op: 'set_lines', file: app, from: 15, to: 15, lines: ['\t// an edit'] },
+      { op: 'diagnostics', file: app, code: 'leak' },
+      { op: 'logs', contains: 'analysed example.com/deps/app' },
+    ]);
+    expect(r[1].diagnostics.map((d: { message: string }) => d.message)).toEqual(['C memory from cstr.New is not freed on the path that returns at line 17']);
+    expect(r[3].diagnostics.map((d: { message: string }) => d.message)).toEqual(['C memory from cstr.New is not freed on the path that returns at line 18']);
+    const logs: string[] = r[4].logs;
+    expect(logs.filter((l) => l.includes('analysed example.com/deps/cstr (imported by example.com/deps/app)'))).toHaveLength(1);
+    expect(logs.filter((l) => /analysed example\.com\/deps\/app in \d+ ms/.test(l)).length).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -132,6 +132,7 @@ export class Project {
         if (!done) return undefined;
         result = done.result;
         this.cache.set(key, result);
+        this.log(`analysed ${dep.importPath} (imported by ${pkg.importPath}): ${done.analysed} function(s) analysed, ${done.reused} reused`);
       }
       summaries.set(dep.importPath, [...external, ...result.summaries]);
       if (result.summaries.some((s) => carriesCMemory(s) && /^\p{Lu}/u.test(s.key.slice(s.key.lastIndexOf('.') + 1)))) interesting.add(dep.importPath);
