@@ -2,11 +2,13 @@
 // headless. Open a file and see the diagnostic, apply its quick fix and see
 // it go, edit and see a new one, cancel a run by editing during it, and
 // reload the configuration when it is saved.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateCorpus } from '../bench/corpus.js';
+import { bin } from './support/cli.js';
 import { hasNeovim, neovim } from './support/neovim.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-lsp-'));
@@ -148,5 +150,38 @@ describe.skipIf(!hasNeovim && !process.env.CI)('cgoguard lsp across packages', (
     const logs: string[] = r[4].logs;
     expect(logs.filter((l) => l.includes('analysed example.com/deps/cstr (imported by example.com/deps/app)'))).toHaveLength(1);
     expect(logs.filter((l) => /analysed example\.com\/deps\/app in \d+ ms/.test(l)).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('cgoguard lsp as a process', () => {
+  const frame = (msg: object) => {
+    const body = JSON.stringify({ jsonrpc: '2.0', ...msg });
+    return `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  };
+
+  it('exits when the client closes its input, and with status 0 after shutdown and exit', async () => {
+    const closed = spawnSync(process.execPath, [bin, 'lsp'], { input: '', encoding: 'utf8', timeout: 20_000 });
+    expect(closed.status).toBe(1);
+    const garbled = spawnSync(process.execPath, [bin, 'lsp'], { input: 'Content-Length: 5\r\n\r\n{bad}', encoding: 'utf8', timeout: 20_000 });
+    expect(garbled.status).toBe(1);
+    // A client that waits for each answer, as clients do, and keeps its end open until the server exits.
+    const p = spawn(process.execPath, [bin, 'lsp'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    const answered = (id: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (out.includes(`"id":${id}`) ? resolve() : undefined);
+        p.stdout.on('data', check);
+        check();
+      });
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+    p.stdin.write(frame({ id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } }));
+    await answered(1);
+    p.stdin.write(frame({ method: 'initialized', params: {} }));
+    p.stdin.write(frame({ id: 2, method: 'shutdown' }));
+    await answered(2);
+    p.stdin.write(frame({ method: 'exit' }));
+    expect(await exited).toBe(0);
+    expect(out).toContain('"codeActionProvider"');
   });
 });

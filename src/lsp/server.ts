@@ -12,8 +12,6 @@ import {
   DidChangeWatchedFilesNotification,
   FileChangeType,
   ProposedFeatures,
-  StreamMessageReader,
-  StreamMessageWriter,
   TextDocuments,
   TextDocumentSyncKind,
   CodeActionKind,
@@ -50,7 +48,8 @@ interface Run {
 export function runLanguageServer(version: string): Promise<void> {
   // The protocol owns stdout.
   console.log = console.error;
-  const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+  // Given the streams themselves, the connection also ends the process when the client closes stdin.
+  const connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
   const server = new Server(connection, version);
   server.listen();
   return new Promise((resolve) => connection.onExit(resolve));
