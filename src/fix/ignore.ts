@@ -6,7 +6,7 @@ import type { Fix } from '../findings/fix.js';
 import type { GoSource } from './source.js';
 
 /** The reason the inserted directive carries until the author writes theirs. */
-export const IGNORE_REASON_PLACEHOLDER = 'TODO: say why this is safe';
+const IGNORE_REASON_PLACEHOLDER = 'TODO: say why this is safe';
 
 export function ignoreFixes(f: Finding, src: GoSource): Fix[] {
   const pos = src.offset(f.line, f.column);

@@ -27,9 +27,6 @@ const BY_RULE: Record<string, FixMaker> = {
 /** Rules a suppression cannot or should not be offered for. */
 const NO_IGNORE = new Set(['unused-ignore', 'bad-directive']);
 
-/** The rules that have a fix of their own (for documentation and tests). */
-export const RULES_WITH_FIXES = Object.keys(BY_RULE);
-
 export interface FixSource {
   /** The file as the findings name it. */
   file: string;

@@ -200,7 +200,7 @@ export function visitStmtExprs(s: Stmt, visit: (e: Expr) => boolean, intoClosure
 }
 
 /** Every expression of a statement and of the statements nested in it. */
-export function visitAllExprs(s: Stmt, walk: (e: Expr) => void): void {
+function visitAllExprs(s: Stmt, walk: (e: Expr) => void): void {
   for (const e of ownExprs(s)) walk(e);
   for (const { body } of childLists(s)) for (const st of body) visitAllExprs(st, walk);
 }
@@ -247,7 +247,7 @@ export function unwrapPointer(e: Expr): Expr {
   }
 }
 
-export function isUnsafePointer(e: Expr): boolean {
+function isUnsafePointer(e: Expr): boolean {
   return (e.k === 'sel' && e.x.k === 'ident' && e.x.name === 'unsafe' && e.name === 'Pointer') || (e.k === 'type' && e.type.k === 'name' && e.type.pkg === 'unsafe' && e.type.name === 'Pointer');
 }
 

@@ -51,10 +51,13 @@ export function usesOf(fn: FuncIR, v: VarId, releasers: ReadonlySet<string>): Us
         break;
       case 'go':
       case 'defer':
-      case 'return':
       case 'send':
-        // What leaves with a goroutine, a deferred call, a result or a channel is not for a fix to free.
-        for (const e of s.k === 'return' ? s.results : s.k === 'send' ? [s.value, s.ch] : [s.call]) visitExpr(e, [], s, true);
+        // What leaves with a goroutine, a deferred call or a channel is not for a fix to free.
+        for (const e of s.k === 'send' ? [s.value, s.ch] : [s.call]) visitExpr(e, [], s, true);
+        break;
+      case 'return':
+        // `return p` hands it on (a use of the last kind); `return C.GoString(p)` only copies it.
+        roots.push(...s.results);
         break;
       default:
         roots.push(...ownExprsOf(s));

@@ -275,7 +275,7 @@ export function packageContext(
 const MEANINGFUL_DOC = /^\/\/export\s|cgoguard:|Contract:/;
 
 /** Go source with its comments left out (strings, runes and raw strings kept as they are). */
-export function withoutComments(src: string): string {
+function withoutComments(src: string): string {
   let out = '';
   let i = 0;
   while (i < src.length) {
@@ -299,7 +299,7 @@ export function withoutComments(src: string): string {
 }
 
 /** The edit that turns `before` into `after`, for tree-sitter: one span, in UTF-16 units, from the common prefix and suffix. */
-export function treeEdit(before: string, after: string): Edit {
+function treeEdit(before: string, after: string): Edit {
   let head = 0;
   const max = Math.min(before.length, after.length);
   while (head < max && before.charCodeAt(head) === after.charCodeAt(head)) head++;
