@@ -114,6 +114,15 @@ try {
     }
   }
 
+  if (spawnSync('nvim', ['--version']).status === 0) {
+    const l = node('lsp.js', [quick ? '30' : '90']);
+    console.log(`\ncgoguard lsp through Neovim's LSP client: edits in a ${l.lines}-line cgo file, diagnostics of each new version`);
+    line('first analysis of the file (cold)', fmtS(l.firstMs));
+    line(`after an edit (${l.edits} edits)`, `p50 ${l.p50.toFixed(0)} ms  p95 ${l.p95.toFixed(0)} ms  max ${l.max.toFixed(0)} ms  (p95 ${((l.p95 / l.firstMs) * 100).toFixed(0)}% of the first analysis; target 300 ms)`);
+  } else {
+    console.log('\nnvim not found: the language server latency needs Neovim (scripts/system-deps.sh installs it)');
+  }
+
   const shape = quick ? { packages: 20, files: 4, funcs: 10 } : { packages: 100, files: 5, funcs: 20 };
   const corpus = generateCorpus(path.join(tmp, 'corpus'), shape);
   const cfiles = goFiles(corpus);

@@ -3,7 +3,8 @@
 # missing: clang (its static analyzer runs on C code), valgrind (a stage of
 # `cgoguard test`), chromium (the HTML report is opened in a real browser by
 # playwright-core; no browser is downloaded), prometheus (it scrapes `watch
-# --listen` in the tests; promtool checks the shipped rules). Runs before `npm test`.
+# --listen` in the tests; promtool checks the shipped rules), neovim (its built-in
+# LSP client drives `cgoguard lsp` in the tests). Runs before `npm test`.
 # Installs only as root or with password-less sudo; otherwise says what is missing
 # (tests that need a missing tool are skipped, except in CI where they fail).
 set -uo pipefail
@@ -29,6 +30,7 @@ command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v nvim >/dev/null 2>&1 || missing+=(neovim)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -16,6 +16,7 @@ const LAYERS: Record<string, number> = {
   rules: 5,
   findings: 6,
   workspace: 7,
+  fix: 7,
   dynamic: 8,
   trace: 8,
   report: 9,
@@ -23,6 +24,7 @@ const LAYERS: Record<string, number> = {
   watch: 10,
   gen: 10,
   cli: 11,
+  lsp: 11,
 };
 const TOP = 12;
 

@@ -124,7 +124,9 @@ describe('output', () => {
     expect(Object.keys(out).sort()).toEqual(['findings', 'stats', 'version']);
     expect(out.findings).toHaveLength(1);
     const f = out.findings[0];
-    expect(Object.keys(f).sort()).toEqual(['column', 'confidence', 'endColumn', 'endLine', 'file', 'function', 'line', 'message', 'rule', 'severity', 'trace']);
+    // Fields are added, never renamed or removed: `fixes` came with the quick fixes, `confidence` after.
+    expect(Object.keys(f).sort()).toEqual(['column', 'confidence', 'endColumn', 'endLine', 'file', 'fixes', 'function', 'line', 'message', 'rule', 'severity', 'trace']);
+    expect(f.fixes.map((x: { title: string; safe: boolean }) => [x.title, x.safe])).toEqual([['Ignore leak here (//cgoguard:ignore, with a reason to write)', false]]);
     expect(f).toMatchObject({ rule: 'leak', severity: 'error', confidence: 'high', file: path.join(dir, 'a.go'), line: 10, column: 8, endLine: 10, function: 'leak' });
     expect(f.trace[0]).toEqual({ file: path.join(dir, 'a.go'), line: 10, column: 8, message: 'C.CString allocates C memory here' });
     expect(out.stats).toMatchObject({ packages: 1, packagesAnalyzed: 1, files: 1, functionsSkipped: 0 });

@@ -10,7 +10,10 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { SEVERITY_RANK } from '../findings/finding.js';
 import { failsAt, type Confidence, type FailOn } from '../findings/finding.js';
-import { runCheck } from '../pipeline/check.js';
+import { runCheck, type CheckOptions } from '../pipeline/check.js';
+import { runFixes } from '../pipeline/fix.js';
+import { runLanguageServer } from '../lsp/server.js';
+import { adoptionOptions, checkAdoptionFlags, CHECK_FORMATS, findingsWithFixes, finishFixes, formatForCI, selectFindings } from './check-adoption.js';
 import { runTest, type TestResult } from '../pipeline/test.js';
 import { runEscape } from '../pipeline/escape.js';
 import { DEFAULT_RUNS, runGenTests } from '../gen/gen-tests.js';
@@ -67,6 +70,7 @@ function outputTargets(cwd: string, o: Record<string, unknown>, leakReportFile?:
     ['junit', '--junit'],
     ['pprof', '--pprof'],
     ['events', '--events'],
+    ['writeBaseline', '--write-baseline'],
   ];
   const out: OutputTarget[] = [];
   for (const [key, flag] of flags) {
@@ -127,11 +131,11 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeOut: out, writeErr: err, outputError: () => {} })
     .showSuggestionAfterError(true);
 
-  program
+  const check = program
     .command('check')
     .description('analyse Go packages that use cgo (patterns as for go vet: ./..., a directory, std, files)')
     .argument('[patterns...]', 'packages to check', [])
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .addOption(new Option('--format <format>', 'output format').choices(CHECK_FORMATS).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--force', 'replace a read-only output file')
     .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1').choices(['error', 'warning', 'note', 'never']))
@@ -143,47 +147,59 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-tests', 'leave out _test.go files')
     .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files")
     .option('-j, --jobs <n>', 'worker threads (default: one per core)', jobs)
-    .addOption(new Option('--all-functions', 'analyse every function, even in packages that cannot have findings').hideHelp())
-    .action(async (patterns: string[], o) => {
-      const cwd = process.cwd();
-      const config = configFor(cwd, o.config);
-      if (o.rules) checkRuleIds(o.rules, '--rules');
-      if (o.disable) checkRuleIds(o.disable, '--disable');
-      checkOutputs(outputTargets(cwd, o), !!o.force);
-      const run = await interruptible((signal) =>
-        runCheck({
-          cwd,
-          patterns,
-          config,
-          tags: [...config.tags, ...(o.tags ?? [])],
-          tests: o.tests === false ? false : (config.tests ?? true),
-          jobs: o.jobs ?? 0,
-          only: o.rules ? new Set(o.rules) : undefined,
-          disable: o.disable ? new Set(o.disable) : undefined,
-          forceAll: !!o.allFunctions,
-          cAnalyzer: o.cAnalyzer !== false,
-          signal,
-        }),
-      );
-      if (run.signal || !run.result) {
-        err(interruptedLine(run.signal ?? 'SIGINT', 'the static check', []));
-        exitCode = 130;
-        return;
-      }
-      const result = run.result;
-      for (const n of [...result.notes, ...result.unreadable, ...result.unparsable]) err(`cgoguard: ${n}\n`);
-      const text =
-        o.format === 'json'
-          ? formatJSON(result.findings, result.stats)
-          : o.format === 'sarif'
-            ? formatSARIF(result.findings, { cwd, version: VERSION, notifications: sarifNotifications(result.notes, [...result.unreadable, ...result.unparsable]) })
-            : formatText(result.findings);
-      if (o.output) writeOutput(path.resolve(cwd, o.output), text);
-      else out(text);
-      const failOn: FailOn = o.failOn ?? config.failOn ?? 'warning';
-      const failConfidence: Confidence = o.failConfidence ?? config.failConfidence ?? 'high';
-      exitCode = result.unreadable.length || result.unparsable.length ? 2 : result.findings.some((f) => failsAt(f, failOn, failConfidence)) ? 1 : 0;
+    .addOption(new Option('--all-functions', 'analyse every function, even in packages that cannot have findings').hideHelp());
+  adoptionOptions(check).action(async (patterns: string[], o) => {
+    const cwd = process.cwd();
+    const config = configFor(cwd, o.config);
+    if (o.rules) checkRuleIds(o.rules, '--rules');
+    if (o.disable) checkRuleIds(o.disable, '--disable');
+    checkAdoptionFlags(o);
+    checkOutputs(outputTargets(cwd, o), !!o.force);
+    const checkOpts: CheckOptions = {
+      cwd,
+      patterns,
+      config,
+      tags: [...config.tags, ...(o.tags ?? [])],
+      tests: o.tests === false ? false : (config.tests ?? true),
+      jobs: o.jobs ?? 0,
+      only: o.rules ? new Set<string>(o.rules) : undefined,
+      disable: o.disable ? new Set<string>(o.disable) : undefined,
+      forceAll: !!o.allFunctions,
+      cAnalyzer: o.cAnalyzer !== false,
+    };
+    const run = await interruptible(async (signal) => {
+      if (!o.fix && !o.diff) return { result: await runCheck({ ...checkOpts, signal }) };
+      const outcome = await runFixes({ ...checkOpts, signal });
+      return { result: outcome.final, outcome };
     });
+    if (run.signal || !run.result) {
+      err(interruptedLine(run.signal ?? 'SIGINT', 'the static check', []));
+      exitCode = 130;
+      return;
+    }
+    const { result, outcome } = run.result;
+    const inputProblems = result.unreadable.length || result.unparsable.length;
+    for (const n of [...result.notes, ...result.unreadable, ...result.unparsable]) err(`cgoguard: ${n}\n`);
+    const fixed = outcome ? finishFixes(outcome, o, out, err) : false;
+    if (o.diff) {
+      exitCode = inputProblems ? 2 : fixed ? 1 : 0;
+      return;
+    }
+    const findings = selectFindings(await findingsWithFixes(result, cwd, o.format), o, cwd, err);
+    const text =
+      formatForCI(o.format, findings, cwd) ??
+      (o.format === 'json'
+        ? formatJSON(findings, result.stats)
+        : o.format === 'sarif'
+          ? formatSARIF(findings, { cwd, version: VERSION, notifications: sarifNotifications(result.notes, [...result.unreadable, ...result.unparsable]) })
+          : formatText(findings));
+    if (o.output) writeOutput(path.resolve(cwd, o.output), text);
+    else out(text);
+    const failOn: FailOn = o.failOn ?? config.failOn ?? 'warning';
+    const failConfidence: Confidence = o.failConfidence ?? config.failConfidence ?? 'high';
+    // A baseline just written holds every finding: nothing is left to fail on.
+    exitCode = inputProblems ? 2 : !o.writeBaseline && findings.some((f) => failsAt(f, failOn, failConfidence)) ? 1 : 0;
+  });
 
   program
     .command('test')
@@ -479,6 +495,14 @@ export async function main(argv: string[]): Promise<number> {
       const r = ruleById(id);
       if (!r) throw new ExitError(`unknown rule "${id}" (see cgoguard rules)`, 2);
       out(`${r.id}: ${r.title} (default severity: ${r.severity})\n\n${r.rationale}\n\nBad:\n\n${indent(r.bad)}\n\nGood:\n\n${indent(r.good)}\n`);
+    });
+
+  program
+    .command('lsp')
+    .description('run the language server (diagnostics and quick fixes for editors) on stdin and stdout')
+    .option('--stdio', 'talk over stdin and stdout (the default and only transport; accepted for clients that pass it)')
+    .action(async () => {
+      await runLanguageServer(VERSION);
     });
 
   registerProductionCommands(program, argv, productionContext);

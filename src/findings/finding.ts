@@ -1,8 +1,9 @@
 // The one findings model every stage reports into.
 import type { Confidence, Severity } from '../rules/rule.js';
 import type { TraceStep } from '../syntax/positions.js';
+import type { Fix } from './fix.js';
 
-export type { Confidence, Severity, TraceStep };
+export type { Confidence, Fix, Severity, TraceStep };
 
 export const SEVERITY_RANK: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
 
@@ -41,6 +42,8 @@ export interface Finding {
   confirmedBy?: string[];
   /** Static: what the run-time stages saw of this very bug on this line (merged into it rather than reported again). */
   runtime?: RuntimeEvidence[];
+  /** Quick fixes, when the source allows one (src/fix). */
+  fixes?: Fix[];
 }
 
 /** A run-time report merged into the static finding it confirms: what the tool saw, with its own rule, message and severity. */

@@ -1,6 +1,7 @@
 // One package, end to end: parse its files, build the model, run the
 // dataflow engine over its functions callees-first, and turn the engine's
 // events into findings. Runs in a worker thread or in the main thread.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Finding } from '../findings/finding.js';
 import { foldSameLine } from '../findings/fold.js';
@@ -22,6 +23,7 @@ import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
 import { CallIndex } from './relevance.js';
 import { describePackage, type PackageApi } from './package-api.js';
+import { AnalysisCancelled, packageContext, type FunctionMemo } from './function-memo.js';
 import { cgoFlags, preprocessPreamble } from '../model/cpreprocess.js';
 import type { BuildContext } from '../syntax/buildtags.js';
 import { NO_VAR, type Expr, type GoFile } from '../syntax/goast.js';
@@ -31,7 +33,8 @@ export interface PackageJob {
   importPath: string;
   name: string;
   dir: string;
-  files: { path: string; display: string }[];
+  /** `text`, when given, is analysed instead of the file on disk (an editor's unsaved buffer, a fix being checked). */
+  files: { path: string; display: string; text?: string }[];
   /** The package's .c and .h files. */
   cFiles: { path: string; display: string }[];
   /** Selects the `#cgo` flags that apply. */
@@ -77,6 +80,19 @@ export interface PackageResult {
   skipped: string[];
   /** What the package offers to generated tests (when asked for with describeApi). */
   api?: PackageApi;
+  /** The Go files as they were analysed: a digest of each text, so that fixes are never applied to a file that changed since. */
+  sources: SourceDigest[];
+}
+
+export interface SourceDigest {
+  /** Absolute path. */
+  path: string;
+  /** sha256 of the UTF-8 text, hex. */
+  digest: string;
+}
+
+export function digestText(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export interface AnalyzeOptions {
@@ -90,6 +106,10 @@ export interface AnalyzeOptions {
   domains?: readonly DomainModule[];
   /** Also describe the package's functions for `gen tests` (converts every body). */
   describeApi?: boolean;
+  /** Results of earlier analyses of this package to reuse where nothing they depend on changed (the language server). */
+  memo?: FunctionMemo;
+  /** Polled between functions: true stops the analysis with AnalysisCancelled (a newer edit supersedes it). */
+  cancelled?: () => boolean;
 }
 
 export function analyzePackage(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageResult {
@@ -112,7 +132,9 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
     if (opts.cAnalyzer && !opts.disabledRules.has(cAnalyzer.id)) run.analyzeCCode(job);
     if (opts.describeApi) run.describe(trees);
   } finally {
-    for (const { tree } of trees) tree.delete();
+    // The memo keeps its trees for the next analysis (parsed again only where edited).
+    if (opts.memo) opts.memo.dropTrees(new Set(job.files.map((f) => f.path)));
+    else for (const { tree } of trees) tree.delete();
   }
   return run.result(job.importPath);
 }
@@ -126,6 +148,7 @@ class PackageRun {
   readonly unreadable: string[] = [];
   readonly syntaxErrors: string[] = [];
   readonly skipped: string[] = [];
+  readonly sources: SourceDigest[] = [];
   private api?: PackageApi;
   private readonly findings: Finding[] = [];
   private readonly directives: IgnoreDirective[] = [];
@@ -133,12 +156,14 @@ class PackageRun {
   private readonly domains: readonly DomainModule[];
   private readonly resolver: Resolver;
   private readonly done = new Set<FuncInfo>();
+  /** For the memo: what every function's result depends on besides its own text and its callees. */
+  private context = '';
   /** Lines of functions whose analysis was cut short: an ignore there may have matched. */
   private readonly uncertain: { file: string; from: number; to: number }[] = [];
 
   constructor(
     readonly pkg: PackageModel,
-    external: Summary[],
+    private readonly external: Summary[],
     private readonly opts: AnalyzeOptions,
   ) {
     this.lookup = new SummaryTable(external);
@@ -153,19 +178,22 @@ class PackageRun {
     // The package's C files: those with contract directives now, the others
     // when a definition is first looked for (most checks never need them).
     const later: { display: string; text: string }[] = [];
+    const cTexts: { display: string; text: string }[] = [];
     for (const f of job.cFiles) {
       const text = this.read(f);
       if (text === undefined) continue;
+      cTexts.push({ display: f.display, text });
       if (/cgoguard:contract\b/.test(text)) this.pkg.addCFile(f.display, text);
       else later.push({ display: f.display, text });
     }
     if (later.length) this.pkg.cFileLoader = () => later.forEach((f) => this.pkg.addCFile(f.display, f.text));
     for (const f of job.files) {
-      const text = this.read(f);
+      const text = f.text ?? this.read(f);
       if (text === undefined) continue;
+      this.sources.push({ path: f.path, digest: digestText(text) });
       this.stats.files++;
       this.stats.bytes += Buffer.byteLength(text);
-      const tree = parseGo(text);
+      const tree = this.opts.memo ? this.opts.memo.parse(f.path, text) : parseGo(text);
       const go = convertGoFile(f.path, text, tree);
       trees.push({ go, tree });
       this.stats.syntaxErrors += go.syntaxErrors.length;
@@ -181,6 +209,7 @@ class PackageRun {
       }
     }
     if (preambles.length) this.pkg.headerLoader = () => this.readHeaders(preambles, job);
+    if (this.opts.memo) this.context = packageContext(job, this.pkg.files.map((f) => f.go), cTexts, this.external, this.opts);
     this.stats.functions = this.pkg.allFuncs().filter((f) => f.decl.hasBody).length;
     for (const p of this.pkg.directiveProblems) this.findings.push(findingAt(p.file, p.pos, p.end, badDirective.id, badDirective.severity, p.message, ''));
     return trees;
@@ -232,14 +261,34 @@ class PackageRun {
 
   /** Converts the bodies of `funcs` and analyses them callees first. Returns those analysed. */
   analyze(funcs: FuncInfo[], trees: LoadedFile[]): FuncInfo[] {
-    const wanted = new Set(funcs.map((f) => f.decl));
+    // With a memo, a body is converted only when its function must be analysed again; what it calls is kept.
+    const memo = this.opts.memo;
+    const known = new Map<string, Calls>();
+    if (memo) {
+      for (const f of funcs) {
+        if (f.decl.bodyConverted || !f.decl.hasBody || this.done.has(f)) continue;
+        const c = memo.callsOf(f.key, this.context, this.textOf(f));
+        if (c) known.set(f.key, c);
+      }
+    }
+    const wanted = new Set(funcs.filter((f) => !known.has(f.key)).map((f) => f.decl));
     for (const { go, tree } of trees) convertBodies(go, tree, (d) => wanted.has(d));
-    const todo = funcs.filter((f) => f.decl.bodyConverted && !this.done.has(f));
-    const calls = new Map(todo.map((f) => [f.key, callsOf(f, this.resolver)]));
+    const todo = funcs.filter((f) => (f.decl.bodyConverted || known.has(f.key)) && !this.done.has(f));
+    const calls = new Map(
+      todo.map((f) => {
+        let c = known.get(f.key);
+        if (!c) {
+          c = callsOf(f, this.resolver);
+          memo?.storeCalls(f.key, this.context, this.textOf(f), c);
+        }
+        return [f.key, c];
+      }),
+    );
     for (const scc of sccOrder(todo, calls)) {
       const results: Summary[] = [];
       for (const fn of scc) {
-        const s = this.analyzeFunction(fn, calls.get(fn.key)!);
+        if (this.opts.cancelled?.()) throw new AnalysisCancelled();
+        const s = this.analyzeFunction(fn, calls.get(fn.key)!, trees);
         if (s) results.push(s);
       }
       // Members of a cycle see each other's summaries only after the whole cycle ran.
@@ -248,7 +297,11 @@ class PackageRun {
     return todo;
   }
 
-  private analyzeFunction(fn: FuncInfo, c: Calls): Summary | undefined {
+  private textOf(fn: FuncInfo): string {
+    return fn.file.go.text.slice(fn.decl.pos, fn.decl.end);
+  }
+
+  private analyzeFunction(fn: FuncInfo, c: Calls, trees: LoadedFile[]): Summary | undefined {
     this.done.add(fn);
     // Paths are told apart only where C memory is handled; elsewhere joined states summarise the function.
     const pathSensitive =
@@ -258,8 +311,17 @@ class PackageRun {
         return s !== undefined && carriesCMemory(s);
       });
     let r: FunctionResult;
+    const memo = this.opts.memo;
+    const probe = memo && { context: this.context, file: fn.file.display, pos: fn.decl.pos, text: this.textOf(fn), pathSensitive };
+    const kept = memo && probe && memo.lookup(fn.key, probe, this.lookup);
     try {
-      r = new Interpreter(fn, this.resolver, this.lookup, this.domains, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
+      if (kept) r = kept;
+      else {
+        if (!fn.decl.bodyConverted) for (const { go, tree } of trees) if (go === fn.file.go) convertBodies(go, tree, (d) => d === fn.decl);
+        const lookup = memo ? memo.recording(this.lookup) : this.lookup;
+        r = new Interpreter(fn, this.resolver, lookup, this.domains, this.opts.budget ?? DEFAULT_BUDGET, pathSensitive).run();
+        if (memo && probe && 'consulted' in lookup) memo.store(fn.key, probe, lookup.consulted, r);
+      }
     } catch (e) {
       // A bug of ours must not cost the rest of the package its findings.
       this.problems.push(`internal error in ${fn.display} (${fn.file.display}): ${e instanceof Error ? e.message : String(e)}`);
@@ -393,6 +455,7 @@ class PackageRun {
       cAnalyzerProblems: [...this.cAnalyzerProblems],
       syntaxErrors: this.syntaxErrors,
       skipped: this.skipped,
+      sources: this.sources,
       ...(this.api ? { api: this.api } : {}),
     };
   }

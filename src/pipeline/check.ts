@@ -42,6 +42,8 @@ export interface CheckOptions {
   signal?: AbortSignal;
   /** Also describe each analysed package's functions (for gen tests). */
   describeApi?: boolean;
+  /** Texts to analyse instead of the files on disk, by absolute path (fixes being verified). */
+  overlay?: ReadonlyMap<string, string>;
 }
 
 
@@ -57,6 +59,8 @@ export interface CheckResult {
   packages: DiscoveredPackage[];
   /** With describeApi: the analysed packages' functions. */
   apis: PackageApi[];
+  /** Digests of the Go files as they were analysed, by absolute path. */
+  sources: Map<string, string>;
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
@@ -138,7 +142,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   if (skipped.length) notes.push(`${skipped.length} function(s) exceeded the analysis budget and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? `, and ${skipped.length - 5} more` : ''}`);
   findings.sort(compareFindings);
   const apis = results.flatMap((r) => (r.api ? [r.api] : []));
-  return { findings, stats, notes, unreadable, unparsable, packages: found.packages, apis };
+  const sources = new Map(results.flatMap((r) => r.sources.map((s) => [s.path, s.digest] as const)));
+  return { findings, stats, notes, unreadable, unparsable, packages: found.packages, apis, sources };
 }
 
 function disabledRules(opts: CheckOptions): Set<string> {
@@ -220,7 +225,8 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
           finish(pkg);
           continue;
         }
-        const job: PackageJob = { importPath: pkg.importPath, name: pkg.name, dir: pkg.dir, files: pkg.files, cFiles: pkg.cFiles, build, everyFunction: opts.forceAll };
+        const files = opts.overlay ? pkg.files.map((f) => (opts.overlay!.has(f.path) ? { ...f, text: opts.overlay!.get(f.path) } : f)) : pkg.files;
+        const job: PackageJob = { importPath: pkg.importPath, name: pkg.name, dir: pkg.dir, files, cFiles: pkg.cFiles, build, everyFunction: opts.forceAll };
         const id = nextId++;
         const external = summariesFor(pkg);
         const run = pool
@@ -273,5 +279,6 @@ function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {
     cAnalyzerProblems: [],
     syntaxErrors: [],
     skipped: [],
+    sources: [],
   };
 }

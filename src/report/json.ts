@@ -21,6 +21,7 @@ export function formatJSON(findings: Finding[], stats: CheckStats | object): str
       ...(f.confirmedBy?.length ? { confirmedBy: f.confirmedBy } : {}),
       ...(f.runtime?.length ? { runtime: f.runtime } : {}),
       ...(f.dynamic ? { ...(f.confirmed !== undefined ? { confirmed: f.confirmed } : {}), dynamic: f.dynamic } : {}),
+      ...(f.fixes?.length ? { fixes: f.fixes } : {}),
     })),
     stats,
   };

@@ -9,8 +9,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { confidenceOf, type Confidence, type Finding, type Severity } from '../findings/finding.js';
+import type { Fix } from '../findings/fix.js';
 import { ALL_RULES } from '../rules/index.js';
 import { byteToUtf16Column } from '../syntax/positions.js';
+import { Fingerprinter } from './fingerprint.js';
 import { codeScanningProperties } from './sarif-rules.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -36,7 +38,7 @@ interface Ctx {
 }
 
 /** The top of the git work tree cwd is in, else cwd itself. */
-function repositoryRoot(cwd: string): string {
+export function repositoryRoot(cwd: string): string {
   const r = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', timeout: 10_000 });
   return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : cwd;
 }
@@ -47,6 +49,7 @@ export function formatSARIF(findings: Finding[], o: SarifOptions): string {
   const ctx: Ctx = { cwd, root, lines: new Map() };
   const base = HOMEPAGE.replace(/#.*$/, '');
   const ruleIndex = new Map(ALL_RULES.map((r, i) => [r.id, i]));
+  const fingerprints = new Fingerprinter(cwd, root).unique(findings);
   const log = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
@@ -80,7 +83,7 @@ export function formatSARIF(findings: Finding[], o: SarifOptions): string {
           },
         ],
         originalUriBaseIds: { '%SRCROOT%': { uri: pathToFileURL(root.endsWith(path.sep) ? root : root + path.sep).href } },
-        results: findings.map((f) => ({
+        results: findings.map((f, i) => ({
           ruleId: f.rule,
           ruleIndex: ruleIndex.get(f.rule) ?? -1,
           level: level(f.severity),
@@ -127,7 +130,8 @@ export function formatSARIF(findings: Finding[], o: SarifOptions): string {
                   : { confidence: confidenceOf(f), confirmedBy: f.confirmedBy, runtime: f.runtime!.map((e) => ({ stage: e.stage, tool: e.tool, kind: e.kind, message: e.message, bytes: e.bytes, count: e.count })) },
               }
             : { properties: { confidence: confidenceOf(f), ...(f.confirmedBy?.length ? { confirmedBy: f.confirmedBy } : {}) } }),
-          partialFingerprints: { 'cgoguard/v1': fingerprint(f) },
+          ...(f.fixes?.length ? { fixes: f.fixes.map((x) => sarifFix(ctx, x)) } : {}),
+          partialFingerprints: { 'cgoguard/v2': fingerprints[i] },
         })),
         columnKind: 'utf16CodeUnits',
       },
@@ -172,13 +176,19 @@ function utf16(ctx: Ctx, file: string, line: number, byteColumn: number): number
   return text === undefined ? byteColumn : byteToUtf16Column(text, byteColumn);
 }
 
-/** Stable across unrelated edits: rule, file, function and message, not line numbers. */
-function fingerprint(f: Finding): string {
-  const s = `${f.rule}\0${f.file}\0${f.function}\0${f.message.replace(/line \d+/g, 'line N')}`;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
+/** A fix as SARIF states it: replacements per file, regions in the file as analysed (UTF-16 columns). */
+function sarifFix(ctx: Ctx, fix: Fix) {
+  const byFile = new Map<string, Fix['edits']>();
+  for (const e of fix.edits) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+  return {
+    description: { text: fix.title },
+    artifactChanges: [...byFile].map(([file, edits]) => ({
+      artifactLocation: artifact(ctx, file),
+      replacements: edits.map((e) => ({
+        deletedRegion: { startLine: e.line, startColumn: utf16(ctx, file, e.line, e.column), endLine: e.endLine, endColumn: utf16(ctx, file, e.endLine, e.endColumn) },
+        ...(e.text ? { insertedContent: { text: e.text } } : {}),
+      })),
+    })),
+    properties: { safe: fix.safe },
+  };
 }

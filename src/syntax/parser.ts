@@ -31,9 +31,13 @@ function must(p: Parser | undefined): Parser {
   return p;
 }
 
-/** Parses Go source. The caller owns the tree and must delete() it. */
-export function parseGo(source: string): Tree {
-  const tree = must(goParser).parse(source);
+/**
+ * Parses Go source. The caller owns the tree and must delete() it. With
+ * `previous` (an earlier tree of the file, already edited to match), only
+ * what the edit touched is parsed again.
+ */
+export function parseGo(source: string, previous?: Tree): Tree {
+  const tree = must(goParser).parse(source, previous);
   if (!tree) throw new Error('tree-sitter returned no tree for Go source');
   return tree;
 }
