@@ -96,7 +96,8 @@ describe.skipIf(!hasNeovim && !process.env.CI)('cgoguard lsp with Neovim as the 
       { op: 'diagnostics', file, code: 'leak' },
       // A change to a type declaration: every function is analysed again.
       { op: 'set_lines', file, from: typeLine, to: typeLine, lines: ['// The handle.'] },
-      { op: 'sleep', ms: 60 },
+      // The edit comes while the analysis it started is under way (its second start: the first was the open's).
+      { op: 'logs', contains: 'analysing example.com/corpus/pkg0', nth: 2 },
       { op: 'set_lines', file, from: typeLine, to: typeLine + 1, lines: [] },
       { op: 'diagnostics', file, code: 'leak' },
       { op: 'logs', contains: 'cancelled: superseded by an edit' },

@@ -2,7 +2,7 @@
 // message) and the Go file's syntax. The same edits feed the editor's code
 // actions, `check --fix` and `--diff`, SARIF's `fixes` and the JSON output.
 import path from 'node:path';
-import type { Finding } from '../findings/finding.js';
+import { confidenceOf, type Finding } from '../findings/finding.js';
 import type { Fix } from '../findings/fix.js';
 import { initParsers } from '../syntax/parser.js';
 import { CDeclarations } from './cdecls.js';
@@ -66,7 +66,10 @@ export async function withFixes(findings: Finding[], sourceOf: (file: string) =>
 function fixesFor(f: Finding, src: GoSource, cdecls: CDeclarations): Fix[] {
   if (f.line < 1 || f.line > src.lines.lineCount) return [];
   try {
-    const own = BY_RULE[f.rule]?.(f, src, cdecls) ?? [];
+    // A release added for a leak that rests on a guess could free what C kept: a suggestion only,
+    // never applied by --fix (a KeepAlive added where it was not needed does no harm).
+    const unsure = f.rule === 'leak' && confidenceOf(f) !== 'high';
+    const own = (BY_RULE[f.rule]?.(f, src, cdecls) ?? []).map((x) => (unsure ? { ...x, safe: false } : x));
     return NO_IGNORE.has(f.rule) ? own : [...own, ...ignoreFixes(f, src)];
   } catch {
     // A fix is a convenience: a shape of code no fix foresaw must not cost the report.

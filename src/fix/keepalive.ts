@@ -9,7 +9,7 @@ import type { Stmt } from '../syntax/goast.js';
 import { importEdit } from './imports.js';
 import { childLists, type GoSource } from './source.js';
 
-const KEEPALIVE = /add runtime\.KeepAlive\(([\w.]+)\) after the call$/;
+const KEEPALIVE = /add runtime\.KeepAlive\(([\w.]+)\) after the call(?:$|;)/;
 
 export function keepAliveFixes(f: Finding, src: GoSource): Fix[] {
   const m = KEEPALIVE.exec(f.message);

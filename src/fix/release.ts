@@ -10,7 +10,7 @@ import { importEdit } from './imports.js';
 import { cCallee, type GoSource, type StmtPlace } from './source.js';
 import { usesOf, type Use } from './uses.js';
 
-const LEAK = /^C memory from (.+?) is not (?:freed|released by C\.(\w+)) on the path that returns at line (\d+)$/;
+const LEAK = /^C memory from (.+?) is not (?:freed|released by C\.(\w+)) on the path that returns at line (\d+)(?:$|,)/;
 
 /** cgo's allocators whose result is an unsafe.Pointer already. */
 const UNSAFE_POINTER_RESULT = new Set(['malloc', 'calloc', 'realloc', 'CBytes']);
@@ -32,7 +32,8 @@ interface Allocation {
 
 export function releaseFixes(f: Finding, src: GoSource, cdecls: CDeclarations): Fix[] {
   const m = LEAK.exec(f.message);
-  if (!m) return [];
+  // `helper (C.CString)`: memory a helper stored somewhere, not the value the call returns.
+  if (!m || / \(.+\)$/.test(m[1])) return [];
   const releaser = m[2] ?? 'free';
   const returnLine = Number(m[3]);
   const alloc = allocationAt(src, src.offset(f.line, f.column), src.offset(f.endLine, f.endColumn));

@@ -184,6 +184,7 @@ class Server {
       const run: Run = { uris: new Set(target.pkg.files.flatMap((f) => (uriOf.has(f.path) ? [uriOf.get(f.path)!] : []))), ids: [], cancelled: false };
       for (const u of run.uris) this.dirty.delete(u);
       this.current = run;
+      this.connection.console.info(`cgoguard: analysing ${target.pkg.importPath}`);
       const done = await this.project.analyse(target, buffers, this.analyzer, (id) => run.ids.push(id), () => run.cancelled);
       this.current = undefined;
       if (!done) {

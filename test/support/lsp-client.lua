@@ -133,10 +133,17 @@ function run.write(s)
   return {}
 end
 
+--- Waits for a log line containing s.contains (its s.nth occurrence, the first by default).
 function run.logs(s)
   local found
   vim.wait(s.timeout or 10000, function()
-    for _, l in ipairs(logs) do if l:find(s.contains, 1, true) then found = l return true end end
+    local seen = 0
+    for _, l in ipairs(logs) do
+      if l:find(s.contains, 1, true) then
+        seen = seen + 1
+        if seen >= (s.nth or 1) then found = l return true end
+      end
+    end
     return false
   end, 5)
   return { found = found, logs = logs }
