@@ -271,7 +271,7 @@ describe("clang's analyzer", () => {
     const entries = readdirSync(path.join(tmp, 'cache', 'clang'));
     expect(entries.length).toBe(2); // the preamble and first.c
     // A planted result shows the cache is read...
-    const planted = [{ checker: 'unix.Malloc', message: 'from the cache', line: 1, column: 1, trace: [] }];
+    const planted = { v: 2, k: 'analyzed', findings: [{ checker: 'unix.Malloc', message: 'from the cache', line: 1, column: 1, trace: [] }] };
     for (const e of entries) writeFileSync(path.join(tmp, 'cache', 'clang', e), JSON.stringify(planted));
     expect(messages()).toEqual(['from the cache [unix.Malloc]', 'from the cache [unix.Malloc]']);
     // ...and an edit to the C code is analysed again.

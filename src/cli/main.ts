@@ -31,7 +31,7 @@ import { formatJSON } from '../report/json.js';
 import { formatSARIF } from '../report/sarif.js';
 import { formatText } from '../report/text.js';
 import { ALL_RULES, ruleById } from '../rules/index.js';
-import { ConfigError, defaultConfig, loadConfig, locateConfig, type Config, type Policy } from '../workspace/config.js';
+import { ConfigError, defaultConfig, loadConfig, locateConfig, withCAnalyzerFlag, type Config, type Policy } from '../workspace/config.js';
 import { UsageError } from '../workspace/discover.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -75,6 +75,11 @@ function outputTargets(cwd: string, o: Record<string, unknown>, leakReportFile?:
   }
   if (leakReportFile) out.push({ flag: o.leakReport ? '--leak-report' : 'policy.leak-report', given: path.relative(cwd, leakReportFile) || leakReportFile, file: leakReportFile });
   return out;
+}
+
+/** `--c-analyzer own|all|off`: which C clang's analyzer looks at (c-analyzer.scope in the config). */
+function cAnalyzerOption(): Option {
+  return new Option('--c-analyzer <scope>', "clang's analyzer on the package's own C (own, the default), on vendored copies of other code too (all), or off").choices(['own', 'all', 'off']);
 }
 
 /** The configuration: the given file, the nearest cgoguard.yaml, or the defaults. */
@@ -140,12 +145,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--disable <ids>', 'switch these rules off (comma-separated)', list)
     .option('--tags <tags>', 'build tags (comma-separated)', list)
     .option('--no-tests', 'leave out _test.go files')
-    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files")
+    .addOption(cAnalyzerOption())
+    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)")
     .option('-j, --jobs <n>', 'worker threads (default: one per core)', jobs)
     .addOption(new Option('--all-functions', 'analyse every function, even in packages that cannot have findings').hideHelp())
     .action(async (patterns: string[], o) => {
       const cwd = process.cwd();
-      const config = configFor(cwd, o.config);
+      const config = withCAnalyzerFlag(configFor(cwd, o.config), o.cAnalyzer);
       if (o.rules) checkRuleIds(o.rules, '--rules');
       if (o.disable) checkRuleIds(o.disable, '--disable');
       checkOutputs(outputTargets(cwd, o), !!o.force);
@@ -160,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
           only: o.rules ? new Set(o.rules) : undefined,
           disable: o.disable ? new Set(o.disable) : undefined,
           forceAll: !!o.allFunctions,
-          cAnalyzer: o.cAnalyzer !== false,
+          cAnalyzer: !config.cAnalyzer.off,
           signal,
         }),
       );
@@ -203,14 +209,15 @@ export async function main(argv: string[]): Promise<number> {
       return v;
     })
     .option('--no-static', 'skip the static check (nothing is marked confirmed)')
-    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files")
+    .addOption(cAnalyzerOption())
+    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)")
     .option('-j, --jobs <n>', 'worker threads for the static check (default: one per core)', jobs)
     .action(async (args: string[], o) => {
       const cwd = process.cwd();
       const { before: patterns, after: testFlags } = splitAtDashes(argv, args);
       const stages = (o.stages ?? [...STAGES]) as StageName[];
       for (const st of stages) if (!(STAGES as readonly string[]).includes(st)) throw new ExitError(`--stages: unknown stage "${st}" (known: ${STAGES.join(', ')})`, 2);
-      const config = configFor(cwd, o.config);
+      const config = withCAnalyzerFlag(configFor(cwd, o.config), o.cAnalyzer);
       const policy: Policy = { ...config.policy, ...(o.failOn ? { static: o.failOn as FailOn } : {}), ...(o.leakReport ? { leakReport: path.resolve(cwd, o.leakReport) } : {}) };
       checkOutputs(outputTargets(cwd, o, policy.leakReport), !!o.force);
       const run = await guarded((signal) =>
@@ -223,7 +230,7 @@ export async function main(argv: string[]): Promise<number> {
           testFlags,
           timeout: o.timeout ?? '10m',
           static: o.static !== false,
-          cAnalyzer: o.cAnalyzer !== false,
+          cAnalyzer: !config.cAnalyzer.off,
           jobs: o.jobs ?? 0,
           progress: progressPrinter(err),
           signal,
@@ -285,12 +292,13 @@ export async function main(argv: string[]): Promise<number> {
       .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
       .option('--tags <tags>', 'build tags (comma-separated)', list)
       .option('--no-static', 'skip the static check (nothing is marked confirmed)')
-      .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files") as T;
+      .addOption(cAnalyzerOption())
+      .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)") as T;
   const traceCommandOptions = <T extends Command>(c: T): T => lokiOptions(traceOptions(c));
 
   const traceAction = async (mode: 'test' | 'run', patterns: string[], args: string[], o: Record<string, unknown>) => {
     const cwd = process.cwd();
-    const config = configFor(cwd, o.config as string | undefined);
+    const config = withCAnalyzerFlag(configFor(cwd, o.config as string | undefined), o.cAnalyzer as string | boolean | undefined);
     const policy: Policy = { ...config.policy, ...(o.countFinalizerHeld ? { finalizerHeld: true } : {}) };
     checkOutputs(outputTargets(cwd, o, policy.leakReport), !!o.force);
     const run = await guarded((signal) =>
@@ -305,7 +313,7 @@ export async function main(argv: string[]): Promise<number> {
         abort: !!o.abort,
         fullStacks: !!o.fullStacks,
         static: o.static !== false,
-        cAnalyzer: o.cAnalyzer !== false,
+        cAnalyzer: !config.cAnalyzer.off,
         jobs: 0,
         signal,
         stdio: mode === 'run' ? 'inherit' : 'pipe',

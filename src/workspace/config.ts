@@ -7,6 +7,7 @@ import ignore from 'ignore';
 import { parse as parseYAML } from 'yaml';
 import { z } from 'zod';
 import type { FailOn, Severity } from '../findings/finding.js';
+import { DEFAULT_C_BUDGET, type CBudget } from '../model/canalyzer.js';
 import { ContractSyntaxError, parseContract } from '../model/contracts.js';
 import { PackError, loadPack } from '../model/packs.js';
 import { ALL_RULES, ruleById } from '../rules/index.js';
@@ -24,6 +25,16 @@ const schema = z
     tests: z.boolean().optional(),
     contracts: z.array(z.string()).optional(),
     packs: z.array(z.string()).optional(),
+    'c-analyzer': z
+      .object({
+        scope: z.enum(['own', 'all', 'off']).optional(),
+        'unit-timeout': z.number().positive().optional(),
+        'unit-timeout-per-kb': z.number().min(0).optional(),
+        'total-timeout': z.number().positive().optional(),
+        'max-unit-kb': z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
     policy: z
       .object({
         static: z.enum(['error', 'warning', 'note', 'never']).optional(),
@@ -50,6 +61,8 @@ export interface Config {
   contracts: { text: string; origin: string }[];
   /** When `cgoguard test` fails: per stage, as the design document's table has it. */
   policy: Policy;
+  /** clang's analyzer: switched off, or what it may spend and on which C. */
+  cAnalyzer: { off: boolean; budget: CBudget };
 }
 
 export interface Policy {
@@ -70,7 +83,7 @@ export const DEFAULT_POLICY: Policy = { static: 'warning', leaks: 1, runtime: tr
 export class ConfigError extends Error {}
 
 export function defaultConfig(): Config {
-  return { rules: new Map(), excluded: () => false, tags: [], contracts: [], policy: DEFAULT_POLICY };
+  return { rules: new Map(), excluded: () => false, tags: [], contracts: [], policy: DEFAULT_POLICY, cAnalyzer: { off: false, budget: DEFAULT_C_BUDGET } };
 }
 
 /** Finds the config file: the given one, else the nearest cgoguard.yaml from cwd upward. */
@@ -109,7 +122,7 @@ export function loadConfig(file: string): Config {
     let msg = issue.message;
     if (issue.code === 'unrecognized_keys') {
       where = [...issue.path, issue.keys[0]].join('.');
-      msg = issue.path.length ? 'unknown key' : 'unknown key (known: fail-on, rules, exclude, tags, tests, contracts, packs, policy)';
+      msg = issue.path.length ? 'unknown key' : 'unknown key (known: fail-on, rules, exclude, tags, tests, contracts, packs, c-analyzer, policy)';
     }
     throw new ConfigError(`${file}: ${where || '(top level)'}: ${msg}`);
   }
@@ -158,7 +171,27 @@ export function loadConfig(file: string): Config {
       leakReport: c.policy?.['leak-report'] !== undefined ? path.resolve(base, c.policy['leak-report']) : undefined,
       finalizerHeld: c.policy?.['finalizer-held'] ?? DEFAULT_POLICY.finalizerHeld,
     },
+    cAnalyzer: {
+      off: c['c-analyzer']?.scope === 'off',
+      budget: {
+        scope: c['c-analyzer']?.scope === 'all' ? 'all' : 'own',
+        unitSeconds: c['c-analyzer']?.['unit-timeout'] ?? DEFAULT_C_BUDGET.unitSeconds,
+        secondsPerKB: c['c-analyzer']?.['unit-timeout-per-kb'] ?? DEFAULT_C_BUDGET.secondsPerKB,
+        totalSeconds: c['c-analyzer']?.['total-timeout'] ?? DEFAULT_C_BUDGET.totalSeconds,
+        maxUnitKB: c['c-analyzer']?.['max-unit-kb'] ?? DEFAULT_C_BUDGET.maxUnitKB,
+      },
+    },
   };
+}
+
+/**
+ * The configuration with the command line's `--c-analyzer own|all|off` (or
+ * `--no-c-analyzer`, false) applied over the file's `c-analyzer.scope`.
+ */
+export function withCAnalyzerFlag(config: Config, flag: string | boolean | undefined): Config {
+  if (flag === undefined || flag === true) return config;
+  if (flag === false || flag === 'off') return { ...config, cAnalyzer: { ...config.cAnalyzer, off: true } };
+  return { ...config, cAnalyzer: { off: false, budget: { ...config.cAnalyzer.budget, scope: flag === 'all' ? 'all' : 'own' } } };
 }
 
 function firstLine(s: string): string {
