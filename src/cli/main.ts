@@ -24,7 +24,8 @@ import { judge, leakReport, type Verdict } from '../dynamic/policy.js';
 import { formatEvents } from '../report/events.js';
 import { checkOutputs, OutputError, writeOutput, type OutputTarget } from './outputs.js';
 import { interruptible, type Outcome } from './interrupt.js';
-import { progressPrinter } from './progress.js';
+import { checkProgress, progressShown, stageProgress, StatusLine } from './progress.js';
+import { cacheRoot, cleanCache } from '../model/cachestore.js';
 import { formatHTML } from '../report/html.js';
 import { formatJUnit } from '../report/junit.js';
 import { formatJSON } from '../report/json.js';
@@ -76,6 +77,9 @@ function outputTargets(cwd: string, o: Record<string, unknown>, leakReportFile?:
   if (leakReportFile) out.push({ flag: o.leakReport ? '--leak-report' : 'policy.leak-report', given: path.relative(cwd, leakReportFile) || leakReportFile, file: leakReportFile });
   return out;
 }
+
+const NO_CACHE = "neither read nor write cgoguard's cache (whole-package results, clang's results, C summaries)";
+const QUIET = 'no progress on the terminal';
 
 /** `--c-analyzer own|all|off`: which C clang's analyzer looks at (c-analyzer.scope in the config). */
 function cAnalyzerOption(): Option {
@@ -147,6 +151,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-tests', 'leave out _test.go files')
     .addOption(cAnalyzerOption())
     .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)")
+    .option('--no-cache', NO_CACHE)
+    .option('-q, --quiet', QUIET)
     .option('-j, --jobs <n>', 'worker threads (default: one per core)', jobs)
     .addOption(new Option('--all-functions', 'analyse every function, even in packages that cannot have findings').hideHelp())
     .action(async (patterns: string[], o) => {
@@ -155,6 +161,8 @@ export async function main(argv: string[]): Promise<number> {
       if (o.rules) checkRuleIds(o.rules, '--rules');
       if (o.disable) checkRuleIds(o.disable, '--disable');
       checkOutputs(outputTargets(cwd, o), !!o.force);
+      const status = new StatusLine(err, progressShown(!!o.quiet));
+      status.begin('checking');
       const run = await interruptible((signal) =>
         runCheck({
           cwd,
@@ -167,9 +175,12 @@ export async function main(argv: string[]): Promise<number> {
           disable: o.disable ? new Set(o.disable) : undefined,
           forceAll: !!o.allFunctions,
           cAnalyzer: !config.cAnalyzer.off,
+          cache: o.cache !== false,
+          progress: checkProgress(status),
           signal,
         }),
       );
+      status.clear();
       if (run.signal || !run.result) {
         err(interruptedLine(run.signal ?? 'SIGINT', 'the static check', []));
         exitCode = 130;
@@ -211,6 +222,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-static', 'skip the static check (nothing is marked confirmed)')
     .addOption(cAnalyzerOption())
     .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)")
+    .option('--no-cache', NO_CACHE)
+    .option('-q, --quiet', QUIET)
     .option('-j, --jobs <n>', 'worker threads for the static check (default: one per core)', jobs)
     .action(async (args: string[], o) => {
       const cwd = process.cwd();
@@ -220,6 +233,8 @@ export async function main(argv: string[]): Promise<number> {
       const config = withCAnalyzerFlag(configFor(cwd, o.config), o.cAnalyzer);
       const policy: Policy = { ...config.policy, ...(o.failOn ? { static: o.failOn as FailOn } : {}), ...(o.leakReport ? { leakReport: path.resolve(cwd, o.leakReport) } : {}) };
       checkOutputs(outputTargets(cwd, o, policy.leakReport), !!o.force);
+      const status = new StatusLine(err, progressShown(!!o.quiet));
+      status.begin('static check');
       const run = await guarded((signal) =>
         runTest({
           cwd,
@@ -232,10 +247,13 @@ export async function main(argv: string[]): Promise<number> {
           static: o.static !== false,
           cAnalyzer: !config.cAnalyzer.off,
           jobs: o.jobs ?? 0,
-          progress: progressPrinter(err),
+          progress: stageProgress(status, err),
+          checkProgress: checkProgress(status),
+          cache: o.cache !== false,
           signal,
         }),
       );
+      status.clear();
       const result = run.result;
       if (!result || (run.signal && result.interrupted === 'static')) {
         err(interruptedLine(run.signal ?? 'SIGINT', 'the static check', []));
@@ -293,7 +311,9 @@ export async function main(argv: string[]): Promise<number> {
       .option('--tags <tags>', 'build tags (comma-separated)', list)
       .option('--no-static', 'skip the static check (nothing is marked confirmed)')
       .addOption(cAnalyzerOption())
-      .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)") as T;
+      .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)")
+      .option('--no-cache', NO_CACHE)
+      .option('-q, --quiet', QUIET) as T;
   const traceCommandOptions = <T extends Command>(c: T): T => lokiOptions(traceOptions(c));
 
   const traceAction = async (mode: 'test' | 'run', patterns: string[], args: string[], o: Record<string, unknown>) => {
@@ -301,6 +321,9 @@ export async function main(argv: string[]): Promise<number> {
     const config = withCAnalyzerFlag(configFor(cwd, o.config as string | undefined), o.cAnalyzer as string | boolean | undefined);
     const policy: Policy = { ...config.policy, ...(o.countFinalizerHeld ? { finalizerHeld: true } : {}) };
     checkOutputs(outputTargets(cwd, o, policy.leakReport), !!o.force);
+    // trace run hands the terminal to the program: no status line there.
+    const status = new StatusLine(err, mode === 'test' && progressShown(!!o.quiet));
+    status.begin('static check');
     const run = await guarded((signal) =>
       runTrace({
         cwd,
@@ -315,10 +338,14 @@ export async function main(argv: string[]): Promise<number> {
         static: o.static !== false,
         cAnalyzer: !config.cAnalyzer.off,
         jobs: 0,
+        cache: o.cache !== false,
+        checkProgress: checkProgress(status),
+        phase: (text) => status.begin(text),
         signal,
         stdio: mode === 'run' ? 'inherit' : 'pipe',
       }),
     );
+    status.clear();
     const r = run.result;
     if (!r) {
       err(interruptedLine(run.signal ?? 'SIGINT', run.phase, []));
@@ -407,11 +434,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--all', 'every function, not only those that call C')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--tags <tags>', 'build tags (comma-separated)', list)
+    .option('-q, --quiet', QUIET)
     .action(async (patterns: string[], o) => {
       if (o.compare && o.compare.length !== 2) throw new ExitError('--compare: expected two files (old and new)', 2);
       if (o.compare && o.base) throw new ExitError('--compare and --base cannot be used together', 2);
       const cwd = process.cwd();
-      const run = await interruptible(() => runEscape({ cwd, patterns, tags: o.tags ?? [], base: o.base, compare: o.compare as [string, string] | undefined }));
+      const status = new StatusLine(err, progressShown(!!o.quiet));
+      const run = await interruptible(() => runEscape({ cwd, patterns, tags: o.tags ?? [], base: o.base, compare: o.compare as [string, string] | undefined, phase: (text) => status.begin(text) }));
+      status.clear();
       if (!run.result || run.signal) {
         err(interruptedLine(run.signal ?? 'SIGINT', undefined, []));
         exitCode = 130;
@@ -460,6 +490,23 @@ export async function main(argv: string[]): Promise<number> {
         if (o.stdout) out(`${r.files.length > 1 ? `// cgoguard: ${rel}\n` : ''}${f.text}`);
         err(`cgoguard: ${o.stdout ? 'generated' : 'wrote'} ${rel}: ${f.leakTests} leak test(s) (${f.skipped} skipped), ${f.fuzzTargets} fuzz target(s)\n`);
       }
+    });
+
+  const cache = program.command('cache').description("cgoguard's cache of results (clang's, C summaries, whole packages)");
+  cache
+    .command('clean')
+    .description('remove every entry of the cache')
+    .action(() => {
+      const dir = cleanCache();
+      err(dir ? `cgoguard: cache cleaned: ${dir}\n` : 'cgoguard: the cache is off (CGOGUARD_CACHE=off): nothing to clean\n');
+    });
+  cache
+    .command('dir')
+    .description('print where the cache is')
+    .action(() => {
+      const dir = cacheRoot();
+      if (dir) out(`${dir}\n`);
+      else err('cgoguard: the cache is off (CGOGUARD_CACHE=off)\n');
     });
 
   program

@@ -2,15 +2,15 @@
 // functions) from clang's static analyzer, run on each preamble and each .c
 // file of a package with the cgo flags. Its SARIF output is mapped back to
 // the Go file (for preambles) or the .c file, with the analyzer's path.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineIndex, type TraceStep as Step } from '../syntax/positions.js';
 import { readEntry, writeEntry } from './cachestore.js';
-import { compileFlags, preambleSource, type CgoFlags } from './cpreprocess.js';
+import { compileFlags, preambleSource, runAsync, type CgoFlags } from './cpreprocess.js';
 import { preambleOffsetToGo, type Located } from './program.js';
 
 /** One translation unit: a preamble (positions map into its Go file) or a .c file. */
@@ -198,7 +198,7 @@ function isCachedOutcome(v: unknown): v is CachedOutcome {
 export async function analyzeUnit(p: PreparedPlan, i: number, limitOf: (bytes: number) => { ms: number; cacheTimeout: boolean }): Promise<UnitOutcome> {
   const { unit, src, args } = p.units[i];
   const norm = (s: string) => s.split(p.tmp).join('$TMP');
-  const pre = await run(clangCommand(), ['-E', ...args], p.dir, 60_000);
+  const pre = await runAsync(clangCommand(), ['-E', ...args], { cwd: p.dir, timeoutMs: 60_000 });
   if (pre.code !== 0) return { k: 'failed', problem: clangProblem(pre), cached: false };
   const { ms: limitMs, cacheTimeout } = limitOf(nonSystemBytes(pre.stdout));
   const key = createHash('sha256').update(`${clangVersion()}\0${ANALYZER_ARGS.join(' ')}\0${norm(args.join('\0'))}\0`).update(norm(pre.stdout)).digest('hex');
@@ -207,7 +207,7 @@ export async function analyzeUnit(p: PreparedPlan, i: number, limitOf: (bytes: n
   if (cached?.k === 'failed') return { k: 'failed', problem: cached.problem, cached: true };
   if (cached?.k === 'timeout' && cached.limitMs >= limitMs) return { k: 'timeout', limitMs: cached.limitMs, cached: true };
   const sarif = path.join(p.tmp, `out${i}.sarif`);
-  const r = await run(clangCommand(), [...ANALYZER_ARGS, '-o', sarif, ...args], p.dir, limitMs);
+  const r = await runAsync(clangCommand(), [...ANALYZER_ARGS, '-o', sarif, ...args], { cwd: p.dir, timeoutMs: limitMs });
   if (r.timedOut) {
     if (cacheTimeout) writeEntry('clang', key, { v: 2, k: 'timeout', limitMs });
     return { k: 'timeout', limitMs, cached: false };
@@ -252,38 +252,6 @@ function clangProblem(r: { code: number | null; signal: string | null; stderr: s
   return `clang: ${first.replace(/^.*?:\d+:\d+: /, '').trim()}`;
 }
 
-interface RunResult {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-/** Runs a command without blocking the thread; killed when it outlives `timeoutMs`. */
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: null, signal: null, stdout: '', stderr: `error: ${e.message}`, timedOut: false });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut });
-    });
-  });
-}
-
 /** Removes a prepared plan's folder. */
 export function disposePlan(p: PreparedPlan): void {
   rmSync(p.tmp, { recursive: true, force: true });
@@ -313,7 +281,28 @@ interface UnitFinding {
   trace: { line: number; column: number; message: string }[];
 }
 
+/**
+ * Which clang would run, without running it: the file the command resolves
+ * to on PATH, with its size and time (a new clang is a new file), or its
+ * version when it cannot be found that way.
+ */
+export function clangIdentity(): string {
+  const cmd = clangCommand();
+  const dirs = cmd.includes('/') ? [''] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const d of dirs) {
+    try {
+      const real = realpathSync(path.resolve(d, cmd));
+      const st = statSync(real);
+      if (st.isFile()) return `${real}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      // not in this folder
+    }
+  }
+  return clangVersion();
+}
+
 let version: string | undefined;
+/** `clang --version`, or empty without clang. */
 function clangVersion(): string {
   version ??= spawnSync(clangCommand(), ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
   return version;

@@ -21,6 +21,7 @@ import { DOMAINS } from '../rules/index.js';
 import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
 import { CallIndex } from './relevance.js';
+import { emptyStats, type PackageStats } from './package-stats.js';
 import { describePackage, type PackageApi } from './package-api.js';
 import { cgoFlags, preprocessPreamble } from '../model/cpreprocess.js';
 import type { BuildContext } from '../syntax/buildtags.js';
@@ -40,23 +41,7 @@ export interface PackageJob {
   everyFunction?: boolean;
 }
 
-export interface PackageStats {
-  files: number;
-  bytes: number;
-  functions: number;
-  analyzed: number;
-  partial: number;
-  aborted: number;
-  syntaxErrors: number;
-  unreadable: number;
-  /** Packages whose headers were read through the C preprocessor, or could not be. */
-  headersRead: number;
-  headersUnavailable: number;
-  /** C units (preambles, .c files) the clang analyzer ran on, could not compile, or could not run on (no clang). */
-  cAnalyzed: number;
-  cAnalyzerFailed: number;
-  cAnalyzerUnavailable: number;
-}
+export type { PackageStats } from './package-stats.js';
 
 export interface PackageResult {
   importPath: string;
@@ -578,8 +563,4 @@ function callsOf(f: FuncInfo, resolver: Resolver): Calls {
   };
   walkStmts(f.decl.ir.body, visit);
   return { callees: out, touchesC };
-}
-
-export function emptyStats(): PackageStats {
-  return { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0, headersRead: 0, headersUnavailable: 0, cAnalyzed: 0, cAnalyzerFailed: 0, cAnalyzerUnavailable: 0 };
 }

@@ -9,9 +9,11 @@ import { initParsers } from '../syntax/parser.js';
 import type { Config } from '../workspace/config.js';
 import { discover, type DiscoveredPackage } from '../workspace/discover.js';
 import type { BuildContext } from '../syntax/buildtags.js';
-import { analyzeGoSide, completePackage, emptyStats, type AnalyzeOptions, type PackageJob, type PackageResult, type PackageSide } from './analyze-package.js';
+import type { AnalyzeOptions, PackageJob, PackageResult, PackageSide } from './analyze-package.js';
+import { emptyStats } from './package-stats.js';
 import type { SkippedUnit } from '../model/canalyzer.js';
-import { setCacheEnabled } from '../model/cachestore.js';
+import { cacheRoot, setCacheEnabled } from '../model/cachestore.js';
+import { readResult, resultKey, writeResult } from './result-cache.js';
 import { CAnalysisRun, cAnalyzerNotes } from './cunits.js';
 import { Slots } from './slots.js';
 import type { PackageApi } from './package-api.js';
@@ -216,13 +218,16 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
 
   const jobs = opts.jobs > 0 ? opts.jobs : Math.max(1, Math.min(availableParallelism(), 8));
   const cgoCount = packages.filter((p) => opts.forceAll || p.importsC).length;
-  const pool = (jobs > 1 && cgoCount > 2) || (opts.signal && cgoCount > 0) ? new WorkerPool(Math.max(1, Math.min(jobs, cgoCount))) : undefined;
+  const usePool = (jobs > 1 && cgoCount > 2) || (!!opts.signal && cgoCount > 0);
+  // Made when a package is not in the cache: a run served from it starts no thread and loads no parser.
+  let pool: WorkerPool | undefined;
   const signal = opts.signal;
   const aborted = new Promise<'aborted'>((resolve) => {
     if (signal?.aborted) resolve('aborted');
     signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
   });
-  if (!pool) await initParsers();
+  const cached = opts.cache !== false && !opts.describeApi && !opts.forceAll && cacheRoot() !== undefined;
+  const keyInputs = { opts: aopts, budget: opts.config.cAnalyzer.budget };
   // Packages on workers and clang processes share the machine: `jobs` at a time.
   const slots = new Slots(jobs);
   const progress: CheckProgress = { packagesDone: 0, packagesTotal: packages.length, clangRunning: [], clangDone: 0, clangQueued: 0 };
@@ -235,7 +240,7 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
 
   let nextId = 0;
   const ready: DiscoveredPackage[] = packages.filter((p) => remaining.get(p.importPath)!.size === 0);
-  const inFlight = new Map<number, Promise<{ pkg: DiscoveredPackage; side?: PackageSide; error?: Error }>>();
+  const inFlight = new Map<number, Promise<{ pkg: DiscoveredPackage; side?: PackageSide; hit?: PackageResult; key?: string; error?: Error }>>();
   const done = new Set<string>();
   const finish = (pkg: DiscoveredPackage) => {
     done.add(pkg.importPath);
@@ -258,20 +263,29 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
         const job: PackageJob = { importPath: pkg.importPath, name: pkg.name, dir: pkg.dir, files: pkg.files, cFiles: pkg.cFiles, build, everyFunction: opts.forceAll };
         const id = nextId++;
         const external = summariesFor(pkg);
-        const run = slots.acquire(0).then((release) => {
-          const side = pool
-            ? pool.run({ id, job, external, opts: { ...aopts, disabledRules: [...aopts.disabledRules] }, noCache: opts.cache === false })
-            : Promise.resolve().then(() => analyzeGoSide(job, external, aopts));
-          return side.finally(release);
+        const run = slots.acquire(0).then(async (release) => {
+          try {
+            const key = cached ? await resultKey(job, external, keyInputs) : undefined;
+            const hit = key === undefined ? undefined : readResult(key);
+            if (hit) return { hit };
+            if (usePool) {
+              pool ??= new WorkerPool(Math.max(1, Math.min(jobs, cgoCount)));
+              return { key, side: await pool.run({ id, job, external, opts: { ...aopts, disabledRules: [...aopts.disabledRules] }, noCache: opts.cache === false }) };
+            }
+            await initParsers();
+            return { key, side: (await analysis()).analyzeGoSide(job, external, aopts) };
+          } finally {
+            release();
+          }
         });
         inFlight.set(
           id,
           run.then(
-            (side) => ({ pkg, side }),
+            (r) => ({ pkg, ...r }),
             (error: Error) => ({ pkg, error }),
           ),
         );
-        if (!pool) break; // in-process: one at a time
+        if (!usePool) break; // in-process: one at a time
       }
       if (!inFlight.size) {
         // A cycle among the remaining packages (broken code): release them all.
@@ -284,11 +298,22 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
       const settled = await Promise.race([aborted, ...[...inFlight.entries()].map(([id, p]) => p.then((r) => ({ id, ...r })))]);
       if (settled === 'aborted') throw new Interrupted('the static check');
       inFlight.delete(settled.id);
-      if (settled.side) {
-        const side = settled.side;
-        summaries.set(settled.pkg.importPath, side.result.summaries);
-        if (side.result.summaries.some(interesting)) interestingPkgs.add(settled.pkg.importPath);
-        completions.push((side.cPlan ? cRun.analyze(side.cPlan) : Promise.resolve(undefined)).then((c) => completePackage(side, c)));
+      const { side, hit, key } = settled;
+      const goSide = hit ?? side?.result;
+      if (goSide) {
+        summaries.set(settled.pkg.importPath, goSide.summaries);
+        if (goSide.summaries.some(interesting)) interestingPkgs.add(settled.pkg.importPath);
+      }
+      if (hit) completions.push(Promise.resolve(hit));
+      else if (side) {
+        const complete = (side.cPlan ? cRun.analyze(side.cPlan) : Promise.resolve(undefined)).then(async (c) => (await analysis()).completePackage(side, c));
+        // What an interrupted run saw is not kept.
+        completions.push(
+          complete.then((r) => {
+            if (key && !signal?.aborted) writeResult(key, r);
+            return r;
+          }),
+        );
       } else if (settled.error) {
         completions.push(Promise.resolve(internalError(settled.pkg, settled.error)));
       }
@@ -300,6 +325,11 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
   } finally {
     await pool?.close();
   }
+}
+
+/** The analysis itself, loaded when a package is not in the cache (a run served from it does without). */
+function analysis(): Promise<typeof import('./analyze-package.js')> {
+  return import('./analyze-package.js');
 }
 
 function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {

@@ -2,10 +2,9 @@
 // build tags and ownership contracts. Validated strictly: a bad key is a
 // one-line error that names it.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import ignore from 'ignore';
-import { parse as parseYAML } from 'yaml';
-import { z } from 'zod';
 import type { FailOn, Severity } from '../findings/finding.js';
 import { DEFAULT_C_BUDGET, type CBudget } from '../model/canalyzer.js';
 import { ContractSyntaxError, parseContract } from '../model/contracts.js';
@@ -14,40 +13,46 @@ import { ALL_RULES, ruleById } from '../rules/index.js';
 
 export const CONFIG_NAMES = ['cgoguard.yaml', 'cgoguard.yml', '.cgoguard.yaml'];
 
-const severity = z.enum(['error', 'warning', 'note', 'off']);
+// zod and yaml cost a fifth of a second to load: only a run with a configuration file pays it.
+const requireLazily = createRequire(import.meta.url);
+let schemaMemo: ReturnType<typeof buildSchema> | undefined;
 
-const schema = z
-  .object({
-    'fail-on': z.enum(['error', 'warning', 'note', 'never']).optional(),
-    rules: z.record(z.string(), severity).optional(),
-    exclude: z.array(z.string()).optional(),
-    tags: z.array(z.string()).optional(),
-    tests: z.boolean().optional(),
-    contracts: z.array(z.string()).optional(),
-    packs: z.array(z.string()).optional(),
-    'c-analyzer': z
-      .object({
-        scope: z.enum(['own', 'all', 'off']).optional(),
-        'unit-timeout': z.number().positive().optional(),
-        'unit-timeout-per-kb': z.number().min(0).optional(),
-        'total-timeout': z.number().positive().optional(),
-        'max-unit-kb': z.number().positive().optional(),
-      })
-      .strict()
-      .optional(),
-    policy: z
-      .object({
-        static: z.enum(['error', 'warning', 'note', 'never']).optional(),
-        leaks: z.number().int().min(0).optional(),
-        runtime: z.boolean().optional(),
-        'leak-report': z.string().optional(),
-        'finalizer-held': z.boolean().optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+function buildSchema() {
+  const { z } = requireLazily('zod') as typeof import('zod');
+  const severity = z.enum(['error', 'warning', 'note', 'off']);
 
+  return z
+    .object({
+      'fail-on': z.enum(['error', 'warning', 'note', 'never']).optional(),
+      rules: z.record(z.string(), severity).optional(),
+      exclude: z.array(z.string()).optional(),
+      tags: z.array(z.string()).optional(),
+      tests: z.boolean().optional(),
+      contracts: z.array(z.string()).optional(),
+      packs: z.array(z.string()).optional(),
+      'c-analyzer': z
+        .object({
+          scope: z.enum(['own', 'all', 'off']).optional(),
+          'unit-timeout': z.number().positive().optional(),
+          'unit-timeout-per-kb': z.number().min(0).optional(),
+          'total-timeout': z.number().positive().optional(),
+          'max-unit-kb': z.number().positive().optional(),
+        })
+        .strict()
+        .optional(),
+      policy: z
+        .object({
+          static: z.enum(['error', 'warning', 'note', 'never']).optional(),
+          leaks: z.number().int().min(0).optional(),
+          runtime: z.boolean().optional(),
+          'leak-report': z.string().optional(),
+          'finalizer-held': z.boolean().optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict();
+}
 
 export interface Config {
   file?: string;
@@ -111,11 +116,11 @@ export function loadConfig(file: string): Config {
   }
   let raw: unknown;
   try {
-    raw = parseYAML(text) ?? {};
+    raw = (requireLazily('yaml') as typeof import('yaml')).parse(text) ?? {};
   } catch (e) {
     throw new ConfigError(`${file}: invalid YAML: ${firstLine((e as Error).message)}`);
   }
-  const parsed = schema.safeParse(raw);
+  const parsed = (schemaMemo ??= buildSchema()).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     let where = issue.path.join('.');
