@@ -1,7 +1,8 @@
 // C bodies read lazily: the same summaries as reading every body at once,
 // for the functions reached, and nothing read for the functions not reached.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CBodies } from '../src/model/cbodies.js';
@@ -30,7 +31,7 @@ function both(texts: string[], contractsAt: (i: number) => ContractSet) {
     eager.contractOf = (n) => cs.get(n);
     lazy.contractOf = eager.contractOf;
     addCSource(eager, t, { source: `t${i}`, bodies: true });
-    bodies.add(lazy, t, `t${i}`, () => (n) => cs.get(n));
+    bodies.add(lazy, t, `t${i}`, () => ({ get: (n) => cs.get(n), digest: cs.digest() }));
   });
   return { eager, lazy, bodies };
 }
@@ -162,5 +163,43 @@ describe('C bodies read lazily', () => {
     expect(sk.regions.map((r) => r.kind)).toEqual(['body', 'initializer']);
     expect(sk.text).toBe('int f(int x) {}\nstatic const int t[] = {};\n');
     expect(differences([irregular, regular.replace('int f', 'int g')])).toEqual([]);
+  });
+
+  it('keep the summaries they made, keyed by the texts and their contracts', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cgoguard-csum-'));
+    const saved = process.env.CGOGUARD_CACHE;
+    process.env.CGOGUARD_CACHE = dir;
+    try {
+      const texts = ['void g(char *p);\nvoid f(char *p) { g(p); free(p); }', 'void g(char *p) { free(p); }\nvoid h(char *p) { g(p); }'];
+      const run = (t: string[], contracts = ContractSet.withBuiltins()) => {
+        const { lazy, bodies } = both(t, () => contracts);
+        bodies.summarize([lazy.funcs.get('h')!, lazy.funcs.get('f')!]);
+        return { lazy, bodies };
+      };
+      const first = run(texts);
+      expect(first.bodies.stats).toMatchObject({ summarized: 3, fromCache: 0 });
+      const again = run(texts);
+      expect(again.bodies.stats).toMatchObject({ summarized: 0, fromCache: 3 });
+      for (const n of ['f', 'g', 'h']) expect(summary(again.lazy.funcs.get(n))).toBe(summary(first.lazy.funcs.get(n)));
+      // Another text, or other contracts, is another key.
+      expect(run([texts[0], `${texts[1]}\n`]).bodies.stats.fromCache).toBe(0);
+      const more = ContractSet.withBuiltins();
+      more.add(parseContract('g(p) takes p', 'test'));
+      expect(run(texts, more).bodies.stats.fromCache).toBe(0);
+      // A big text read whole keeps its declarations: the next run does not parse it for them.
+      const filler = Array.from({ length: 1800 }, (_, i) => `int filler${i}(int x) { return x + ${i}; }`).join('\n');
+      const big = `${filler}\nint f(int x) {\n#if A\n  if (x) {\n#else\n  if (!x) {\n#endif\n    return 1;\n  }\n  return 0;\n}\nvoid rel(char *p) { free(p); }\n`;
+      expect(big.length).toBeGreaterThan(64 * 1024);
+      const once = both([big], () => ContractSet.withBuiltins());
+      const twice = both([big], () => ContractSet.withBuiltins());
+      expect([once.bodies.stats.readWhole, once.bodies.stats.treesFromCache, twice.bodies.stats.treesFromCache]).toEqual([1, 0, 1]);
+      for (const b of [once, twice]) b.bodies.summarize([b.lazy.funcs.get('rel')!, b.lazy.funcs.get('f')!]);
+      expect(summary(twice.lazy.funcs.get('rel'))).toBe(summary(once.eager.funcs.get('rel')));
+      expect(defined(twice.lazy).map((f) => f.name).sort()).toEqual(defined(once.eager).map((f) => f.name).sort());
+    } finally {
+      if (saved === undefined) delete process.env.CGOGUARD_CACHE;
+      else process.env.CGOGUARD_CACHE = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

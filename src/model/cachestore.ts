@@ -1,16 +1,18 @@
 // cgoguard's cache on disk: `$CGOGUARD_CACHE` (`off` disables it), else
 // `$XDG_CACHE_HOME/cgoguard`, else `~/.cache/cgoguard`. One folder per kind
-// of entry (clang's results, C summaries, whole-package results), one JSON
+// of entry (clang's results, C summaries and declarations, whole-package results), one JSON
 // file per key. Runs may share it at the same time: entries are written to a
 // temporary name and renamed into place, and an entry that cannot be read or
 // does not have the expected shape is a miss.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 
 /** The kinds of entries, each in its own folder. */
-export const CACHE_KINDS = ['clang', 'csummaries', 'results'] as const;
+export const CACHE_KINDS = ['clang', 'csummaries', 'cdecls', 'results'] as const;
 export type CacheKind = (typeof CACHE_KINDS)[number];
 
 /** Switched off for a run (--no-cache); worker threads are told with each package. */
@@ -63,4 +65,33 @@ export function cleanCache(): string | undefined {
   if (!root) return undefined;
   for (const kind of CACHE_KINDS) rmSync(path.join(root, kind), { recursive: true, force: true });
   return root;
+}
+
+/** The folders of the built code whose changes can change a result (not the command line, reports, or the dynamic stages). */
+const ANALYSIS_CODE = ['syntax', 'model', 'knowledge', 'flow', 'rules', 'findings', 'workspace', 'pipeline'];
+
+let codeDigest: string | undefined;
+
+/**
+ * cgoguard's version and a digest of its analysis code and grammars, once per
+ * process: any change to the analysis, released or not, makes every entry a miss.
+ */
+export function analysisDigest(): string {
+  if (codeDigest) return codeDigest;
+  const dist = fileURLToPath(new URL('..', import.meta.url));
+  const root = path.dirname(dist);
+  const hash = createHash('sha256');
+  const add = (file: string) => hash.update(`${path.relative(root, file)}\0`).update(readFileSync(file));
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(js|ts)$/.test(e.name)) add(p); // .ts when run from the sources (tests)
+    }
+  };
+  for (const d of ANALYSIS_CODE) walk(path.join(dist, d));
+  for (const g of readdirSync(path.join(root, 'grammars')).filter((n) => n.endsWith('.wasm')).sort()) add(path.join(root, 'grammars', g));
+  const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  codeDigest = `${version}:${hash.digest('hex')}`;
+  return codeDigest;
 }

@@ -12,7 +12,9 @@
 // function it holds ends with the summary the whole text would have given it.
 import { parseC } from '../syntax/parser.js';
 import { copyTree, fieldChild, type RawNode } from '../syntax/raw.js';
-import type { CFunc, CModel } from './cdecls.js';
+import { createHash } from 'node:crypto';
+import { analysisDigest, readEntry, writeEntry } from './cachestore.js';
+import type { CFunc, CModel, CWrite } from './cdecls.js';
 import { addCTree, parseCText, type CDefinition } from './cmodel.js';
 import type { Contract } from './contracts.js';
 import { cSkeleton, type CSkeleton } from './cskeleton.js';
@@ -20,8 +22,13 @@ import { summarizeCBodies } from './csummary.js';
 
 interface Source {
   text: string;
+  /** Its place among the texts with definitions; the texts before it and the contracts its bodies see (for the cache's key). */
+  index: number;
+  digest: string;
   /** The model as this text's bodies see it: the declarations of the texts added up to this one. */
   scope: CModel;
+  /** Read whole: its bodies come from a parse of the whole text, never one by one. */
+  irregular: boolean;
   /** Bodies from a parse of the whole text, once a body could not be parsed on its own. */
   whole?: Map<number, RawNode>;
 }
@@ -29,6 +36,8 @@ interface Source {
 interface Deferred {
   fn: CFunc;
   source: Source;
+  /** Its place among its text's definitions. */
+  index: number;
   /** Where the definition starts in its text, and where its body ends. */
   start: number;
   end: number;
@@ -45,46 +54,75 @@ export interface CBodyStats {
   readWhole: number;
   definitions: number;
   summarized: number;
+  /** Summaries read from the cache instead. */
+  fromCache: number;
+  /** Texts read whole whose declarations came from the cache. */
+  treesFromCache: number;
+}
+
+/** The contracts a text's bodies see: the lookup, and a digest of them for the cache's key. */
+export interface ContractsNow {
+  get: (name: string) => Contract | undefined;
+  digest: string;
 }
 
 export class CBodies {
   private readonly deferred = new Map<CFunc, Deferred>();
   private order = 0;
-  readonly stats: CBodyStats = { texts: 0, readWhole: 0, definitions: 0, summarized: 0 };
+  readonly stats: CBodyStats = { texts: 0, readWhole: 0, definitions: 0, summarized: 0, fromCache: 0, treesFromCache: 0 };
+  private readonly sources: Source[] = [];
+  /** Digests of every text added to the model so far, in order (their declarations are what bodies see). */
+  private readonly texts: string[] = [];
 
   /**
    * Adds a C text's declarations to `model`; its bodies wait until they are
    * needed. `contracts` gives the contracts as they stand now.
    */
-  add(model: CModel, text: string, source: string, contracts: () => (name: string) => Contract | undefined): void {
+  add(model: CModel, text: string, source: string, contracts: () => ContractsNow): void {
     this.stats.texts++;
+    this.declared(text);
     const skeleton = cSkeleton(text);
-    const root = skeleton && parseCText(skeleton.text, false);
-    if (skeleton && root && bodiesAgree(root, skeleton)) {
-      const defs = addCTree(model, root, skeleton.text, { source, bodies: 'deferred', original: skeleton.original });
+    const tree = skeleton && parseCText(skeleton.text, false);
+    if (skeleton && tree && bodiesAgree(tree, skeleton)) {
+      const defs = addCTree(model, tree, skeleton.text, { source, bodies: 'deferred', original: skeleton.original });
       // The closing brace was kept: a body ends just past its original offset.
       this.register(defs, model, text, contracts, (d) => ({ start: skeleton.original(d.start), end: skeleton.original(d.body.end - 1) + 1 }));
       return;
     }
-    // Braces the lexer cannot match as tree-sitter would: the text is parsed whole, its bodies kept.
+    // Braces the lexer cannot match as tree-sitter would: the text is parsed whole, and its
+    // bodies are only ever taken from a whole parse. A big one's declarations are kept in the
+    // cache (as the tree without bodies), so that a later run does not parse it again.
     this.stats.readWhole++;
-    const defs = addCTree(model, parseCText(text, true), text, { source, bodies: 'deferred' });
-    this.register(defs, model, text, contracts, (d) => ({ start: d.start, end: d.body.end, body: d.body }));
+    const key = text.length >= CACHED_TREE_CHARS ? createHash('sha256').update(`${analysisDigest()}\0`).update(text).digest('hex') : undefined;
+    const cached = key === undefined ? undefined : readEntry('cdecls', key, isPackedNode);
+    const root = cached ? unpack(cached) : parseCText(text, true);
+    if (cached) this.stats.treesFromCache++;
+    else if (key) writeEntry('cdecls', key, pack(root));
+    const defs = addCTree(model, root, text, { source, bodies: 'deferred' });
+    this.register(defs, model, text, contracts, (d) => ({ start: d.start, end: d.body.end, ...(cached ? {} : { body: d.body }) }), true);
   }
 
   private register(
     defs: CDefinition[],
     model: CModel,
     text: string,
-    contracts: () => (name: string) => Contract | undefined,
+    contracts: () => ContractsNow,
     place: (d: CDefinition) => { start: number; end: number; body?: RawNode },
+    irregular = false,
   ): void {
     if (!defs.length) return;
-    const source: Source = { text, scope: snapshot(model, contracts()) };
-    for (const d of defs) {
+    const now = contracts();
+    const source: Source = { text, index: this.sources.length, digest: `${this.texts.join(',')}:${now.digest}`, scope: snapshot(model, now.get), irregular };
+    this.sources.push(source);
+    defs.forEach((d, index) => {
       this.stats.definitions++;
-      this.deferred.set(d.fn, { fn: d.fn, source, order: this.order++, done: false, ...place(d) });
-    }
+      this.deferred.set(d.fn, { fn: d.fn, source, index, order: this.order++, done: false, ...place(d) });
+    });
+  }
+
+  /** Notes a text whose declarations were added to the model by other means (the preprocessed headers). */
+  declared(text: string): void {
+    this.texts.push(createHash('sha256').update(text).digest('hex'));
   }
 
   /** True when `fn` is defined in a text whose body has not been summarised yet. */
@@ -104,6 +142,9 @@ export class CBodies {
       const d = this.deferred.get(f);
       if (d && !d.done) want(d);
     }
+    if (!wanted.size) return;
+    const key = this.cacheKey(wanted);
+    if (this.fromCache(key, wanted)) return;
     // Later texts first: what their bodies call in earlier texts becomes wanted there.
     const closures: Deferred[][] = [];
     const sources = [...new Set([...this.deferred.values()].map((d) => d.source))].reverse();
@@ -127,6 +168,30 @@ export class CBodies {
       closures.unshift([...members].sort((a, b) => a.order - b.order));
     }
     for (const members of closures) this.iterate(members);
+    writeEntry('csummaries', key, { v: 1, summaries: closures.flat().map((d) => [d.source.index, d.index, storedSummary(d.fn)]) });
+  }
+
+  /** The texts so far (with the contracts each text's bodies saw) and the functions asked for. */
+  private cacheKey(wanted: Map<Source, Set<Deferred>>): string {
+    const hash = createHash('sha256').update(`${analysisDigest()}\0${this.texts.join(',')}\0`);
+    for (const s of this.sources) hash.update(`${s.digest}\0`);
+    const asked = [...wanted.values()].flatMap((set) => [...set].map((d) => `${d.source.index}:${d.index}`));
+    return hash.update(asked.sort().join(',')).digest('hex');
+  }
+
+  /** Takes the summaries a run with the same texts made; false when they are not all there. */
+  private fromCache(key: string, wanted: Map<Source, Set<Deferred>>): boolean {
+    const entry = readEntry('csummaries', key, isStoredPass);
+    if (!entry) return false;
+    const byPlace = new Map([...this.deferred.values()].map((d) => [`${d.source.index}:${d.index}`, d]));
+    for (const [source, index, summary] of entry.summaries) {
+      const d = byPlace.get(`${source}:${index}`);
+      if (!d || d.done) continue;
+      adoptSummary(d.fn, restoredSummary(d.fn, summary));
+      d.done = true;
+      this.stats.fromCache++;
+    }
+    return [...wanted.values()].every((set) => [...set].every((d) => d.done));
   }
 
   /** One text's functions, closed under calls, summarised together from fresh summaries. */
@@ -151,26 +216,29 @@ export class CBodies {
     }
   }
 
-  /** The body of a definition, parsed on its own (offsets in its text). */
+  /** The body of a definition (offsets in its text): parsed on its own, or as part of its whole text. */
   private bodyOf(d: Deferred): RawNode {
-    if (d.body) return d.body;
-    const { text } = d.source;
-    const chunk = text.slice(d.start, d.end);
-    const tree = parseC(chunk);
-    try {
-      const def = tree.rootNode.namedChildren.find((c) => c?.type === 'function_definition');
-      const body = def?.childForFieldName('body');
-      if (def && body && def.startIndex === 0 && body.endIndex === chunk.length) {
-        d.body = shifted(copyTree(tree, body), d.start);
-        return d.body;
-      }
-    } finally {
-      tree.delete();
-    }
-    // Alone it parses differently (a macro, an #if around its head): as part of the whole text.
-    d.source.whole ??= wholeBodies(text);
-    d.body = d.source.whole.get(d.start) ?? { type: 'compound_statement', field: 'body', start: d.end - 1, end: d.end, named: true, children: [] };
+    d.body ??= (d.source.irregular ? undefined : bodyAlone(d.source.text, d.start, d.end)) ?? this.wholeBody(d);
     return d.body;
+  }
+
+  /** A body as the parse of its whole text has it (an #if around a function's head, a macro that misleads the parser). */
+  private wholeBody(d: Deferred): RawNode {
+    d.source.whole ??= wholeBodies(d.source.text);
+    return d.source.whole.get(d.start) ?? { type: 'compound_statement', field: 'body', start: d.end - 1, end: d.end, named: true, children: [] };
+  }
+}
+
+/** The body of the definition at [start, end) parsed alone, or undefined when alone it parses as something else. */
+function bodyAlone(text: string, start: number, end: number): RawNode | undefined {
+  const chunk = text.slice(start, end);
+  const tree = parseC(chunk);
+  try {
+    const def = tree.rootNode.namedChildren.find((c) => c?.type === 'function_definition');
+    const body = def?.childForFieldName('body');
+    return def && body && def.startIndex === 0 && body.endIndex === chunk.length ? shifted(copyTree(tree, body), start) : undefined;
+  } finally {
+    tree.delete();
   }
 }
 
@@ -231,8 +299,76 @@ function adoptSummary(fn: CFunc, from: CFunc): void {
   if (from.freedBy !== undefined) fn.freedBy = from.freedBy;
 }
 
+/** A summary as the cache keeps it (JSON: sets and maps as arrays). */
+interface StoredSummary {
+  frees: number[];
+  retains: number[];
+  returns: CFunc['returns'];
+  writes: [number, CWrite][];
+  returnsArg?: number;
+  releasedBy?: string[];
+  freedBy?: [number, string][];
+}
+
+interface StoredPass {
+  v: 1;
+  summaries: [number, number, StoredSummary][];
+}
+
+function isStoredPass(v: unknown): v is StoredPass {
+  const p = v as StoredPass | null;
+  return typeof p === 'object' && p !== null && p.v === 1 && Array.isArray(p.summaries) && p.summaries.every((e) => Array.isArray(e) && e.length === 3 && typeof e[2] === 'object' && Array.isArray(e[2]?.frees));
+}
+
+function storedSummary(fn: CFunc): StoredSummary {
+  return {
+    frees: [...fn.frees],
+    retains: [...fn.retains],
+    returns: fn.returns,
+    writes: [...fn.writes],
+    ...(fn.returnsArg !== undefined ? { returnsArg: fn.returnsArg } : {}),
+    ...(fn.releasedBy !== undefined ? { releasedBy: fn.releasedBy } : {}),
+    ...(fn.freedBy !== undefined ? { freedBy: [...fn.freedBy] } : {}),
+  };
+}
+
+function restoredSummary(fn: CFunc, s: StoredSummary): CFunc {
+  return {
+    ...freshCopy(fn),
+    frees: new Set(s.frees),
+    retains: new Set(s.retains),
+    returns: s.returns,
+    writes: new Map(s.writes),
+    ...(s.returnsArg !== undefined ? { returnsArg: s.returnsArg } : {}),
+    ...(s.releasedBy !== undefined ? { releasedBy: s.releasedBy } : {}),
+    ...(s.freedBy !== undefined ? { freedBy: new Map(s.freedBy) } : {}),
+  };
+}
+
 function shifted(n: RawNode, by: number): RawNode {
   return { ...n, start: n.start + by, end: n.end + by, children: n.children.map((c) => shifted(c, by)) };
+}
+
+/** Texts read whole from this size on keep their declarations in the cache. */
+const CACHED_TREE_CHARS = 64 * 1024;
+
+/**
+ * A tree as the cache keeps it: [type, field, start, end, named, children],
+ * bodies left out. An error node has no type name in the grammar's tables
+ * (raw.ts gives it none): null in JSON, restored as it was.
+ */
+type PackedNode = [string | null, string | null, number, number, 0 | 1, PackedNode[]];
+
+function pack(n: RawNode): PackedNode {
+  return [n.type ?? null, n.field, n.start, n.end, n.named ? 1 : 0, n.type === 'compound_statement' ? [] : n.children.map(pack)];
+}
+
+function unpack(p: PackedNode): RawNode {
+  return { type: p[0] ?? (undefined as unknown as string), field: p[1], start: p[2], end: p[3], named: p[4] === 1, children: p[5].map(unpack) };
+}
+
+function isPackedNode(v: unknown): v is PackedNode {
+  return Array.isArray(v) && v.length === 6 && (typeof v[0] === 'string' || v[0] === null) && Array.isArray(v[5]);
 }
 
 /** The bodies of a whole text's function definitions, by where each definition starts. */

@@ -165,7 +165,10 @@ export class PackageModel {
     if (!this.headersRead) {
       this.headersRead = true;
       const text = this.headerLoader?.();
-      if (text) addHeaderDeclarations(this.c, text);
+      if (text) {
+        addHeaderDeclarations(this.c, text);
+        this.cBodies.declared(text);
+      }
     }
     return this.c;
   }
@@ -238,7 +241,7 @@ export class PackageModel {
     }
     this.cBodies.add(this.c, text, source, () => {
       const now = this.contracts.clone();
-      return (name) => now.get(name);
+      return { get: (name) => now.get(name), digest: now.digest() };
     });
   }
 

@@ -6,42 +6,14 @@
 // cgoguard's version with a digest of its own analysis code (so that any
 // change to the analysis, released or not, is a miss).
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import type { Summary } from '../flow/summary.js';
 import { clangIdentity } from '../model/canalyzer.js';
-import { readEntry, writeEntry } from '../model/cachestore.js';
+import { analysisDigest, readEntry, writeEntry } from '../model/cachestore.js';
 import { cgoFlags, preprocessedDigest } from '../model/cpreprocess.js';
 import { readGoHeader } from '../workspace/goheader.js';
 import type { AnalyzeOptions, PackageJob, PackageResult } from './analyze-package.js';
 import type { CBudget } from '../model/canalyzer.js';
-
-/** The folders of the built code whose changes can change a result (not the command line, reports, or the dynamic stages). */
-const ANALYSIS_CODE = ['syntax', 'model', 'knowledge', 'flow', 'rules', 'findings', 'workspace', 'pipeline'];
-
-let codeDigest: string | undefined;
-
-/** cgoguard's version and a digest of its analysis code and grammars, once per process. */
-function analysisCode(): string {
-  if (codeDigest) return codeDigest;
-  const dist = fileURLToPath(new URL('..', import.meta.url));
-  const root = path.dirname(dist);
-  const hash = createHash('sha256');
-  const add = (file: string) => hash.update(`${path.relative(root, file)}\0`).update(readFileSync(file));
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.js')) add(p);
-    }
-  };
-  for (const d of ANALYSIS_CODE) walk(path.join(dist, d));
-  for (const g of readdirSync(path.join(root, 'grammars')).filter((n) => n.endsWith('.wasm')).sort()) add(path.join(root, 'grammars', g));
-  const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
-  codeDigest = `${version}:${hash.digest('hex')}`;
-  return codeDigest;
-}
 
 /** What every package's key shares in one run. */
 export interface RunInputs {
@@ -54,7 +26,7 @@ export async function resultKey(job: PackageJob, external: Summary[], run: RunIn
   const hash = createHash('sha256');
   const line = (...parts: unknown[]) => hash.update(`${parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('\0')}\n`);
   const { opts } = run;
-  line('code', analysisCode());
+  line('code', analysisDigest());
   line('options', opts.contracts, [...opts.disabledRules].sort(), !!opts.cAnalyzer, opts.cAnalyzer ? run.budget : null, opts.cAnalyzer ? clangIdentity() : '');
   line('package', job.importPath, job.name, job.dir, job.build, !!job.everyFunction);
   const preambles: string[] = [];
