@@ -112,16 +112,21 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-/** Runs a command without blocking the thread; SIGKILLed when it outlives `timeoutMs`. */
+/** Runs a command without blocking the thread; SIGKILLed (with its children) when it outlives `timeoutMs`. */
 export function runAsync(cmd: string, args: string[], o: { cwd: string; timeoutMs: number; input?: string }): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: o.cwd, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    // A group of its own, so that running out of time stops what it started too (a compiler driver's cc1).
+    const child = spawn(cmd, args, { cwd: o.cwd, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, o.timeoutMs);
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr?.on('data', (b: Buffer) => err.push(b));

@@ -74,7 +74,7 @@ export function vendoredReason(file: string, head: string, license: ModuleLicens
   const header = leadingComments(head);
   if (license.text) {
     for (const holder of copyrightHolders(header)) {
-      if (!license.text.includes(holder)) return `copyright of another party (${holder})`;
+      if (!license.text.includes(holder.words)) return `copyright of another party (${holder.shown})`;
     }
   }
   const dedication = DEDICATION.exec(header);
@@ -117,21 +117,27 @@ function leadingComments(head: string): string {
   return out.join('\n');
 }
 
-/** The holders named on copyright lines, normalised, their first words only (years and "(c)" dropped). */
-function copyrightHolders(header: string): string[] {
-  const out: string[] = [];
-  for (const m of header.matchAll(/copyright\b[ \t:]*((?:\(c\)|©)?[^\n]*)/gi)) {
+/**
+ * The holders named on copyright lines: how to show each, and the words to
+ * look for in the module's license (normalised; years, "(c)", e-mail
+ * addresses and words such as "Inc." left out).
+ */
+function copyrightHolders(header: string): { shown: string; words: string }[] {
+  const out: { shown: string; words: string }[] = [];
+  // A notice starts its line (after the comment's decoration): not "the author disclaims copyright".
+  for (const m of header.matchAll(/^[^A-Za-z0-9\n]*copyright\b[ \t:]*((?:\(c\)|©)?[^\n]*)/gim)) {
     const holder = normalize(
       m[1]
         .replace(/\(c\)|©/gi, ' ')
         .replace(/\b(19|20)\d\d\b(\s*[-–,]\s*(19|20)?\d\d\b)*/g, ' ')
         .replace(/<[^>]*>|all rights reserved.*$/i, ' '),
-    )
+    );
+    const words = holder
       .split(' ')
       .filter((w) => w && !/^(by|the|and|inc|ltd|llc|co|corp|contributors|authors|affiliates|its|of)$/.test(w))
       .slice(0, 2)
       .join(' ');
-    if (holder) out.push(holder);
+    if (words) out.push({ shown: holder.split(' ').slice(0, 3).join(' '), words });
   }
   return out;
 }
