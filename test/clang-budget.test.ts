@@ -110,6 +110,11 @@ describe.skipIf(!hasClang && !process.env.CI)("clang's budget", () => {
     expect(all.clangNotes).toEqual([]);
     writeFileSync(path.join(dir, 'cgoguard.yaml'), 'c-analyzer:\n  scope: all\n');
     expect(files(check(dir, env))).toEqual(['copied.c', 'first.c', 'own.c', 'strings.go']);
+    // Copies the signs miss can be named in the configuration.
+    writeFileSync(path.join(dir, 'cgoguard.yaml'), 'c-analyzer:\n  vendored: ["own.c"]\n');
+    const named = check(dir, env);
+    expect(files(named)).toEqual(['first.c', 'strings.go']);
+    expect(named.clangNotes[0]).toMatch(/2 C file\(s\) look like copies of other code, which clang's analyzer leaves out \((copied\.c: copyright of another party \(other corp\), own\.c: c-analyzer\.vendored in the configuration|own\.c: c-analyzer\.vendored in the configuration, copied\.c: copyright of another party \(other corp\))\)/);
     // The command line wins over the file.
     const off = check(dir, env, '--c-analyzer', 'off');
     expect(off.findings).toEqual([]);

@@ -61,9 +61,11 @@ export interface CBudget {
   totalSeconds: number;
   /** Units over this size are not analysed (amalgamations, generated code). */
   maxUnitKB: number;
+  /** Files the user says are vendored (gitignore-style patterns, relative to `base`: cgoguard.yaml's folder). */
+  vendored?: { base: string; patterns: string[] };
 }
 
-export const DEFAULT_C_BUDGET: CBudget = { scope: 'own', unitSeconds: 5, secondsPerKB: 1, totalSeconds: 120, maxUnitKB: 512 };
+export const DEFAULT_C_BUDGET: CBudget = { scope: 'own', unitSeconds: 5, secondsPerKB: 0.25, totalSeconds: 30, maxUnitKB: 512 };
 
 /** The time limit of a unit of `bytes` bytes, in milliseconds. */
 export function unitLimitMs(b: CBudget, bytes: number): number {

@@ -10,6 +10,9 @@
 // iterated together, from fresh summaries, in text order. A set of functions
 // closed under "calls" sees the same rounds as the whole text did, so every
 // function it holds ends with the summary the whole text would have given it.
+// What a demand summarised is kept in the cache, keyed by the texts (and the
+// contracts their bodies saw) and the functions asked for; so are the
+// declarations of big texts that have to be parsed whole.
 import { parseC } from '../syntax/parser.js';
 import { copyTree, fieldChild, type RawNode } from '../syntax/raw.js';
 import { createHash } from 'node:crypto';

@@ -226,7 +226,7 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
     if (signal?.aborted) resolve('aborted');
     signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
   });
-  const cached = opts.cache !== false && !opts.describeApi && !opts.forceAll && cacheRoot() !== undefined;
+  const useCache = opts.cache !== false && !opts.describeApi && !opts.forceAll && cacheRoot() !== undefined;
   const keyInputs = { opts: aopts, budget: opts.config.cAnalyzer.budget };
   // Packages on workers and clang processes share the machine: `jobs` at a time.
   const slots = new Slots(jobs);
@@ -265,7 +265,7 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
         const external = summariesFor(pkg);
         const run = slots.acquire(0).then(async (release) => {
           try {
-            const key = cached ? await resultKey(job, external, keyInputs) : undefined;
+            const key = useCache ? await resultKey(job, external, keyInputs) : undefined;
             const hit = key === undefined ? undefined : readResult(key);
             if (hit) return { hit };
             if (usePool) {

@@ -4,6 +4,8 @@
 // and as many units at once as the run has slots. Runs on the main thread,
 // which only waits for clang processes.
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
 import {
   analyzeUnit,
   clangAvailable,
@@ -54,7 +56,10 @@ export class CAnalysisRun {
       if (bytes === undefined) continue; // unreadable: the Go side has said so
       if (u.k === 'c' && this.budget.scope === 'own') {
         // The cheap signs first: a generated parser is often over the size limit too.
-        const vendored = vendoredReason(u.path, readHead(u.path), moduleLicense(plan.dir)) ?? (bytes <= this.budget.maxUnitKB * 1024 ? mostlyData(readQuietly(u.path) ?? '') : undefined);
+        const vendored =
+          this.saidVendored(u.path) ??
+          vendoredReason(u.path, readHead(u.path), moduleLicense(plan.dir)) ??
+          (bytes <= this.budget.maxUnitKB * 1024 ? mostlyData(readQuietly(u.path) ?? '') : undefined);
         if (vendored) {
           out.skipped.push({ display: u.display, why: 'vendored', detail: vendored });
           continue;
@@ -79,6 +84,17 @@ export class CAnalysisRun {
       disposePlan(prepared);
     }
     return out;
+  }
+
+  private vendoredPatterns?: Ignore;
+
+  /** The configuration's c-analyzer.vendored patterns match the file. */
+  private saidVendored(file: string): string | undefined {
+    const v = this.budget.vendored;
+    if (!v) return undefined;
+    this.vendoredPatterns ??= ignore().add(v.patterns);
+    const rel = path.relative(v.base, file);
+    return !rel.startsWith('..') && !path.isAbsolute(rel) && this.vendoredPatterns.ignores(rel) ? 'c-analyzer.vendored in the configuration' : undefined;
   }
 
   private async runUnit(prepared: PreparedPlan, i: number, bytes: number, out: CAnalyzerResult): Promise<void> {

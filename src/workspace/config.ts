@@ -37,6 +37,7 @@ function buildSchema() {
           'unit-timeout-per-kb': z.number().min(0).optional(),
           'total-timeout': z.number().positive().optional(),
           'max-unit-kb': z.number().positive().optional(),
+          vendored: z.array(z.string()).optional(),
         })
         .strict()
         .optional(),
@@ -184,6 +185,7 @@ export function loadConfig(file: string): Config {
         secondsPerKB: c['c-analyzer']?.['unit-timeout-per-kb'] ?? DEFAULT_C_BUDGET.secondsPerKB,
         totalSeconds: c['c-analyzer']?.['total-timeout'] ?? DEFAULT_C_BUDGET.totalSeconds,
         maxUnitKB: c['c-analyzer']?.['max-unit-kb'] ?? DEFAULT_C_BUDGET.maxUnitKB,
+        ...(c['c-analyzer']?.vendored?.length ? { vendored: { base, patterns: c['c-analyzer'].vendored } } : {}),
       },
     },
   };
