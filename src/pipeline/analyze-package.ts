@@ -12,6 +12,7 @@ import { ContractSet, parseContract, type Contract } from '../model/contracts.js
 import { PackageModel, type FuncInfo, type Located } from '../model/program.js';
 import { FuncTypes, Resolver, type ExternalIndex } from '../model/resolve.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
+import { parseDirective } from '../syntax/directives.js';
 import { badDirective } from '../rules/bad-directive.js';
 import { cAnalyzer } from '../rules/c-analyzer.js';
 import { DEFAULT_C_BUDGET, type CAnalyzerResult, type CBudget, type CPlan, type PlannedUnit } from '../model/canalyzer.js';
@@ -225,7 +226,9 @@ class PackageRun {
         this.syntaxErrors.push(`${f.display}:${at.line}:${at.column}`);
       }
       if (go.preamble) preambles.push(go.preamble.text);
+      // Only directives: the suppressions are applied on the main thread, after clang.
       for (const c of go.comments) {
+        if (!parseDirective(c.text)) continue;
         const p = sf.lines.position(c.pos);
         this.directives.push({ file: f.display, line: p.line, column: p.column, endColumn: sf.lines.position(c.end).column, text: c.text });
       }
