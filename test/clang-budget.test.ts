@@ -126,7 +126,7 @@ describe.skipIf(!hasClang && !process.env.CI)("clang's budget", () => {
     const env = { ...process.env, CGOGUARD_CACHE: path.join(tmp, `cache${n++}`) };
     const sized = check(big, env);
     expect(sized.findings).toEqual([]);
-    expect(sized.clangNotes).toEqual(["cgoguard: 2 C unit(s) over 0.1 KB were not analysed by clang (strings.go: 0.0 MB, first.c: 0.0 MB): c-analyzer.max-unit-kb raises the limit"]);
+    expect(sized.clangNotes).toEqual(["cgoguard: 2 C unit(s) over 0.1 KB were not analysed by clang (strings.go: 1 KB, first.c: 1 KB): c-analyzer.max-unit-kb raises the limit"]);
     const late = fixtureModule('c-analyzer:\n  total-timeout: 0.001\n');
     const spent = check(late, env);
     expect(spent.findings).toEqual([]);

@@ -26,7 +26,7 @@ import { Slots } from './slots.js';
 /** Slot priority of a clang unit: after the packages waiting for a worker. */
 const CLANG_PRIORITY = 1;
 
-export function emptyCResult(): CAnalyzerResult {
+function emptyCResult(): CAnalyzerResult {
   return { findings: [], analyzed: 0, failed: 0, timedOut: 0, problems: [], timeouts: [], skipped: [] };
 }
 
@@ -66,7 +66,7 @@ export class CAnalysisRun {
         }
       }
       if (bytes > this.budget.maxUnitKB * 1024) {
-        out.skipped.push({ display: u.display, why: 'size', detail: `${(bytes / 1024 / 1024).toFixed(1)} MB` });
+        out.skipped.push({ display: u.display, why: 'size', detail: bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB` });
         continue;
       }
       chosen.push({ unit: unitOf(u), bytes });
