@@ -1,6 +1,6 @@
 // `npm run bench`: speed and memory of `cgoguard check`, with ratios measured
 // in the same run. Options: --quick (smaller corpus, no --all-functions run),
-// --only=a,b (sections: goroot, std, first-run, c-side, stages, trace, lsp, corpus).
+// --only=a,b (sections: goroot, std, first-run, c-side, stages, trace, lsp, inference, corpus).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -162,6 +162,12 @@ try {
     } else {
       console.log('\nnvim not found: the language server latency needs Neovim (scripts/system-deps.sh installs it)');
     }
+  }
+
+  if (section('inference')) {
+    // Its own report: libraries, facts by source, and the hand-verified sample.
+    const r = spawnSync(process.execPath, [path.join(here, 'inference.js')], { encoding: 'utf8' });
+    console.log(`\n${r.stdout.trimEnd()}`);
   }
 
   if (section('corpus')) {

@@ -29,6 +29,7 @@ import { checkOutputs, OutputError, writeOutput, type OutputTarget } from './out
 import { interruptible, type Outcome } from './interrupt.js';
 import { checkProgress, progressShown, stageProgress, StatusLine } from './progress.js';
 import { cacheRoot, cleanCache } from '../model/cachestore.js';
+import { explainFunction, gatherKnowledge, inferredAsYAML } from '../pipeline/contract-knowledge.js';
 import { formatHTML } from '../report/html.js';
 import { formatJUnit } from '../report/junit.js';
 import { formatJSON } from '../report/json.js';
@@ -526,6 +527,44 @@ export async function main(argv: string[]): Promise<number> {
       const dir = cacheRoot();
       if (dir) out(`${dir}\n`);
       else err('cgoguard: the cache is off (CGOGUARD_CACHE=off)\n');
+    });
+
+  const contracts = program.command('contracts').description('what cgoguard believes about the C functions a package calls: inferred contracts, and why');
+  contracts
+    .command('infer')
+    .description("print the contracts inferred from the library headers for the C functions the packages call, as a cgoguard.yaml list to review")
+    .argument('[patterns...]', 'packages (as for check)', [])
+    .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
+    .option('--tags <tags>', 'build tags (comma-separated)', list)
+    .option('-o, --output <file>', 'write the list to a file instead of stdout')
+    .option('--force', 'replace a read-only output file')
+    .action(async (patterns: string[], o) => {
+      const cwd = process.cwd();
+      const config = configFor(cwd, o.config);
+      checkOutputs(outputTargets(cwd, o), !!o.force);
+      const k = await gatherKnowledge({ cwd, patterns, config, tags: [...config.tags, ...(o.tags ?? [])] });
+      for (const n of k.notes) err(`cgoguard: ${n}\n`);
+      const text = inferredAsYAML(k, patterns);
+      if (o.output) writeOutput(path.resolve(cwd, o.output), text);
+      else out(text);
+      const called = k.packages.reduce((a, p) => a + p.functions.length, 0);
+      const inferred = k.packages.reduce((a, p) => a + p.functions.filter((f) => f.source === 'inferred').length, 0);
+      err(`cgoguard: ${k.packages.length} cgo package(s), ${called} C function(s) called, ${inferred} with inferred contracts\n`);
+    });
+  contracts
+    .command('explain')
+    .description('say what cgoguard believes about one C function (C.name) and where each fact comes from')
+    .argument('<function>', 'the C function, as C.name or name')
+    .argument('[patterns...]', 'packages that call it (default: .)', [])
+    .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
+    .option('--tags <tags>', 'build tags (comma-separated)', list)
+    .action(async (fn: string, patterns: string[], o) => {
+      if (!/^(C\.)?[A-Za-z_]\w*$/.test(fn)) throw new ExitError(`"${fn}" is not a C function name (C.name or name)`, 2);
+      const cwd = process.cwd();
+      const config = configFor(cwd, o.config);
+      const k = await gatherKnowledge({ cwd, patterns, config, tags: [...config.tags, ...(o.tags ?? [])] });
+      for (const n of k.notes) err(`cgoguard: ${n}\n`);
+      out(explainFunction(k, fn));
     });
 
   program

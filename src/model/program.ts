@@ -213,13 +213,28 @@ export class PackageModel {
     return this.cFunc(name) ?? this.cWithHeaders().funcs.get(name);
   }
 
-  /** The ownership contract of a C function (or of a Go wrapper, by its C name). */
+  /** Contracts inferred from the library headers the preambles include (see knowledge/infer-header.ts). */
+  inferredLoader?: () => ReadonlyMap<string, { contract: Contract }>;
+  private inferredContracts?: ReadonlyMap<string, { contract: Contract }>;
+
+  /**
+   * The ownership contract of a C function (or of a Go wrapper, by its C name):
+   * one given (configuration, packs, directives) first, then, for a function
+   * the package does not define itself, one inferred from the library's
+   * headers, then one inferred from the module's usage.
+   */
   contract(name: string): Contract | undefined {
     const c = this.contracts.get(name);
     if (c) return c;
     this.withCFiles();
-    return this.contracts.get(name);
+    const given = this.contracts.get(name);
+    if (given || this.c.funcs.get(name)?.defined) return given;
+    if (this.inferredLoader) this.inferredContracts ??= this.inferredLoader();
+    return this.inferredContracts?.get(name)?.contract ?? this.usageContracts?.get(name);
   }
+
+  /** Contracts inferred from how the module's Go code uses C functions: the last resort. */
+  usageContracts?: ReadonlyMap<string, Contract>;
 
   /** The C type `C.name` stands for, reading headers for names the package does not declare. */
   cType(name: string): CType | undefined {

@@ -28,6 +28,8 @@ import { emptyStats, type PackageStats } from './package-stats.js';
 import { describePackage, type PackageApi } from './package-api.js';
 import { AnalysisCancelled, packageContext, type FunctionMemo } from './function-memo.js';
 import { cgoFlags, preprocessPreamble } from '../model/cpreprocess.js';
+import { inferredForPackage } from '../knowledge/package-facts.js';
+import { usageContract, type UsageFact } from '../knowledge/usage.js';
 import type { BuildContext } from '../syntax/buildtags.js';
 import { NO_VAR, type Expr, type GoFile } from '../syntax/goast.js';
 import { parseGo } from '../syntax/parser.js';
@@ -97,6 +99,10 @@ export interface AnalyzeOptions {
   domains?: readonly DomainModule[];
   /** Also describe the package's functions for `gen tests` (converts every body). */
   describeApi?: boolean;
+  /** False: no contracts inferred from the library headers (only those given). */
+  inferContracts?: boolean;
+  /** Facts inferred from how the module's Go code uses C functions (knowledge/usage.ts). */
+  usage?: UsageFact[];
   /** Results of earlier analyses of this package to reuse where nothing they depend on changed (the language server). */
   memo?: FunctionMemo;
   /** Polled between functions: true stops the analysis with AnalysisCancelled (a newer edit supersedes it). */
@@ -132,7 +138,9 @@ export interface PackageSide {
 export function analyzeGoSide(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageSide {
   const base = ContractSet.withBuiltins();
   for (const c of opts.contracts) base.add(parseContract(c.text, c.origin));
-  const run = new PackageRun(new PackageModel(job.importPath, job.name, base), external, opts);
+  const model = new PackageModel(job.importPath, job.name, base);
+  if (opts.usage?.length) model.usageContracts = new Map(opts.usage.map((u) => [u.text.slice(0, u.text.indexOf(' ')), usageContract(u)]));
+  const run = new PackageRun(model, external, opts);
   const trees = run.load(job);
   let cPlan: CPlan | undefined;
   try {
@@ -264,7 +272,10 @@ class PackageRun {
         this.directives.push({ file: f.display, line: p.line, column: p.column, endColumn: sf.lines.position(c.end).column, text: c.text });
       }
     }
-    if (preambles.length) this.pkg.headerLoader = () => this.readHeaders(preambles, job);
+    if (preambles.length) {
+      this.pkg.headerLoader = () => this.readHeaders(preambles, job);
+      if (this.opts.inferContracts !== false) this.pkg.inferredLoader = () => inferredForPackage(preambles, job.dir, cgoFlags(preambles.join('\n'), job.dir, job.build));
+    }
     if (this.opts.memo) this.context = packageContext(job, this.pkg.files.map((f) => f.go), cTexts, this.external, this.opts);
     this.stats.functions = this.pkg.allFuncs().filter((f) => f.decl.hasBody).length;
     for (const p of this.pkg.directiveProblems) this.findings.push(findingAt(p.file, p.pos, p.end, badDirective.id, badDirective.severity, p.message, ''));

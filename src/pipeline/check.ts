@@ -1,6 +1,7 @@
 // `cgoguard check`: discover packages, analyse them in dependency order
 // (worker threads when there is enough to do), apply the configuration, and
 // return findings in a stable order.
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { compareFindings, type CheckStats, type Finding } from '../findings/finding.js';
 import { carriesCMemory, type Summary } from '../flow/summary.js';
@@ -14,6 +15,7 @@ import { emptyStats } from './package-stats.js';
 import type { SkippedUnit } from '../model/canalyzer.js';
 import { cacheRoot, setCacheEnabled } from '../model/cachestore.js';
 import { readResult, resultKey, writeResult } from './result-cache.js';
+import { inferFromUsage } from '../knowledge/usage.js';
 import { CAnalysisRun, cAnalyzerNotes } from './cunits.js';
 import { Slots } from './slots.js';
 import type { PackageApi } from './package-api.js';
@@ -97,7 +99,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const unreadable = [...found.unreadable];
   const unparsable = [...found.unparsable];
   const disabled = disabledRules(opts);
-  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled, cAnalyzer: (opts.cAnalyzer ?? true) && !opts.config.cAnalyzer.off, describeApi: opts.describeApi };
+  const usage = opts.analyze === false ? [] : inferFromUsage(cgoSources(found.packages, opts.overlay));
+  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, usage, disabledRules: disabled, cAnalyzer: (opts.cAnalyzer ?? true) && !opts.config.cAnalyzer.off, describeApi: opts.describeApi };
   const results = opts.analyze === false ? [] : await analyzeAll(found.packages, analyzeOpts, opts, found.build);
   const stats: CheckStats = {
     packages: found.packages.length,
@@ -352,4 +355,25 @@ function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {
     skipped: [],
     sources: [],
   };
+}
+
+/** The Go files of the cgo packages, for what usage across the module says (unreadable files are left out: discovery reports them). */
+function cgoSources(packages: DiscoveredPackage[], overlay?: ReadonlyMap<string, string>): { display: string; text: string }[] {
+  const out: { display: string; text: string }[] = [];
+  for (const p of packages) {
+    if (!p.importsC) continue;
+    for (const f of p.files) {
+      const text = overlay?.get(f.path) ?? readQuietly(f.path);
+      if (text !== undefined) out.push({ display: f.display, text });
+    }
+  }
+  return out;
+}
+
+function readQuietly(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -30,6 +30,7 @@ export async function resultKey(job: PackageJob, external: Summary[], run: RunIn
   line('options', opts.contracts, [...opts.disabledRules].sort(), !!opts.cAnalyzer, opts.cAnalyzer ? run.budget : null, opts.cAnalyzer ? clangIdentity() : '');
   line('package', job.importPath, job.name, job.dir, job.build, !!job.everyFunction);
   const preambles: string[] = [];
+  const goTexts: string[] = [];
   for (const f of [...job.files, ...job.cFiles]) {
     let bytes: Buffer;
     try {
@@ -41,12 +42,15 @@ export async function resultKey(job: PackageJob, external: Summary[], run: RunIn
     line('file', f.path, f.display, createHash('sha256').update(bytes).digest('hex'));
     if (!f.path.endsWith('.go')) continue;
     const text = bytes.toString('utf8');
+    goTexts.push(text);
     if (/import\s*(\(\s*)?"C"/.test(text)) preambles.push(readGoHeader(text).importComments.join('\n'));
   }
   if (preambles.length) {
     const all = preambles.join('\n');
     line('headers', await preprocessedDigest(all, job.dir, cgoFlags(all, job.dir, job.build)));
   }
+  // Facts from the module's usage, of the C functions this package names.
+  line('usage', (opts.usage ?? []).filter((u) => goTexts.some((t) => t.includes(`C.${u.text.slice(0, u.text.indexOf(' '))}`))));
   line('imports', external);
   return hash.digest('hex');
 }
