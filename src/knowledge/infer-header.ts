@@ -155,8 +155,9 @@ class HeaderInference {
     if (ret.pointers >= 1 && !releases) {
       const claim = docClaim(sections.returns, decl.name, decl.docShared) ?? (outputs === 1 ? docClaim(sections.general, decl.name, decl.docShared) : undefined);
       const family = ret.pointers === 1 && !ret.isConst ? this.family(decl.name, words, ret.base, false) : undefined;
-      // const memory is the library's: a caller that may not write it may not free it either.
-      const r = this.decide(claim, family, ret, decl) ?? (ret.isConst && claim === undefined ? { clause: 'returns borrowed', sources: ['convention'] as FactSource[], evidence: `returns const ${ret.base} *`, confidence: 'medium' as const } : undefined);
+      // const memory is the library's: a caller that may not write it may not free it either
+      // (one level only: `const gchar **` is a container that may be the caller's, g_variant_get_strv).
+      const r = this.decide(claim, family, ret, decl) ?? (ret.isConst && ret.pointers === 1 && claim === undefined ? { clause: 'returns borrowed', sources: ['convention'] as FactSource[], evidence: `returns const ${ret.base} *`, confidence: 'medium' as const } : undefined);
       if (r) {
         clauses.push(r.clause);
         r.sources.forEach((s) => sources.add(s));

@@ -54,5 +54,7 @@ declare module '../../flow/state.js' {
     guess?: 'medium' | 'low';
     /** Error outputs of the call that made it: when one is set, it is NULL. */
     nullWhenSet?: string[];
+    /** An error a call wrote to an out parameter: set only when the call failed. */
+    errorOutput?: boolean;
   }
 }

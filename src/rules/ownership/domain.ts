@@ -221,7 +221,10 @@ class OwnershipDomain implements Ownership {
       const val = this.newObject(st, arg?.pos ?? cc.pos, arg?.end ?? cc.e.end, `C.${cc.name}`, { nullable: true, releasedBy: w.releasedBy, ...this.madeBy(cc, cc.contract!, w.releasedBy, arg?.pos) });
       st.assign(varKey(Number(target.slice(3))), val);
       const id = objId(val);
-      if (id && ERROR_OUTPUT.test(cc.contract?.params?.[w.param] ?? '')) errors.push(id);
+      if (id && ERROR_OUTPUT.test(cc.contract?.params?.[w.param] ?? '')) {
+        errors.push(id);
+        st.updateObj(id, { errorOutput: true });
+      }
       if (id && w.when === 'success') onSuccess.push(id);
       if (id && w.when === 'failure') onFailure.push(id);
     }
@@ -374,7 +377,12 @@ class OwnershipDomain implements Ownership {
     const atLine = this.x.line(at);
     const releasedBy = o.releasedBy ?? [];
     // Held in a struct that was given to C: C may have kept it.
-    const unsure = o.lentTo ? `unless ${o.lentTo}, which was given the struct holding it, keeps it` : undefined;
+    // An error output nothing on this path showed to be set: the call may well have succeeded.
+    const unsure = o.lentTo
+      ? `unless ${o.lentTo}, which was given the struct holding it, keeps it`
+      : o.errorOutput && o.nullable
+        ? 'if the call failed (nothing on this path tests whether it set the error)'
+        : undefined;
     const message = resource
       ? resource.lost({ what: o.what, how, atLine, name })
       : leak.message({ how, what: o.what, name, releasedBy: releasedBy.some((f) => f !== 'free') ? releasedBy : undefined, atLine, unsure });
