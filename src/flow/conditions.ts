@@ -88,6 +88,15 @@ export abstract class Conditions extends Expressions {
         return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
       }
     }
+    // A status equal to an error code (`ret == C.int(ErrorCodeUser)`, `rc == -1`): failure on that side only.
+    if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
+      const code = isErrorCode(e.y) ? e.x : isErrorCode(e.x) ? e.y : undefined;
+      const outputs = code ? statusOutputs(this.eval(code, st, ch, frame)) : undefined;
+      if (outputs) {
+        const failure = this.statusCond(outputs).f;
+        return e.op === '==' ? { t: failure, f: undefined } : { t: undefined, f: failure };
+      }
+    }
     // A status compared with 0 by sign (libgit2's `if err < 0`): negative is failure.
     if (e.k === 'binary' && (e.op === '<' || e.op === '>=') && isZeroLiteral(e.y)) {
       const outputs = statusOutputs(this.eval(e.x, st, ch, frame));
@@ -331,4 +340,13 @@ const decided = (holds: boolean): CondResult => (holds ? { t: undefined, f: fals
 function isZeroLiteral(x: Expr): boolean {
   const e = stripConversions(x);
   return e.k === 'lit' && parseGoInt(e.value) === 0;
+}
+
+/** A negative constant, or a constant named as an error (GIT_EUSER, ErrorCodeUser, SQLITE_BUSY is not: only names that say error or failure). */
+function isErrorCode(x: Expr): boolean {
+  const e = stripConversions(x);
+  if (e.k === 'unary' && e.op === '-' && e.x.k === 'lit') return true;
+  if (e.k === 'lit') return (parseGoInt(e.value) ?? 0) < 0;
+  const name = e.k === 'sel' ? e.name : e.k === 'ident' && e.v === NO_VAR ? e.name : undefined;
+  return name !== undefined && /(^|_)(E[A-Z]+|ERR(OR)?|FAIL(URE|ED)?)(_|$)|^[Ee]rr(or)?[A-Z]|Error$|Failed$|Failure$/.test(name);
 }
