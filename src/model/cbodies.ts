@@ -301,6 +301,7 @@ function adoptSummary(fn: CFunc, from: CFunc): void {
   if (from.releasedBy !== undefined) fn.releasedBy = from.releasedBy;
   if (from.freedBy !== undefined) fn.freedBy = from.freedBy;
   if (from.mayRelease !== undefined) fn.mayRelease = from.mayRelease;
+  if (from.writesOwned !== undefined) fn.writesOwned = from.writesOwned;
 }
 
 /** A summary as the cache keeps it (JSON: sets and maps as arrays). */
@@ -313,6 +314,7 @@ interface StoredSummary {
   releasedBy?: string[];
   freedBy?: [number, string][];
   mayRelease?: number[];
+  writesOwned?: CFunc['writesOwned'];
 }
 
 interface StoredPass {
@@ -335,6 +337,7 @@ function storedSummary(fn: CFunc): StoredSummary {
     ...(fn.releasedBy !== undefined ? { releasedBy: fn.releasedBy } : {}),
     ...(fn.freedBy !== undefined ? { freedBy: [...fn.freedBy] } : {}),
     ...(fn.mayRelease !== undefined ? { mayRelease: [...fn.mayRelease] } : {}),
+    ...(fn.writesOwned !== undefined ? { writesOwned: fn.writesOwned } : {}),
   };
 }
 
@@ -349,6 +352,7 @@ function restoredSummary(fn: CFunc, s: StoredSummary): CFunc {
     ...(s.releasedBy !== undefined ? { releasedBy: s.releasedBy } : {}),
     ...(s.freedBy !== undefined ? { freedBy: new Map(s.freedBy) } : {}),
     ...(s.mayRelease !== undefined ? { mayRelease: new Set(s.mayRelease) } : {}),
+    ...(s.writesOwned !== undefined ? { writesOwned: s.writesOwned } : {}),
   };
 }
 

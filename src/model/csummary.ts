@@ -146,7 +146,7 @@ function paramOf(e: RawNode | undefined, fn: CFunc, s: Scan, src: (n: RawNode) =
 /** One pass over a body; returns true when the summary grew. */
 function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src: (n: RawNode) => string): boolean {
   const { fn, body } = info;
-  const before = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}`;
+  const before = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}|${JSON.stringify(fn.writesOwned ?? [])}`;
   const freedLocals = new Set<string>();
   const returns: Origin[] = [];
   const constant = (n: RawNode | undefined): number | undefined => {
@@ -218,6 +218,9 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
           if (libraryBy) (fn.freedBy ??= new Map()).set(pi, libraryBy);
         }
         if (calleeFn?.retains.has(i) || handedOver.has(i)) fn.retains.add(pi);
+        // A wrapper forwarding its out parameter (`return sqlite3_open_v2(f, ppDb, ...)`): *ppDb is filled as the callee's contract says.
+        const w = s_contract?.writesOwned.find((x) => x.param === i) ?? calleeFn?.writesOwned?.find((x) => x.param === i);
+        if (w && !fn.writesOwned?.some((x) => x.param === pi)) (fn.writesOwned ??= []).push({ param: pi, releasedBy: w.releasedBy, ...(w.when ? { when: w.when } : {}), via: callee });
         // Handed to a function named like a releaser that we cannot see, or through a function
         // pointer (the Arrow C data interface's schema->release(schema)): no longer ours to track.
         const unseen = f?.type !== 'identifier' || (!s_contract && !calleeFn?.defined && looksLikeReleaser(callee));
@@ -312,7 +315,7 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
     fn.returnsArg = (returns[0] as { i: number }).i;
   }
   else if (kinds.length && kinds.every((k) => k === 'borrowed' || k === 'param' || k === 'static')) fn.returns = 'borrowed';
-  const after = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}`;
+  const after = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}|${JSON.stringify(fn.writesOwned ?? [])}`;
   return before !== after;
 }
 

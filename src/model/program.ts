@@ -228,9 +228,29 @@ export class PackageModel {
     if (c) return c;
     this.withCFiles();
     const given = this.contracts.get(name);
-    if (given || this.c.funcs.get(name)?.defined) return given;
+    if (given) return given;
+    if (this.c.funcs.get(name)?.defined) return this.forwardedContract(name);
     if (this.inferredLoader) this.inferredContracts ??= this.inferredLoader();
     return this.inferredContracts?.get(name)?.contract ?? this.usageContracts?.get(name);
+  }
+
+  /** A wrapper defined in C that has a callee fill its out parameters: those writes as a contract. */
+  private forwardedContract(name: string): Contract | undefined {
+    const f = this.cFunc(name);
+    if (!f?.writesOwned?.length) return undefined;
+    const via = [...new Set(f.writesOwned.map((w) => w.via))].join(', ');
+    return {
+      name,
+      releases: [],
+      releasesOnSuccess: [],
+      takes: [],
+      borrows: [],
+      writesOwned: f.writesOwned.map(({ param, releasedBy, when }) => ({ param, releasedBy, ...(when ? { when } : {}) })),
+      takesWithDestructor: [],
+      notAfter: [],
+      invalidates: [],
+      origin: `its C body, which passes the out parameter to ${via}`,
+    };
   }
 
   /** Contracts inferred from how the module's Go code uses C functions: the last resort. */
