@@ -264,7 +264,9 @@ export abstract class Calls extends Conditions {
         const id = objId(args[Number(n.path.slice(1))] ?? UNKNOWN_VAL);
         const o = id ? st.obj(id) : undefined;
         if (!o || o.kind === 'go') continue;
-        if (n.nil && o.nullable) this.becomesNil(st, id!);
+        // A deferred call already holds it: it is released whatever it was, and the defer keeps what it captured.
+        const deferred = st.defers.some((d) => d.args.includes(objVal(id!)) || d.recv === objVal(id!));
+        if (n.nil && o.nullable && !deferred) this.becomesNil(st, id!);
         else if (!n.nil && o.nullable) st.updateObj(id!, { nullable: false });
       }
     }

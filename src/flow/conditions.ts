@@ -152,7 +152,7 @@ export abstract class Conditions extends Expressions {
   private isSuccessCode(x: Expr): boolean {
     const e = stripConversions(x);
     if (e.k === 'lit') return parseGoInt(e.value) === 0;
-    return e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C' && /(^|_)OK$/.test(e.name);
+    return e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C' && SUCCESS_NAME.test(e.name);
   }
 
   /** `x == nil`: true side and false side. */
@@ -342,11 +342,14 @@ function isZeroLiteral(x: Expr): boolean {
   return e.k === 'lit' && parseGoInt(e.value) === 0;
 }
 
+/** C constants of success: SQLITE_OK, Z_OK, RD_KAFKA_RESP_ERR_NO_ERROR, ERROR_SUCCESS (YARA), DuckDBSuccess. */
+const SUCCESS_NAME = /(^|_)(OK|NO_?ERROR|SUCCESS)$|Success$/;
+
 /** A negative constant, or a constant named as an error (GIT_EUSER, ErrorCodeUser, SQLITE_BUSY is not: only names that say error or failure). */
 function isErrorCode(x: Expr): boolean {
   const e = stripConversions(x);
   if (e.k === 'unary' && e.op === '-' && e.x.k === 'lit') return true;
   if (e.k === 'lit') return (parseGoInt(e.value) ?? 0) < 0;
   const name = e.k === 'sel' ? e.name : e.k === 'ident' && e.v === NO_VAR ? e.name : undefined;
-  return name !== undefined && /(^|_)(E[A-Z]+|ERR(OR)?|FAIL(URE|ED)?)(_|$)|^[Ee]rr(or)?[A-Z]|Error$|Failed$|Failure$/.test(name);
+  return name !== undefined && !SUCCESS_NAME.test(name) && /(^|_)(E[A-Z]+|ERR(OR)?|FAIL(URE|ED)?)(_|$)|^[Ee]rr(or)?[A-Z]|Error$|Failed$|Failure$/.test(name);
 }

@@ -31,7 +31,8 @@ export function argumentEffects(name: string, contract: Contract | undefined, cf
   // Handed on, in C, to a function named like a releaser: no longer ours to track.
   cfn?.mayRelease?.forEach((i) => moved.add(i));
   // An unknown function named like a releaser or a taker: what it gets is no longer ours to track.
-  if (!contract && !cfn?.defined && (looksLikeReleaser(name) || looksLikeTaker(name))) args.forEach((_, i) => moved.add(i));
+  // A contract only inferred (from a header's names, or usage) says nothing of the arguments: the name still counts.
+  if ((!contract || contract.evidence) && !cfn?.defined && (looksLikeReleaser(name) || looksLikeTaker(name))) args.forEach((_, i) => moved.add(i));
   // `takes text with destructor destroy`: a destructor function takes the memory, SQLITE_STATIC/TRANSIENT lend it.
   const destructors: ArgumentEffects['destructors'] = [];
   for (const t of contract?.takesWithDestructor ?? []) {

@@ -59,6 +59,7 @@ const OWNED: RegExp[] = [
   /\b(?:free|release|destroy)\s+(?:it|them|the (?:result|returned \w+|string|buffer|object|array|list|memory))\s+(?:with|using|via|by calling)\b/i,
   /\b(?:caller|application|user)\s+(?:owns|takes ownership|gets ownership)\b/i,
   /\bowned by the (?:caller|application|user)\b/i,
+  /\bownership (?:belongs to|is transferred to|passes to) the (?:caller|application|user)\b|\bbelongs to the (?:caller|application|user)\b/i,
   /\(transfer full\)/,
   /\bnewly[- ]allocated\b/i,
   /\bmalloc(?:\(\))?(?:'?e?d)\b|\ballocated (?:with|by|using) malloc\b/i,
@@ -68,6 +69,7 @@ const OWNED: RegExp[] = [
 const BORROWED: { re: RegExp; owner?: number }[] = [
   { re: /\b(?:do|must|should|shall|need)\s+not\s+(?:be\s+)?(?:free|freed|release|released|deallocate|destroy|destroyed|modif\w+\s+or\s+free\w*)\b/i },
   { re: /\b(?:don'?t|never)\s+(?:free|release|destroy)\b/i },
+  { re: /\bnot\s+(?:need\s+to|have\s+to|to)\s+be\s+(?:freed|released|destroyed)\b/i },
   { re: /\bowned by\s+(?:the|this|its|that)\s+(?:given\s+|parent\s+)?([A-Za-z_]\w*)/i, owner: 1 },
   { re: /\bvalid\s+(?:only\s+)?(?:until|as long as|while|for the lifetime of|for as long as)\s+(?:the|this|its|that)?\s*([A-Za-z_]\w*)?/i, owner: 1 },
   { re: /\bmust not be used after\s+(?:the\s+)?(?:destruction|release|free|freeing|closing)\s+of\s+(?:the\s+)?([A-Za-z_]\w*)/i, owner: 1 },
@@ -107,7 +109,8 @@ export function docClaim(text: string | undefined, self?: string, shared = false
   let owned: { k: 'owned'; releaser?: string; phrase: string } | undefined;
   for (const re of OWNED) {
     const m = re.exec(flat);
-    if (!m) continue;
+    // "does not need to be freed", "is not to be freed": said the other way round.
+    if (!m || /\b(?:not|no|never)\s+(?:\w+\s+)?$/i.test(flat.slice(Math.max(0, m.index - 16), m.index)) || /^\w+\s+not\b/i.test(m[0])) continue;
     const releaser = releaserAround(flat, m.index, self);
     if (!owned || (releaser && !owned.releaser)) owned = { k: 'owned', releaser, phrase: m[0].trim() };
     if (owned.releaser) break;
@@ -115,7 +118,7 @@ export function docClaim(text: string | undefined, self?: string, shared = false
   let borrowed: DocClaim | undefined;
   for (const { re, owner } of BORROWED) {
     const m = re.exec(flat);
-    if (!m || /owned by the (?:caller|application|user)/i.test(m[0])) continue;
+    if (!m || /owned by the (?:caller|application|user)|belongs to the (?:caller|application|user)/i.test(flat.slice(m.index, m.index + 40))) continue;
     borrowed = { k: 'borrowed', owner: owner ? m[owner] : undefined, phrase: m[0].trim() };
     break;
   }

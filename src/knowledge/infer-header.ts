@@ -177,6 +177,13 @@ class HeaderInference {
         if (!this.mallocErrors) weakest = 'medium';
         continue;
       }
+      // GLib's convention: a GError ** is set on failure, and the caller frees it with g_error_free.
+      if (t.base === 'GError') {
+        clauses.push(`writes owned to ${pname} released by g_error_free`);
+        sources.add('convention');
+        evidence.push(`${pname} is a GError ** (GLib: set on failure, freed with g_error_free)`);
+        continue;
+      }
       if (releases) continue;
       const claim = docClaim(sections.params.get(p.name ?? ''), decl.name, decl.docShared) ?? (outputs === 1 ? docClaim(sections.general, decl.name, decl.docShared) : undefined);
       const family = PRIMITIVE.test(t.base) ? undefined : this.family(decl.name, words, t.base, true);

@@ -2,6 +2,8 @@
 // (worker threads when there is enough to do), apply the configuration, and
 // return findings in a stable order.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { tagConfigurations } from '../workspace/configurations.js';
 import { availableParallelism } from 'node:os';
 import { compareFindings, type CheckStats, type Finding } from '../findings/finding.js';
 import { carriesCMemory, type Summary } from '../flow/summary.js';
@@ -101,7 +103,13 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const disabled = disabledRules(opts);
   const usage = opts.analyze === false ? [] : inferFromUsage(cgoSources(found.packages, opts.overlay));
   const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, usage, disabledRules: disabled, cAnalyzer: (opts.cAnalyzer ?? true) && !opts.config.cAnalyzer.off, describeApi: opts.describeApi };
-  const results = opts.analyze === false ? [] : await analyzeAll(found.packages, analyzeOpts, opts, found.build);
+  // Files behind custom build tags, each tag set a configuration of its own (unless tags were named).
+  const configured = opts.analyze === false || opts.tags.length ? [] : withConfigurations(found.packages, found.build, opts.tests);
+  const results = opts.analyze === false ? [] : await analyzeAll([...found.packages, ...configured.map((c) => c.pkg)], analyzeOpts, opts, found.build);
+  const gatedBy = new Map(configured.map((c) => [c.pkg.importPath, c]));
+  /** Findings of a file two configurations build, reported once. */
+  const seenInConfigs = new Set<string>();
+  const findingKey = (f: Finding) => `${f.rule}|${f.file}|${f.line}|${f.column}|${f.message}`;
   const stats: CheckStats = {
     packages: found.packages.length,
     packagesAnalyzed: results.length,
@@ -150,7 +158,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       const file = at.replace(/:\d+:\d+$/, '');
       if (!unparsable.some((u) => u.startsWith(`${file}:`))) unparsable.push(`${at}: syntax error (what parses is still analysed)`);
     }
-    for (const f of r.findings) {
+    const config = gatedBy.get(r.importPath);
+    for (const found of r.findings) {
+      // A configuration reports what is in the files only it builds; the rest is the default build's.
+      if (config && (!config.gated.has(found.file) || seenInConfigs.has(findingKey(found)))) continue;
+      if (config) seenInConfigs.add(findingKey(found));
+      const f = config ? { ...found, trace: [{ file: found.file, line: found.line, column: found.column, message: `${found.file} is left out of the default build: checked with -tags ${config.tags.join(',')}` }, ...found.trace] } : found;
       if (disabled.has(f.rule)) continue;
       const sev = opts.config.rules.get(f.rule);
       findings.push(sev && sev !== 'off' ? { ...f, severity: sev } : f);
@@ -376,4 +389,19 @@ function readQuietly(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The extra configurations of the packages, as packages of their own (named `path#tags=a,b`, which nothing imports). */
+function withConfigurations(packages: DiscoveredPackage[], build: BuildContext, tests: boolean): { pkg: DiscoveredPackage; tags: string[]; gated: Set<string> }[] {
+  const out: { pkg: DiscoveredPackage; tags: string[]; gated: Set<string> }[] = [];
+  for (const p of packages) {
+    // Displays as the package's own files have them: the same folder, as the user named it.
+    const sample = p.files[0];
+    const display = (abs: string) => (sample ? path.join(path.dirname(sample.display), path.basename(abs)) : abs);
+    for (const c of tagConfigurations(p, build, tests, display)) {
+      const pkg = { ...p, importPath: `${p.importPath}#tags=${c.tags.join(',')}`, files: c.files };
+      out.push({ pkg, tags: c.tags, gated: new Set(c.files.filter((f) => c.gated.has(f.path)).map((f) => f.display)) });
+    }
+  }
+  return out;
 }

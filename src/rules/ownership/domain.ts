@@ -34,6 +34,8 @@ class OwnershipDomain implements Ownership {
   private readonly outputs = new WeakMap<CCall, StatusOutputs>();
   /** The error outputs a call wrote (for its result, NULL when one is set). */
   private readonly errorOutputs = new WeakMap<CCall, string[]>();
+  /** The outputs a call wrote. */
+  private readonly written = new WeakMap<CCall, string[]>();
 
   constructor(private readonly x: Engine) {}
 
@@ -213,6 +215,7 @@ class OwnershipDomain implements Ownership {
     const onSuccess: string[] = [];
     const onFailure: string[] = [];
     const errors: string[] = [];
+    const written: string[] = [];
     for (const w of cc.contract?.writesOwned ?? []) {
       const target = cc.args[w.param];
       if (!target?.startsWith('a:v')) continue;
@@ -221,6 +224,7 @@ class OwnershipDomain implements Ownership {
       const val = this.newObject(st, arg?.pos ?? cc.pos, arg?.end ?? cc.e.end, `C.${cc.name}`, { nullable: true, releasedBy: w.releasedBy, ...this.madeBy(cc, cc.contract!, w.releasedBy, arg?.pos) });
       st.assign(varKey(Number(target.slice(3))), val);
       const id = objId(val);
+      if (id) written.push(id);
       if (id && ERROR_OUTPUT.test(cc.contract?.params?.[w.param] ?? '')) {
         errors.push(id);
         st.updateObj(id, { errorOutput: true });
@@ -231,13 +235,23 @@ class OwnershipDomain implements Ownership {
     this.outputs.set(cc, { onSuccess, onFailure, keptOnFailure: this.outputs.get(cc)?.keptOnFailure ?? [] });
     if (errors.length) this.errorOutputs.set(cc, errors);
     else this.errorOutputs.delete(cc);
+    this.written.set(cc, written);
   }
 
   cCallResult(cc: CCall, st: State): Val[] | undefined {
     const { contract, cfn, name, pos, e, args } = cc;
     if (contract?.returns?.kind === 'owned') {
       const errors = this.errorOutputs.get(cc);
-      return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy, ...this.madeBy(cc, contract, contract.returns.releasedBy), ...(errors ? { nullWhenSet: errors } : {}) })];
+      const val = this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy, ...this.madeBy(cc, contract, contract.returns.releasedBy), ...(errors ? { nullWhenSet: errors } : {}) });
+      // An error object as the result (librdkafka's rd_kafka_error_t *): when there is one, the outputs were not set.
+      const rid = objId(val);
+      if (rid && contract.returns.releasedBy.some((r) => /error/i.test(r))) {
+        for (const wid of this.written.get(cc) ?? []) {
+          const w = st.obj(wid);
+          if (w) st.updateObj(wid, { nullWhenSet: [...(w.nullWhenSet ?? []), rid] });
+        }
+      }
+      return [val];
     }
     if (contract?.returns?.kind === 'borrowed') {
       const from = contract.returns.from;

@@ -1,0 +1,73 @@
+// Build configurations beyond the default one. A cgo package's files behind
+// a custom build tag (`//go:build sqlite_trace`, `//go:build cgo && foo`)
+// are never built without it, so a check with the default tags would never
+// see them. Each set of custom tags some file needs becomes a configuration
+// of its own: the package's files as `go build -tags T` would take them.
+// When the user names tags (--tags), only those are checked.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { evalConstraint, KNOWN_ARCH, KNOWN_OS, matchesFileName, type BuildContext } from '../syntax/buildtags.js';
+import type { DiscoveredPackage, PackageFile } from './discover.js';
+import { readGoHeader } from './goheader.js';
+
+export interface Configuration {
+  /** The custom tags that turn the configuration's files on. */
+  tags: string[];
+  /** The package's Go files under those tags. */
+  files: PackageFile[];
+  /** Of those, the files only this configuration builds (absolute paths). */
+  gated: Set<string>;
+}
+
+/** At most this many configurations per package: a package with more tags than that is mostly a matrix of features. */
+const MAX_CONFIGURATIONS = 4;
+
+/** Tags that are not custom: the toolchain, the system, and files meant never to build. */
+function isCustom(tag: string): boolean {
+  return !KNOWN_OS.has(tag) && !KNOWN_ARCH.has(tag) && !/^(cgo|gc|gccgo|unix|ignore|go1\.\d+)$/.test(tag);
+}
+
+/** The configurations of a cgo package beyond the default build, one per set of custom tags a file needs. */
+export function tagConfigurations(pkg: DiscoveredPackage, ctx: BuildContext, tests: boolean, display: (abs: string) => string): Configuration[] {
+  if (!pkg.importsC) return [];
+  const base = new Set(pkg.files.map((f) => f.path));
+  let names: string[];
+  try {
+    names = readdirSync(pkg.dir).filter((n) => n.endsWith('.go') && (tests || !n.endsWith('_test.go'))).sort();
+  } catch {
+    return [];
+  }
+  const heads = new Map<string, { constraint?: string; pkgName?: string; cgo: boolean }>();
+  for (const n of names) {
+    try {
+      const text = readFileSync(path.join(pkg.dir, n), 'utf8');
+      const h = readGoHeader(text);
+      heads.set(n, { constraint: h.buildConstraint, pkgName: h.pkgName, cgo: /^import\s*(\(\s*)?"C"/m.test(text) });
+    } catch {
+      // Unreadable: discovery has said so.
+    }
+  }
+  const included = (n: string, c: BuildContext) => {
+    const h = heads.get(n);
+    return !!h && h.pkgName === pkg.name && matchesFileName(n, c) && (!h.constraint || evalConstraint(h.constraint, c));
+  };
+  const sets = new Map<string, string[]>();
+  for (const n of names) {
+    const h = heads.get(n);
+    if (!h?.constraint || base.has(path.join(pkg.dir, n)) || !h.cgo) continue;
+    const tags = [...new Set(h.constraint.match(/[A-Za-z_][\w.]*/g) ?? [])].filter(isCustom).sort();
+    if (!tags.length || (h.constraint.match(/\bignore\b/) ?? []).length) continue;
+    const c = { ...ctx, tags: [...ctx.tags, ...tags] };
+    if (included(n, c)) sets.set(tags.join(','), tags);
+  }
+  const out: Configuration[] = [];
+  // Fewest tags first (then by name): a file two configurations build is reported from the first.
+  const ordered = [...sets.values()].sort((a, b) => a.length - b.length || (a.join(',') < b.join(',') ? -1 : 1));
+  for (const tags of ordered.slice(0, MAX_CONFIGURATIONS)) {
+    const c = { ...ctx, tags: [...ctx.tags, ...tags] };
+    const files = names.filter((n) => included(n, c)).map((n) => path.join(pkg.dir, n));
+    const gated = new Set(files.filter((f) => !base.has(f)));
+    if (gated.size) out.push({ tags, files: files.map((f) => ({ path: f, display: display(f) })), gated });
+  }
+  return out;
+}
