@@ -70,8 +70,9 @@ export abstract class Calls extends Conditions {
     }
     if (f.k === 'sel') {
       if (f.x.k === 'ident' && f.x.v === NO_VAR) {
-        if (f.x.name === 'C') return { k: 'cgo', name: f.name };
         const imp = this.info.file.imports.get(f.x.name);
+        // `C` is cgo's pseudo-package unless the file names another import C (`import C "fmt"`).
+        if (f.x.name === 'C' && !imp) return { k: 'cgo', name: f.name };
         if (imp === 'unsafe') return { k: 'unsafe', name: f.name };
         if (imp === 'runtime') return { k: 'runtime', name: f.name };
         if (imp) {

@@ -111,8 +111,12 @@ export abstract class Expressions extends Memory {
           if (v.startsWith('a:v')) return st.env.get(v.slice(2)) ?? UNKNOWN_VAL;
           // *p of Go memory: the memory's value, whose contents are followed through the object.
           const id = objId(v);
-          if (id && st.obj(id)?.kind === 'go') return v;
-          return UNKNOWN_VAL;
+          const o = id ? st.obj(id) : undefined;
+          if (o?.kind !== 'go') return UNKNOWN_VAL;
+          // A struct or array read as one word (*(*unsafe.Pointer)(unsafe.Pointer(&s))): its first word.
+          const rt = this.types.exprType(e);
+          if (o.inline && o.goType && rt.k !== 'unknown' && !this.gmem.isInline(rt)) return this.firstWord(st, id!);
+          return v;
         }
         if (e.op === '!') return v === TRUE ? FALSE : v === FALSE ? TRUE : UNKNOWN_VAL;
         return UNKNOWN_VAL;
@@ -155,6 +159,19 @@ export abstract class Expressions extends Memory {
         return vals[0] ?? UNKNOWN_VAL;
       }
     }
+  }
+
+  /** The first word of a struct or array in Go memory: its first field or element, inside inline fields. */
+  private firstWord(st: State, id: string): Val {
+    for (let depth = 0; depth < 8; depth++) {
+      const t = this.types.underlyingOf(st.obj(id)?.goType ?? { k: 'unknown' });
+      const first = t.k === 'struct' ? t.fields[0] : t.k === 'array' && t.len ? { name: '#0', type: t.elem } : undefined;
+      if (!first) return UNKNOWN_VAL;
+      const inner = this.gmem.isInline(first.type) ? objId(this.inlineField(st, id, first.name, first.type) ?? '') : undefined;
+      if (!inner) return this.readField(st, id, first.name, first.type);
+      id = inner;
+    }
+    return UNKNOWN_VAL;
   }
 
   protected converted(to: Ty, x: Expr, pos: number, end: number): void {

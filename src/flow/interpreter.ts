@@ -276,7 +276,7 @@ export class Interpreter extends Calls {
     else if (f.k === 'sel' && !this.isPackageRef(f.x)) rec.recv = this.eval(f.x, st, ch, frame);
     rec.args = call.args.map((a) => this.eval(a, st, ch, frame));
     // cgo evaluates what a deferred C call's arguments point to now, and checks it when the call runs.
-    if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C') rec.captured = this.captureOperands(call, rec.args, st);
+    if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C' && !this.info.file.imports.has('C')) rec.captured = this.captureOperands(call, rec.args, st);
     // The same deferred call with the same values (a defer in a loop over
     // untracked values) adds nothing the analysis can tell apart.
     const same = st.defers.some((d) => d.pos === rec.pos && d.fnVal === rec.fnVal && d.recv === rec.recv && d.args.join() === rec.args.join());

@@ -138,6 +138,8 @@ export interface TypeDecl extends Span {
   alias: boolean;
   /** It has type parameters (List[T any]): its name alone is not a type. */
   generic: boolean;
+  /** The names of its type parameters, in order (T in List[T any]). */
+  typeParams: string[];
 }
 
 export interface ValueDecl extends Span {

@@ -256,7 +256,9 @@ function convertTypeDecl(c: Converter, raw: RawNode): TypeDecl[] {
     if (spec.type !== 'type_spec' && spec.type !== 'type_alias') continue;
     const n = fieldChild(spec, 'name');
     if (!n) continue;
-    out.push({ pos: spec.start, end: spec.end, name: c.text(n), type: c.type(fieldChild(spec, 'type')), alias: spec.type === 'type_alias', generic: !!fieldChild(spec, 'type_parameters') });
+    const tps = fieldChild(spec, 'type_parameters');
+    const typeParams = tps ? namedChildren(tps).flatMap((d) => fieldChildren(d, 'name').map((x) => c.text(x))) : [];
+    out.push({ pos: spec.start, end: spec.end, name: c.text(n), type: c.type(fieldChild(spec, 'type')), alias: spec.type === 'type_alias', generic: !!tps, typeParams });
   }
   return out;
 }
