@@ -5,9 +5,10 @@ import { isStringType } from '../model/types.js';
 import type { Ty } from '../model/types.js';
 import { resolveCType } from '../model/ctypes.js';
 import { unparen } from '../syntax/exprs.js';
+import { parseGoInt } from '../syntax/golit.js';
 import { BLANK_VAR, NO_VAR, type Expr } from '../syntax/goast.js';
 import type { Instr } from './cfg.js';
-import { isCMemory, isGoPointer } from './gomemory.js';
+import { isCMemory, isGoPointer, isTracked } from './gomemory.js';
 import type { CallExpr, MemoryView, StoreIntoC } from './hooks.js';
 import { Memory } from './memory.js';
 import type { Chooser, Frame } from './base.js';
@@ -202,6 +203,21 @@ export abstract class Expressions extends Memory {
     }
     let bytes: number | undefined;
     if (t?.k === 'array' && t.len !== undefined) bytes = this.goSize(t);
+    else if (t?.k === 'slice') {
+      // A slice literal has as many elements as its highest index says.
+      const es = this.goSize(t.elem);
+      let next = 0;
+      let len: number | undefined = 0;
+      for (const el of e.elts) {
+        const k = el.key ? (el.key.k === 'lit' && el.key.kind === 'int' ? parseGoInt(el.key.value) : undefined) : next;
+        if (k === undefined || len === undefined) len = undefined;
+        else {
+          next = k + 1;
+          len = Math.max(len, next);
+        }
+      }
+      if (es !== undefined && len !== undefined) bytes = es * len;
+    }
     st.setObj(id, {
       kind: 'go',
       state: 'live',
@@ -364,9 +380,3 @@ export abstract class Expressions extends Memory {
   }
 }
 
-/** Memory the analysis follows for ownership: C allocations and symbolic inputs. */
-function isTracked(st: State, v: Val): boolean {
-  const id = objId(v);
-  const k = id ? st.obj(id)?.kind : undefined;
-  return k === 'c' || k === 'sym';
-}

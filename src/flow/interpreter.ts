@@ -220,9 +220,13 @@ export class Interpreter extends Calls {
       case 'assign':
         this.assign(instr, st, ch, frame);
         break;
-      case 'incdec':
+      case 'incdec': {
         this.eval(instr.x, st, ch, frame);
+        // i++ changes what conditions over i said (the loop's `i < n` may now be false).
+        const root = this.rootOf(instr.x);
+        if (root.k === 'ident' && root.v >= 0) this.dropFacts(st, root.v);
         break;
+      }
       case 'send': {
         this.eval(instr.ch, st, ch, frame);
         const v = this.eval(instr.value, st, ch, frame);
