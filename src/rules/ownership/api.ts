@@ -44,5 +44,7 @@ declare module '../../flow/state.js' {
     empty?: boolean;
     /** Not C memory but a resource with the same lifecycle, named by the module that makes it. */
     resource?: Resource;
+    /** Consumed by a function that took it over (a contract's `takes`, a destructor given with it), not freed. */
+    taken?: boolean;
   }
 }

@@ -167,10 +167,34 @@ class OwnershipDomain implements Ownership {
       return true;
     }
     if (cc.effects.moved.has(i)) {
-      this.x.escape(st, v);
+      // A contract's `takes`, or a destructor given with it: the callee releases it from now on.
+      const taken = cc.contract?.takes.includes(i) || cc.effects.destructors.some((d) => d.param === i);
+      if (!taken || !this.take(st, v, cc, i)) this.x.escape(st, v);
       return true;
     }
     return false;
+  }
+
+  /**
+   * Memory the program owned, handed to a function that takes it over: it is
+   * consumed, so a later free is a double free and a later use a use after
+   * free. Memory already released is used after free. False for anything else.
+   */
+  private take(st: State, v: Val, cc: CCall, i: number): boolean {
+    const id = objId(v);
+    const o = id ? st.obj(id) : undefined;
+    if (!o || o.kind !== 'c') return false;
+    const name = this.x.argName(cc.e, i);
+    const pos = cc.e.args[i]?.pos ?? cc.pos;
+    const end = cc.e.args[i]?.end ?? cc.e.end;
+    if (o.state === 'freed' || o.state === 'consumed') {
+      this.useAfterFree(o, `handed to C.${cc.name}, which takes it over,`, name, pos, end);
+      return true;
+    }
+    if (!this.owns(o)) return false;
+    const how = cc.contract?.takes.includes(i) ? `contract at ${cc.contract.origin}` : `with C.${cc.effects.destructors.find((d) => d.param === i)!.destructor} as its destructor`;
+    st.setObj(id!, { ...o, state: 'consumed', taken: true, freed: { pos: cc.pos, by: cc.name, steps: [this.x.step(cc.pos, `C.${cc.name} takes ${name} over here (${how}): it releases it`)] } });
+    return true;
   }
 
   /** `writes owned to P`: *P receives memory to release (only on success, or only on failure, when the contract says so). */
@@ -243,7 +267,7 @@ class OwnershipDomain implements Ownership {
     if (o.state === 'freed' || o.state === 'consumed') {
       const first = o.freed!;
       const d = { name, firstLine: this.x.line(first.pos) };
-      const message = resource ? resource.releasedTwice?.(d) : doubleFree.message({ ...d, firstBy: first.by, firstVia: first.via, via });
+      const message = resource ? resource.releasedTwice?.(d) : doubleFree.message({ ...d, firstBy: first.by, firstVia: first.via, via, firstTaken: o.taken });
       if (message) {
         this.x.report(`double-free:${pos}`, {
           rule: resource?.rule ?? doubleFree.meta,
@@ -286,7 +310,7 @@ class OwnershipDomain implements Ownership {
     const first = o.freed!;
     const resource = this.resourceOf(o);
     const freedLine = this.x.line(first.pos);
-    const message = resource ? resource.usedAfterRelease?.({ name, how, freedLine }) : useAfterFree.message({ name, how, freedLine, freedBy: first.by, freedVia: first.via });
+    const message = resource ? resource.usedAfterRelease?.({ name, how, freedLine }) : useAfterFree.message({ name, how, freedLine, freedBy: first.by, freedVia: first.via, taken: o.taken });
     if (!message) return;
     this.x.report(`use-after-free:${pos}`, {
       rule: resource?.rule ?? useAfterFree.meta,
