@@ -25,6 +25,7 @@ import {
   objId,
   objVal,
   varKey,
+  type Obj,
   type State,
   type Val,
 } from './state.js';
@@ -323,7 +324,8 @@ export abstract class Expressions extends Memory {
       case 'sel': {
         const base = this.baseObject(l.x, st, ch, frame, true);
         const owner = base ? st.obj(base) : undefined;
-        if (owner?.kind === 'c') this.storedIntoC({ value: v, target: l, dest: `${this.nameOf(l.x)}.${l.name}`, pos, how: 'assigned', src }, st);
+        const fromC = owner?.kind === 'c' ? undefined : this.fromC(owner);
+        if (owner?.kind === 'c' || fromC) this.storedIntoC({ value: v, target: l, dest: `${this.nameOf(l.x)}.${l.name}`, pos, how: 'assigned', src, fromC }, st);
         // Fields are followed in Go storage and in the caller's structs (parameters);
         // a pointer stored into C memory or memory of unknown origin belongs to that memory now.
         if (!base || !owner || owner.kind === 'c' || (owner.kind === 'sym' && !owner.origin)) {
@@ -345,7 +347,8 @@ export abstract class Expressions extends Memory {
             return;
           }
           this.use(st, p, 'written through', this.nameOf(l.x), pos, l.end);
-          if (isCMemory(st, p)) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src }, st);
+          const fromC = isCMemory(st, p) ? undefined : this.fromC(st.obj(objId(p) ?? ''));
+          if (isCMemory(st, p) || fromC) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src, fromC }, st);
         }
         this.escape(st, v);
         return;
@@ -355,7 +358,8 @@ export abstract class Expressions extends Memory {
         // A key stored into a map is kept by the map (a registry of handles: `handles[p] = v`).
         if (this.types.underlyingOf(this.types.exprType(l.x)).k === 'map') keys.forEach((k) => this.escape(st, k));
         this.use(st, base, 'written through', this.nameOf(l.x), pos, l.end);
-        if (isCMemory(st, base)) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src }, st);
+        const fromC = isCMemory(st, base) ? undefined : this.fromC(st.obj(objId(base) ?? ''));
+        if (isCMemory(st, base) || fromC) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src, fromC }, st);
         const id = objId(base);
         const o = id ? st.obj(id) : undefined;
         // Elements of Go slices and arrays are followed for Go pointers; C memory put there has left our hands.
@@ -373,6 +377,19 @@ export abstract class Expressions extends Memory {
         this.eval(l, st, ch, frame);
         this.escape(st, v);
     }
+  }
+
+  /**
+   * An input of an //export'ed function reached through a pointer parameter to
+   * a C type (`s *C.stream_t`, or what its fields point to): C called the
+   * function with memory of its own.
+   */
+  private fromC(o: Obj | undefined): StoreIntoC['fromC'] {
+    if (!this.exported || o?.kind !== 'sym' || !o.origin?.startsWith('p')) return undefined;
+    const v = this.info.decl.ir.params[Number(o.origin.split('.')[0].slice(1))];
+    const t = v === undefined ? undefined : this.types.underlyingOf(this.types.vars[v]);
+    if (t?.k !== 'pointer' || this.types.underlyingOf(t.elem).k !== 'c') return undefined;
+    return { param: this.info.decl.vars[v].name, fn: this.exported };
   }
 
   private storedIntoC(store: StoreIntoC, st: State): void {

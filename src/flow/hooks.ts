@@ -111,6 +111,8 @@ export interface StoreIntoC {
   how: string;
   /** The assigned expression, when known. */
   src?: Expr;
+  /** The destination is what a pointer parameter of an //export'ed function reaches: memory C passed in (unless Go passed its own through C). */
+  fromC?: { param: string; fn: string };
 }
 
 /**

@@ -170,7 +170,7 @@ class GoMemoryDomain {
 
   /** A store into C memory: a Go pointer in the stored value is a bug (cgocheck2 reports it). */
   onStoreIntoC(store: StoreIntoC, st: State): void {
-    const { value: v, target, dest, pos, how, src } = store;
+    const { value: v, target, dest, pos, how, src, fromC } = store;
     // `*n` and struct or array literals are values: what is stored is their contents.
     const s = src ? unparen(src) : undefined;
     const whole = !!s && ((s.k === 'unary' && s.op === '*') || s.k === 'composite');
@@ -184,9 +184,14 @@ class GoMemoryDomain {
     this.x.report(`go-pointer-store:${pos}`, {
       rule: goPointerInCMemory.meta,
       message: goPointerInCMemory.message({ dest, path: hit.path, target: hit.target, how }),
+      // C's memory unless Go passed memory of its own through C to the callback.
+      confidence: fromC ? 'medium' : 'high',
       pos,
       end: target.end,
-      trace: [this.x.step(pos, `${dest} is C memory; the value ${how} here holds a Go pointer${hit.path ? ` at ${hit.path}` : ''} to ${hit.target}`)],
+      trace: [
+        ...(fromC ? [this.x.step(this.x.info.decl.pos, `${fromC.param} is what C passes to ${fromC.fn} (//export): C memory`)] : []),
+        this.x.step(pos, `${dest} is C memory; the value ${how} here holds a Go pointer${hit.path ? ` at ${hit.path}` : ''} to ${hit.target}`),
+      ],
     });
   }
 
