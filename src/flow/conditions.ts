@@ -7,7 +7,7 @@ import { stripConversions, unparen } from '../syntax/exprs.js';
 import { BLANK_VAR, NO_VAR, type Expr } from '../syntax/goast.js';
 import type { Chooser, Frame } from './base.js';
 import { Expressions } from './expressions.js';
-import { FALSE, NIL, NONNIL, TRUE, objId, objVal, statusOutputs, varKey, type State } from './state.js';
+import { FALSE, NIL, NONNIL, TRUE, objId, objVal, statusOutputs, varKey, type State, type StatusOutputs } from './state.js';
 
 export interface CondResult {
   /** false: infeasible; undefined: feasible, nothing to refine; function: refines the state. */
@@ -83,10 +83,7 @@ export abstract class Conditions extends Expressions {
         const v = this.eval(status, st, ch, frame);
         const outputs = statusOutputs(v);
         const r: CondResult = outputs
-          ? {
-              t: (s) => outputs.onFailure.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
-              f: (s) => outputs.onSuccess.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
-            }
+          ? this.statusCond(outputs)
           : this.factCond(e, st);
         return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
       }
@@ -113,6 +110,20 @@ export abstract class Conditions extends Expressions {
     return { t: refine(true), f: refine(false) };
   }
 
+  /**
+   * A status compared with success: on success the outputs of failure are nil; on failure the
+   * outputs of success are nil, and what the call released only on success is live again.
+   */
+  private statusCond(outputs: StatusOutputs): CondResult {
+    return {
+      t: (s) => outputs.onFailure.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
+      f: (s) => {
+        outputs.onSuccess.forEach((id) => s.obj(id) && this.becomesNil(s, id));
+        for (const id of outputs.keptOnFailure) if (s.obj(id)?.state === 'freed') s.updateObj(id, { state: 'live', freed: undefined });
+      },
+    };
+  }
+
   /** A condition already evaluated: what is known of it, and what each side learns. */
   private factCond(e: Expr, st: State): CondResult {
     const fact = this.factKey(e);
@@ -134,10 +145,7 @@ export abstract class Conditions extends Expressions {
     const outputs = statusOutputs(v);
     // A cgo errno result: nil on success.
     if (outputs) {
-      return {
-        t: (s) => outputs.onFailure.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
-        f: (s) => outputs.onSuccess.forEach((id) => s.obj(id) && this.becomesNil(s, id)),
-      };
+      return this.statusCond(outputs);
     }
     if (v === NONNIL || v.startsWith('a:') || v.startsWith('fn:') || v === TRUE || v === FALSE) return decided(false);
     const id = objId(v);

@@ -182,16 +182,24 @@ export function fieldKey(objectId: string, field: string): string {
 
 /**
  * The status a C call returns when its contract makes outputs depend on it:
- * 'rc:IDS/IDS' lists the objects that exist only on success, then only on failure.
+ * 'rc:IDS/IDS/IDS' lists the objects that exist only on success, then only on
+ * failure, then the arguments it released that are still live on failure.
  */
-export function statusVal(onSuccess: string[], onFailure: string[]): Val {
-  return `rc:${onSuccess.join('+')}/${onFailure.join('+')}`;
+export function statusVal(onSuccess: string[], onFailure: string[], keptOnFailure: string[] = []): Val {
+  return `rc:${onSuccess.join('+')}/${onFailure.join('+')}${keptOnFailure.length ? `/${keptOnFailure.join('+')}` : ''}`;
 }
 
-export function statusOutputs(v: Val): { onSuccess: string[]; onFailure: string[] } | undefined {
+export interface StatusOutputs {
+  onSuccess: string[];
+  onFailure: string[];
+  keptOnFailure: string[];
+}
+
+export function statusOutputs(v: Val): StatusOutputs | undefined {
   if (!v.startsWith('rc:')) return undefined;
-  const [s, f] = v.slice(3).split('/');
-  return { onSuccess: s ? s.split('+') : [], onFailure: f ? f.split('+') : [] };
+  const [s, f, k] = v.slice(3).split('/');
+  const ids = (x: string | undefined) => (x ? x.split('+') : []);
+  return { onSuccess: ids(s), onFailure: ids(f), keptOnFailure: ids(k) };
 }
 
 /**

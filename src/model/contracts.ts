@@ -4,8 +4,9 @@
 //   [NAME] [(PARAM, ...)] CLAUSE [; CLAUSE]...
 //
 //   returns owned [released by FUNC[, FUNC]...]   caller must release the result
-//   returns borrowed                             result belongs to someone else
-//   releases PARAM                               frees the memory PARAM points to
+//   returns borrowed [from PARAM]                result belongs to someone else (to PARAM: valid until PARAM is released)
+//   releases PARAM [on success]                  frees the memory PARAM points to (on every outcome, or only when
+//                                                the call succeeds: on failure the caller still owns it)
 //   takes PARAM                                  ownership of PARAM moves to the callee
 //   takes PARAM with destructor PARAM2           ...only when PARAM2 is a function (not SQLITE_STATIC/TRANSIENT)
 //   borrows PARAM                                reads PARAM during the call only
@@ -20,13 +21,15 @@
 // PARAM is a name from the parameter list or a 1-based position. A protocol
 // (not after, invalidates) is about the first argument of both functions.
 
-export type ReturnKind = { kind: 'owned'; releasedBy: string[] } | { kind: 'borrowed' };
+export type ReturnKind = { kind: 'owned'; releasedBy: string[] } | { kind: 'borrowed'; from?: number };
 
 export interface Contract {
   name: string;
   params?: string[];
   returns?: ReturnKind;
   releases: number[]; // 0-based argument indexes
+  /** Of `releases`, those released only when the call succeeds (the caller still owns them on failure). */
+  releasesOnSuccess: number[];
   takes: number[];
   borrows: number[];
   writesOwned: { param: number; releasedBy: string[]; when?: 'success' | 'failure' }[];
@@ -39,6 +42,12 @@ export interface Contract {
   /** Makes a handle (the pointer result, or what argument 1 points to) released by these functions. */
   creates?: string[];
   origin: string; // where it was declared, for messages
+  /**
+   * For a fact the tool inferred rather than was told (headers, usage, C bodies): how sure it is, and
+   * the evidence in one line, for traces. Declared contracts leave both out: they are sure.
+   */
+  confidence?: 'medium' | 'low';
+  evidence?: string;
 }
 
 export class ContractSyntaxError extends Error {}
@@ -58,7 +67,7 @@ export function parseContract(text: string, origin: string, defaultName?: string
     const t = next();
     if (t !== word) throw new ContractSyntaxError(`expected "${word}"${t ? `, found "${t}"` : ' at end'}`);
   };
-  const c: Contract = { name: defaultName ?? '', releases: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin };
+  const c: Contract = { name: defaultName ?? '', releases: [], releasesOnSuccess: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin };
   const CLAUSE_WORDS = new Set(['returns', 'releases', 'takes', 'borrows', 'writes', 'not', 'invalidates', 'creates']);
   if (peek() && !CLAUSE_WORDS.has(peek())) {
     const name = next().replace(/^C\./, '');
@@ -112,13 +121,27 @@ export function parseContract(text: string, origin: string, defaultName?: string
       case 'returns': {
         const kind = next();
         if (kind === 'owned') c.returns = { kind: 'owned', releasedBy: releasers() };
-        else if (kind === 'borrowed') c.returns = { kind: 'borrowed' };
+        else if (kind === 'borrowed') {
+          c.returns = { kind: 'borrowed' };
+          if (peek() === 'from') {
+            next();
+            c.returns.from = param();
+          }
+        }
         else throw new ContractSyntaxError(`expected "owned" or "borrowed" after "returns"${kind ? `, found "${kind}"` : ''}`);
         break;
       }
-      case 'releases':
-        c.releases.push(param());
+      case 'releases': {
+        const p = param();
+        c.releases.push(p);
+        if (peek() === 'on') {
+          next();
+          const w = next();
+          if (w !== 'success') throw new ContractSyntaxError(`expected "success" after "releases ${c.params?.[p] ?? p + 1} on"${w ? `, found "${w}"` : ''}`);
+          c.releasesOnSuccess.push(p);
+        }
         break;
+      }
       case 'takes': {
         const p = param();
         if (peek() === 'with') {
@@ -224,6 +247,7 @@ export class ContractSet {
         ...c,
         returns: c.returns ?? prev.returns,
         releases: [...new Set([...prev.releases, ...c.releases])],
+        releasesOnSuccess: [...new Set([...prev.releasesOnSuccess, ...c.releasesOnSuccess])],
         takes: [...new Set([...prev.takes, ...c.takes])],
         borrows: [...new Set([...prev.borrows, ...c.borrows])],
         writesOwned: [...prev.writesOwned, ...c.writesOwned],
@@ -241,7 +265,7 @@ export class ContractSet {
     const c = this.byName.get(name);
     if (c || !this.releasers.has(name)) return c;
     // A function named as a releaser releases its first argument unless its own contract says otherwise.
-    return { name, releases: [0], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin: this.releasers.get(name)! };
+    return { name, releases: [0], releasesOnSuccess: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin: this.releasers.get(name)! };
   }
 
   /** A copy to which a package's own directives can be added. */

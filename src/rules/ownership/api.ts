@@ -28,8 +28,8 @@ export interface ReleaseSite {
 export interface Ownership {
   /** A new object the program must release, made at `pos`. */
   newObject(st: State, pos: number, end: number, what: string, opts: NewObject): Val;
-  /** A release: C.free, a contract's releaser, a helper that frees, a handle's Delete. */
-  release(st: State, v: Val, r: ReleaseSite): void;
+  /** A release: C.free, a contract's releaser, a helper that frees, a handle's Delete. Returns the object released, if it was. */
+  release(st: State, v: Val, r: ReleaseSite): string | undefined;
 }
 
 declare module '../../flow/state.js' {
@@ -38,6 +38,8 @@ declare module '../../flow/state.js' {
     releasedBy?: string[];
     /** Memory a library only lends: not the caller's to free. */
     borrowed?: boolean;
+    /** The object it was borrowed from: released with it. */
+    borrowedFrom?: string;
     /** C memory a C function handed out without saying who owns it: never reported as lost. */
     foreign?: boolean;
     /** A C allocation a condition showed to have no elements (len(x) == 0): not worth reporting as lost. */

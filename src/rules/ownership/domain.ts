@@ -7,10 +7,10 @@ import { looksLikeReleaser } from '../../model/cnames.js';
 import { resolveCType } from '../../model/ctypes.js';
 import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';
 import { decodeGoString } from '../../syntax/golit.js';
-import { NO_VAR } from '../../syntax/goast.js';
+import { NO_VAR, type Expr } from '../../syntax/goast.js';
 import type { CCall, CallExpr, DomainModule, Engine, Loss, ResourceKind, SummaryCall, SummaryTarget } from '../../flow/hooks.js';
 import type { Effect, ResultAbs } from '../../flow/summary.js';
-import { NIL, UNKNOWN_VAL, fieldKey, objId, objVal, reachable, statusVal, varKey, type DeferRec, type Obj, type State, type Step, type Val } from '../../flow/state.js';
+import { NIL, UNKNOWN_VAL, fieldKey, objId, objVal, reachable, statusVal, varKey, type DeferRec, type Obj, type State, type StatusOutputs, type Step, type Val } from '../../flow/state.js';
 import { cName } from '../rule.js';
 import { OWNERSHIP, type NewObject, type Ownership, type ReleaseSite } from './api.js';
 import { doubleFree } from './double-free.js';
@@ -28,8 +28,8 @@ export const ownership: DomainModule = {
 
 class OwnershipDomain implements Ownership {
   readonly provides: Ownership = this;
-  /** A call's outputs that exist only when it succeeds, or only when it fails. */
-  private readonly outputs = new WeakMap<CCall, { onSuccess: string[]; onFailure: string[] }>();
+  /** A call's outputs that exist only when it succeeds, or only when it fails, and the arguments it releases only on success. */
+  private readonly outputs = new WeakMap<CCall, StatusOutputs>();
 
   constructor(private readonly x: Engine) {}
 
@@ -56,12 +56,20 @@ class OwnershipDomain implements Ownership {
     return objVal(id);
   }
 
-  /** Memory the callee only lends: the caller must not free it. */
-  private borrowed(st: State, pos: number, what: string, why: string): Val {
+  /** Memory the callee only lends (by `owner`, when known: it goes when the owner is released): the caller must not free it. */
+  private borrowed(st: State, pos: number, what: string, why: string, owner?: string): Val {
     const id = this.x.allocId(st, `b${pos}`);
     if (!id) return UNKNOWN_VAL;
-    st.setObj(id, { kind: 'c', state: 'live', what, site: pos, nullable: true, releasedBy: [], steps: [this.x.step(pos, `${what} ${why}`)], borrowed: true });
+    st.setObj(id, { kind: 'c', state: 'live', what, site: pos, nullable: true, releasedBy: [], steps: [this.x.step(pos, `${what} ${why}`)], borrowed: true, borrowedFrom: owner });
     return objVal(id);
+  }
+
+  /** The object a value is, giving an unknown pointer held in a variable an identity. */
+  private identity(st: State, v: Val, loc: Expr | undefined): string | undefined {
+    const id = objId(v);
+    if (id || !loc) return id;
+    const x = stripConversions(loc);
+    return x.k === 'ident' && x.v >= 0 && (st.env.get(varKey(x.v)) ?? UNKNOWN_VAL) === v ? this.x.materialize(st, varKey(x.v), `U${x.v}`) : undefined;
   }
 
   /** A pointer from a C function that does not say who owns it: C memory, never ours to free. */
@@ -163,7 +171,9 @@ class OwnershipDomain implements Ownership {
     if (cc.effects.released.has(i)) {
       // A contract names the releaser itself; a preamble body frees with what it calls (libc's free by default).
       const by = cc.contract?.releases.length ? cc.name : (cc.cfn?.freedBy?.get(i) ?? 'free');
-      this.release(st, v, { by, name: this.x.argName(cc.e, i), loc: cc.e.args[i], pos: cc.pos, end: cc.e.end });
+      const id = this.release(st, v, { by, name: this.x.argName(cc.e, i), loc: cc.e.args[i], pos: cc.pos, end: cc.e.end });
+      // Released only when the call succeeds: on failure it is still the caller's.
+      if (id && cc.contract?.releasesOnSuccess.includes(i)) this.keptOnFailure(cc).push(id);
       return true;
     }
     if (cc.effects.moved.has(i)) {
@@ -198,6 +208,12 @@ class OwnershipDomain implements Ownership {
   }
 
   /** `writes owned to P`: *P receives memory to release (only on success, or only on failure, when the contract says so). */
+  private keptOnFailure(cc: CCall): string[] {
+    let out = this.outputs.get(cc);
+    if (!out) this.outputs.set(cc, (out = { onSuccess: [], onFailure: [], keptOnFailure: [] }));
+    return out.keptOnFailure;
+  }
+
   afterCCall(cc: CCall, st: State): void {
     const onSuccess: string[] = [];
     const onFailure: string[] = [];
@@ -210,44 +226,45 @@ class OwnershipDomain implements Ownership {
       if (id && w.when === 'success') onSuccess.push(id);
       if (id && w.when === 'failure') onFailure.push(id);
     }
-    this.outputs.set(cc, { onSuccess, onFailure });
+    this.outputs.set(cc, { onSuccess, onFailure, keptOnFailure: this.outputs.get(cc)?.keptOnFailure ?? [] });
   }
 
   cCallResult(cc: CCall, st: State): Val[] | undefined {
     const { contract, cfn, name, pos, e, args } = cc;
     if (contract?.returns?.kind === 'owned') return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy })];
-    if (contract?.returns?.kind === 'borrowed') return [this.borrowed(st, pos, `C.${name}`, 'lends this memory (contract)')];
+    if (contract?.returns?.kind === 'borrowed') {
+      const from = contract.returns.from;
+      const owner = from === undefined ? undefined : this.identity(st, args[from] ?? UNKNOWN_VAL, e.args[from]);
+      const ownerName = from === undefined ? '' : ` from ${this.x.argName(e, from)}`;
+      return [this.borrowed(st, pos, `C.${name}`, `lends this memory${ownerName} (${contract.origin})`, owner)];
+    }
     if (!contract?.returns && cfn?.returnsArg !== undefined && args[cfn.returnsArg]) return [args[cfn.returnsArg]];
     if (!contract?.returns && cfn?.returns === 'static') return [this.borrowed(st, pos, `C.${name}`, 'returns static memory (a literal or a global)')];
     if (!contract?.returns && cfn?.returns === 'owned') return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: cfn.releasedBy ?? ['free'] })];
     if (cfn && resolveCType(cfn.ret, this.x.pkg.c).k === 'ptr') return [this.foreign(st, pos, `C.${name}`)];
     // A status whose comparison with success tells which outputs exist.
     const out = this.outputs.get(cc);
-    if (out && (out.onSuccess.length || out.onFailure.length)) return [statusVal(out.onSuccess, out.onFailure)];
+    if (out && (out.onSuccess.length || out.onFailure.length || out.keptOnFailure.length)) return [statusVal(out.onSuccess, out.onFailure, out.keptOnFailure)];
     return undefined;
   }
 
   // ---------------------------------------------------------------- releases and uses
 
-  release(st: State, v: Val, r: ReleaseSite): void {
-    if (v === NIL) return;
+  release(st: State, v: Val, r: ReleaseSite): string | undefined {
+    if (v === NIL) return undefined;
     const { by, name, pos, end, via } = r;
     if (v.startsWith('a:')) {
       this.freeNonHeap(by, name, pos, end, `Go memory (&${name.replace(/^&/, '')})`, via);
-      return;
+      return undefined;
     }
-    let id = objId(v);
-    if (!id) {
-      // An unknown pointer: give it an identity so a second free is caught.
-      const loc = r.loc ? stripConversions(r.loc) : undefined;
-      if (loc?.k === 'ident' && loc.v >= 0 && (st.env.get(varKey(loc.v)) ?? UNKNOWN_VAL) === v) id = this.x.materialize(st, varKey(loc.v), `U${loc.v}`);
-      if (!id) return;
-    }
+    // An unknown pointer gets an identity so a second free is caught.
+    const id = this.identity(st, v, r.loc);
+    if (!id) return undefined;
     const o = st.obj(id);
-    if (!o) return;
+    if (!o) return undefined;
     if (o.kind === 'go') {
       this.freeNonHeap(by, name, pos, end, describeGo(o), via);
-      return;
+      return undefined;
     }
     const who = via ?? cName(by);
     if (o.borrowed && o.state === 'live') {
@@ -290,6 +307,13 @@ class OwnershipDomain implements Ownership {
       });
     }
     st.setObj(id, { ...o, state: 'freed', freed: { pos, by, via, steps: freedSteps } });
+    // What was borrowed from it goes with it.
+    for (const [bid, b] of st.objs) {
+      if (b.borrowedFrom !== id || b.state !== 'live') continue;
+      const steps = [this.x.step(pos, `${who} releases ${name}, which ${b.what} was borrowed from`)];
+      st.setObj(bid, { ...b, state: 'freed', freed: { pos, by, via: `releasing its owner ${name}`, steps } });
+    }
+    return id;
   }
 
   private freeNonHeap(by: string, name: string, pos: number, end: number, memory: string, via?: string): void {
