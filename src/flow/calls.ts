@@ -357,6 +357,12 @@ export abstract class Calls extends Conditions {
           const id = this.allocId(st, `r${pos}`);
           if (!id) return NONNIL;
           st.setObj(id, { kind: 'go', state: 'live', what: `Go memory returned by ${display}`, site: pos, nullable: false, steps: [], goType: r.goType, noPointers: r.noPointers, bytes: r.bytes });
+          for (const f of r.fields ?? []) {
+            const fv = f.what === 'string' ? HEAP_STRING : this.allocId(st, `${id}.${f.name}`);
+            if (!fv) continue;
+            if (fv !== HEAP_STRING) st.setObj(fv, { kind: 'go', state: 'live', what: f.what, site: pos, nullable: false, steps: [], goType: f.goType });
+            st.env.set(fieldKey(id, f.name), fv === HEAP_STRING ? fv : objVal(fv));
+          }
           return objVal(id);
         }
         case 'bool':

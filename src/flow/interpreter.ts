@@ -14,6 +14,7 @@ import { mayFork, type Instr } from './cfg.js';
 import type { DomainHooks, DomainModule } from './hooks.js';
 import {
   FALSE,
+  HEAP_STRING,
   NIL,
   NONNIL,
   State,
@@ -26,9 +27,10 @@ import {
   varKey,
   withoutLocals,
   type DeferRec,
+  type Obj,
   type Val,
 } from './state.js';
-import { caseKey, limitCases, mergeNeeds, type Effect, type ResultAbs, type SummaryCase } from './summary.js';
+import { caseKey, limitCases, mergeNeeds, type Effect, type GoField, type ResultAbs, type SummaryCase } from './summary.js';
 
 export class Interpreter extends Calls {
   /** The symbolic objects standing for the receiver and parameters. */
@@ -391,6 +393,25 @@ export class Interpreter extends Calls {
     return undefined;
   }
 
+  /** The fields of returned Go memory that hold a Go pointer here (named fields only, one level). */
+  private goFields(st: State, id: string, o: Obj): GoField[] | undefined {
+    if (o.noPointers || o.inline || o.opaque) return undefined;
+    const fields: GoField[] = [];
+    const prefix = `${id}|`;
+    for (const [k, v] of st.env) {
+      const name = k.slice(prefix.length);
+      if (!k.startsWith(prefix) || name.startsWith('#') || name.includes('|')) continue;
+      if (this.gmem.isScalar(this.gmem.fieldType(o.goType, name))) continue;
+      if (v === HEAP_STRING) fields.push({ name, what: 'string' });
+      else if (v.startsWith('a:')) fields.push({ name, what: 'variable' });
+      else {
+        const f = st.obj(objId(v) ?? '');
+        if (f?.kind === 'go' && !f.global && !f.pinnedBy && !f.inline) fields.push({ name, what: f.what, goType: f.goType });
+      }
+    }
+    return fields.length ? fields.sort((a, b) => (a.name < b.name ? -1 : 1)) : undefined;
+  }
+
   private abstractResult(st: State, v: Val): ResultAbs {
     if (v === NIL) return { k: 'nil' };
     if (v === TRUE || v === FALSE) return { k: 'bool', v: v === TRUE };
@@ -402,7 +423,7 @@ export class Interpreter extends Calls {
     const id = objId(v);
     const o = id ? st.obj(id) : undefined;
     if (!o) return { k: 'unknown' };
-    if (o.kind === 'go') return o.global || o.pinnedBy ? { k: 'nonnil' } : { k: 'go', goType: o.goType, noPointers: o.noPointers, bytes: o.bytes };
+    if (o.kind === 'go') return o.global || o.pinnedBy ? { k: 'nonnil' } : { k: 'go', goType: o.goType, noPointers: o.noPointers, bytes: o.bytes, fields: this.goFields(st, id!, o) };
     if (o.kind === 'sym' && o.origin && o.state !== 'freed') return { k: 'param', path: o.origin };
     return this.summarized((h) => h.summarizeResult?.(st, id!, o)) ?? { k: 'unknown' };
   }
