@@ -250,6 +250,8 @@ export abstract class Calls extends Conditions {
     const a0 = args[0] ?? UNKNOWN_VAL;
     if (name === 'GoString' || name === 'GoStringN' || name === 'GoBytes') {
       this.use(st, a0, `read by C.${name}`, this.argName(e, 0), pos, e.end);
+      // GoBytes and GoStringN read n bytes from p.
+      if (name !== 'GoString') this.viewed({ how: `C.${name}`, p: a0, elemType: { k: 'basic', name: 'uint8' }, n: e.args[1], pos, end: e.end, reads: true }, st);
       // A copy on the Go heap.
       return [name === 'GoBytes' ? NONNIL : HEAP_STRING];
     }

@@ -99,6 +99,8 @@ export interface MemoryView {
   n: Expr | undefined;
   pos: number;
   end: number;
+  /** The bytes are copied out at once (C.GoBytes, C.GoStringN) rather than kept as a slice. */
+  reads?: boolean;
 }
 
 /** A value written into memory C allocated. */

@@ -123,9 +123,9 @@ class SizesDomain {
     return { size: o.bytes - offset, memory, site: o.site >= 0 ? o.site : undefined, go: o.kind === 'go' };
   }
 
-  /** A Go slice over C memory longer than the allocation (unsafe.Slice, or a conversion to *[N]T sliced). */
+  /** A Go slice over C memory longer than the allocation (unsafe.Slice, or a conversion to *[N]T sliced), or a copy out of it (C.GoBytes). */
   onView(view: MemoryView, st: State): void {
-    const { how, p, elemType, n, pos, end } = view;
+    const { how, p, elemType, n, pos, end, reads } = view;
     const id = objId(p);
     const o = id ? st.obj(id) : undefined;
     if (!o || o.kind !== 'c' || o.bytes === undefined || !elemType) return;
@@ -134,10 +134,10 @@ class SizesDomain {
     if (elems === undefined || elemSize === undefined || elems * elemSize <= o.bytes) return;
     this.x.report(`c-slice-bounds:${pos}`, {
       rule: cSliceBounds.meta,
-      message: cSliceBounds.message({ how, elems, elemSize, bytes: o.bytes, what: o.what }),
+      message: cSliceBounds.message({ how, elems, elemSize, bytes: o.bytes, what: o.what, reads }),
       pos,
       end,
-      trace: [this.x.step(o.site >= 0 ? o.site : pos, `${o.what} allocates ${plural(o.bytes, 'byte')}`), this.x.step(pos, `${how} makes ${plural(elems, 'element')} of ${plural(elemSize, 'byte')} (${plural(elems * elemSize, 'byte')}) over it`)],
+      trace: [this.x.step(o.site >= 0 ? o.site : pos, `${o.what} allocates ${plural(o.bytes, 'byte')}`), this.x.step(pos, reads ? `${how} reads ${plural(elems * elemSize, 'byte')} from it` : `${how} makes ${plural(elems, 'element')} of ${plural(elemSize, 'byte')} (${plural(elems * elemSize, 'byte')}) over it`)],
     });
   }
 }
