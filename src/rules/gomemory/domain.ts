@@ -283,6 +283,10 @@ class GoMemoryDomain {
 
   private hasUintptrConversion(a: Expr): boolean {
     const { types } = this.x;
+    const isUintptr = (t: Ty | undefined) => {
+      const u = t ? types.underlyingOf(t) : undefined;
+      return u?.k === 'basic' && u.name === 'uintptr';
+    };
     let x = unparen(a);
     for (;;) {
       let inner: Expr | undefined;
@@ -294,9 +298,10 @@ class GoMemoryDomain {
         inner = x.args[0];
         to = types.typeOfTypeExpr(unparen(x.fun));
       }
-      if (!inner) return false;
+      // The innermost value itself a uintptr (converted earlier: `user := uintptr(unsafe.Pointer(&p))`).
+      if (!inner) return isUintptr(types.exprType(x));
       const u = to ? types.underlyingOf(to) : undefined;
-      if (u?.k === 'basic' && u.name === 'uintptr') return true;
+      if (isUintptr(u)) return true;
       x = unparen(inner);
     }
   }
