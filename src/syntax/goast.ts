@@ -148,6 +148,8 @@ export interface ValueDecl extends Span {
   /** Without a declared type: the type of a composite literal initializer. */
   literalType?: TypeExpr;
   isConst: boolean;
+  /** A constant whose value is an integer literal (`const digestLen = 32`). */
+  intValue?: number;
 }
 
 export interface Comment extends Span {

@@ -12,7 +12,7 @@ import {
   type ValueDecl,
 } from './goast.js';
 import { findSeedContracts } from './directives.js';
-import { decodeGoString } from './golit.js';
+import { decodeGoString, parseGoInt } from './golit.js';
 import { LineIndex } from './positions.js';
 import { copyTree, fieldChild, fieldChildren, namedChildren, type RawNode } from './raw.js';
 import { Converter } from './goconverter.js';
@@ -284,6 +284,7 @@ function convertValueDecl(c: Converter, tree: Tree, node: Node): ValueDecl[] {
         type,
         literalType: litType ? c.type(copyTree(tree, litType)) : undefined,
         isConst: spec.type === 'const_spec',
+        intValue: spec.type === 'const_spec' && v?.type === 'int_literal' ? parseGoInt(v.text) : undefined,
       });
     });
   }

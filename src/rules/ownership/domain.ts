@@ -5,7 +5,7 @@
 // Pinner's pins) are kept here too, worded by the module that declares them.
 import { looksLikeReleaser } from '../../model/cnames.js';
 import { resolveCType } from '../../model/ctypes.js';
-import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';
+import { stripConversions, unparen } from '../../syntax/exprs.js';
 import { decodeGoString } from '../../syntax/golit.js';
 import { NO_VAR, type Expr } from '../../syntax/goast.js';
 import type { CCall, CallExpr, DomainModule, Engine, Loss, ResourceKind, SummaryCall, SummaryTarget } from '../../flow/hooks.js';
@@ -94,7 +94,7 @@ class OwnershipDomain implements Ownership {
       case 'malloc': {
         // cgo's own allocators never return nil: they crash on exhaustion.
         const lit = name === 'CString' && e.args[0]?.k === 'lit' ? decodeGoString(e.args[0].value) : undefined;
-        const bytes = name === 'malloc' ? constInt(e.args[0]) : lit ? lit.bytes + 1 : undefined;
+        const bytes = name === 'malloc' ? this.x.pkg.constInt(e.args[0]) : lit ? lit.bytes + 1 : undefined;
         return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: false, releasedBy: ['free'], bytes })];
       }
       case 'realloc':

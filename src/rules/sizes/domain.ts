@@ -5,7 +5,7 @@
 import type { CWrite } from '../../model/cdecls.js';
 import { cSizeOf, cTypeString, resolveCType } from '../../model/ctypes.js';
 import { tyString } from '../../model/types.js';
-import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';
+import { stripConversions, unparen } from '../../syntax/exprs.js';
 import type { Expr } from '../../syntax/goast.js';
 import type { CCall, CallExpr, DomainModule, Engine, MemoryView } from '../../flow/hooks.js';
 import { objId, type State, type Val } from '../../flow/state.js';
@@ -82,7 +82,7 @@ class SizesDomain {
       if (writes === undefined) return;
       definite = true;
     } else {
-      writes = constInt(e.args[w.by]);
+      writes = this.x.pkg.constInt(e.args[w.by]);
       definite = writes !== undefined;
     }
     if (definite && writes! <= buf.size) return;
@@ -112,7 +112,7 @@ class SizesDomain {
     if (x.k === 'unary' && x.op === '&') {
       const el = unparen(x.x);
       if (el.k === 'index') {
-        const k = constInt(el.index[0]);
+        const k = this.x.pkg.constInt(el.index[0]);
         const t = this.x.types.underlyingOf(this.x.types.exprType(el.x));
         const es = t.k === 'slice' || t.k === 'array' ? this.x.resolver.sizeOf(t.elem) : undefined;
         if (k === undefined || es === undefined) return undefined;
@@ -129,7 +129,7 @@ class SizesDomain {
     const id = objId(p);
     const o = id ? st.obj(id) : undefined;
     if (!o || o.kind !== 'c' || o.bytes === undefined || !elemType) return;
-    const elems = constInt(n);
+    const elems = this.x.pkg.constInt(n);
     const elemSize = this.x.resolver.sizeOf(elemType);
     if (elems === undefined || elemSize === undefined || elems * elemSize <= o.bytes) return;
     this.x.report(`c-slice-bounds:${pos}`, {
