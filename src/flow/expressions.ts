@@ -25,7 +25,6 @@ import {
   objId,
   objVal,
   varKey,
-  type Obj,
   type State,
   type Val,
 } from './state.js';
@@ -377,19 +376,6 @@ export abstract class Expressions extends Memory {
         this.eval(l, st, ch, frame);
         this.escape(st, v);
     }
-  }
-
-  /**
-   * An input of an //export'ed function reached through a pointer parameter to
-   * a C type (`s *C.stream_t`, or what its fields point to): C called the
-   * function with memory of its own.
-   */
-  private fromC(o: Obj | undefined): StoreIntoC['fromC'] {
-    if (!this.exported || o?.kind !== 'sym' || !o.origin?.startsWith('p')) return undefined;
-    const v = this.info.decl.ir.params[Number(o.origin.split('.')[0].slice(1))];
-    const t = v === undefined ? undefined : this.types.underlyingOf(this.types.vars[v]);
-    if (t?.k !== 'pointer' || this.types.underlyingOf(t.elem).k !== 'c') return undefined;
-    return { param: this.info.decl.vars[v].name, fn: this.exported };
   }
 
   private storedIntoC(store: StoreIntoC, st: State): void {

@@ -148,6 +148,8 @@ export interface Engine {
   /** Gives an unknown value at `key` an identity, so later frees and uses of it can be matched. */
   materialize(st: State, key: string, base: string): string | undefined;
   isStructVar(v: number): boolean;
+  /** Memory an //export'ed function was given by C through a pointer parameter (what o stands for), or undefined. */
+  fromC(o: Obj | undefined): StoreIntoC['fromC'];
   goHasPointers(t: Ty): boolean;
   goSize(t: Ty): number | undefined;
   /** A resource kind a module declared. */

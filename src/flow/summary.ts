@@ -38,7 +38,9 @@ export type Effect =
   | { k: 'moved'; path: string }
   | { k: 'used'; path: string; how: string; steps: Step[] }
   | { k: 'set'; path: string; value: 'nil' | 'unknown' }
-  | { k: 'set-owned'; path: string; what: string; releasedBy: string[]; steps: Step[]; resource?: Resource };
+  | { k: 'set-owned'; path: string; what: string; releasedBy: string[]; steps: Step[]; resource?: Resource }
+  /** A Go pointer to Go memory the function made, stored in a field of an input (`out.private_data = unsafe.Pointer(h)`). */
+  | { k: 'set-go'; path: string; what: string; goType?: Ty };
 
 export interface SummaryCase {
   results: ResultAbs[];

@@ -6,9 +6,10 @@
 import type { Ty } from '../../model/types.js';
 import { stripConversions, unparen } from '../../syntax/exprs.js';
 import type { Expr } from '../../syntax/goast.js';
-import type { ApiCall, CCall, CallExpr, DomainModule, Engine, StoreIntoC } from '../../flow/hooks.js';
+import type { ApiCall, CCall, CallExpr, DomainModule, Engine, StoreIntoC, SummaryCall, SummaryTarget } from '../../flow/hooks.js';
 import { describeGoPointer, goMemoryName, goPointerInObject, goPointerInValue, pinnedVarKey } from '../../flow/gomemory.js';
-import { NIL, UNKNOWN_VAL, objId, varKey, type State, type Val } from '../../flow/state.js';
+import { NIL, UNKNOWN_VAL, fieldKey, objId, objVal, varKey, type Obj, type State, type Val } from '../../flow/state.js';
+import type { Effect } from '../../flow/summary.js';
 import { reachedBy, referenceReached } from './by-type.js';
 import { cKeepsGoPointer } from './c-keeps-go-pointer.js';
 import { exportGoPointer } from './export-go-pointer.js';
@@ -193,6 +194,47 @@ class GoMemoryDomain {
         this.x.step(pos, `${dest} is C memory; the value ${how} here holds a Go pointer${hit.path ? ` at ${hit.path}` : ''} to ${hit.target}`),
       ],
     });
+  }
+
+  /** A Go pointer the function stored in a field of an input: its callers find it there. */
+  summarizeField(_st: State, _id: string, o: Obj, path: string): Effect | undefined {
+    if (o.kind !== 'go' || o.pinnedBy || o.global || o.inline) return undefined;
+    return { k: 'set-go', path, what: o.what, goType: o.goType };
+  }
+
+  /** A callee stored a Go pointer in a field of what it was given: a store into C memory when that is C's. */
+  applyEffect(eff: Effect, target: SummaryTarget, call: SummaryCall, st: State): boolean {
+    if (eff.k !== 'set-go') return false;
+    const { owner, field } = target;
+    if (!owner || !field) return true;
+    const key = fieldKey(owner, field);
+    const old = st.env.get(key);
+    if (old) this.x.escape(st, old, false);
+    const id = this.x.allocId(st, `g${call.pos}.${field}`);
+    if (!id) {
+      st.env.set(key, UNKNOWN_VAL);
+      return true;
+    }
+    const go: Obj = { kind: 'go', state: 'live', what: eff.what, site: call.pos, nullable: false, steps: [], goType: eff.goType };
+    st.setObj(id, go);
+    st.env.set(key, objVal(id));
+    const o = st.obj(owner);
+    const fromC = o?.kind === 'c' ? undefined : this.x.fromC(o);
+    if (o?.kind !== 'c' && !fromC) return true;
+    const what = goMemoryName(go);
+    const how = `assigned by ${call.display}`;
+    this.x.report(`go-pointer-store:${call.pos}:${field}`, {
+      rule: goPointerInCMemory.meta,
+      message: goPointerInCMemory.message({ dest: target.name, path: '', target: what, how }),
+      confidence: fromC ? 'medium' : 'high',
+      pos: call.pos,
+      end: call.e.end,
+      trace: [
+        ...(fromC ? [this.x.step(this.x.info.decl.pos, `${fromC.param} is what C passes to ${fromC.fn} (//export): C memory`)] : []),
+        this.x.step(call.pos, `${target.name} is C memory; ${call.display} stores a Go pointer to ${what} there`),
+      ],
+    });
+    return true;
   }
 
   /** Copying into C memory: the elements copied must not be Go pointers. */
