@@ -293,6 +293,17 @@ export abstract class Calls extends Conditions {
     const feasible = s.cases.filter((k) => (k.needs ?? []).every((n) => this.mayBe(st, n.path === 'r' ? recv : s.variadic && Number(n.path.slice(1)) >= s.params.length - 1 ? undefined : args[Number(n.path.slice(1))], n.nil)));
     const pool = feasible.length ? feasible : s.cases;
     const c = pool[ch.choose(pool.length)];
+    // The case taken says what the arguments were: `if p == nil { return nil }` taken means p was nil here.
+    if (feasible.length) {
+      for (const n of c.needs ?? []) {
+        if (n.path === 'r') continue;
+        const id = objId(args[Number(n.path.slice(1))] ?? UNKNOWN_VAL);
+        const o = id ? st.obj(id) : undefined;
+        if (!o || o.kind === 'go') continue;
+        if (n.nil && o.nullable) this.becomesNil(st, id!);
+        else if (!n.nil && o.nullable) st.updateObj(id!, { nullable: false });
+      }
+    }
     const argFor = (path: string): SummaryTarget | undefined => {
       const root = path.split('.')[0];
       if (root === 'r') {

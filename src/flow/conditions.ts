@@ -88,6 +88,14 @@ export abstract class Conditions extends Expressions {
         return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
       }
     }
+    // A status compared with 0 by sign (libgit2's `if err < 0`): negative is failure.
+    if (e.k === 'binary' && (e.op === '<' || e.op === '>=') && isZeroLiteral(e.y)) {
+      const outputs = statusOutputs(this.eval(e.x, st, ch, frame));
+      if (outputs) {
+        const r = this.statusCond(outputs);
+        return e.op === '>=' ? r : { t: r.f, f: r.t };
+      }
+    }
     const sign = signTest(e);
     if (sign) {
       this.eval(e, st, ch, frame);
@@ -166,7 +174,7 @@ export abstract class Conditions extends Expressions {
   }
 
   /** On the path where an allocation's result is nil, there is nothing to free. */
-  private becomesNil(st: State, id: string): void {
+  protected becomesNil(st: State, id: string): void {
     const o = st.obj(id);
     for (const [k, v] of st.env) if (v === objVal(id)) st.env.set(k, NIL);
     for (const d of st.defers) {
@@ -319,3 +327,8 @@ function signTest(e: Expr): { v: number; positive: boolean } | undefined {
 
 /** A condition whose value is known: only its side is feasible. */
 const decided = (holds: boolean): CondResult => (holds ? { t: undefined, f: false } : { t: false, f: undefined });
+
+function isZeroLiteral(x: Expr): boolean {
+  const e = stripConversions(x);
+  return e.k === 'lit' && parseGoInt(e.value) === 0;
+}

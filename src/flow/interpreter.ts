@@ -336,12 +336,14 @@ export class Interpreter extends Calls {
     const effects: Effect[] = [];
     /** Memory stored in a field of an input, by object: the caller finds it there. */
     const storedAt = new Map<string, string>();
+    // Inputs the results hold (`return &T{c: c}`): the caller's result has them now.
+    const held = reachable(withoutLocals(st), results.filter((v) => !objId(v) || st.obj(objId(v)!)?.kind !== 'sym'));
     for (const [id, o] of st.objs) {
       if (o.kind !== 'sym' || !o.origin) continue;
       const path = o.origin;
       const said = this.summarized((h) => h.summarizeInput?.(st, id, o, path));
       if (said) effects.push(said);
-      else if (o.state === 'moved') effects.push({ k: 'moved', path });
+      else if (o.state === 'moved' || (o.state === 'live' && held.has(id))) effects.push({ k: 'moved', path });
       else if (o.used) effects.push({ k: 'used', path, how: 'used', steps: [] });
       // Fields of inputs written by the function.
       for (const [k, v] of st.env) {

@@ -3,7 +3,7 @@
 // lists it under `packs:` (a built-in name, or a YAML file with a
 // `contracts:` list).
 import { readFileSync } from 'node:fs';
-import { parse as parseYAML } from 'yaml';
+import { createRequire } from 'node:module';
 
 export interface ContractPack {
   name: string;
@@ -91,7 +91,8 @@ export function loadPack(ref: string, baseDir: string): ContractPack {
   const file = ref.startsWith('/') ? ref : `${baseDir}/${ref}`;
   let raw: unknown;
   try {
-    raw = parseYAML(readFileSync(file, 'utf8'));
+    // yaml is loaded only when a pack file is read (it is slow to load).
+    raw = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new PackError(`${ref}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'invalid YAML'}`);
   }
