@@ -12,7 +12,7 @@ import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
 import { cHasPointers } from '../model/ctypes.js';
 import { buildCFG, type CFG } from './cfg.js';
 import { typeView, type TypeView } from './gomemory.js';
-import type { CallExpr, DomainHooks, DomainModule, Engine, Report, ResourceKind } from './hooks.js';
+import type { CallExpr, DomainHooks, DomainModule, Engine, Report, ResourceKind, StoreIntoC } from './hooks.js';
 import { FALSE, NIL, State, UNKNOWN_VAL, objId, objVal, varKey, type Obj, type Step, type Val } from './state.js';
 import type { Summary, SummaryCase } from './summary.js';
 
@@ -320,6 +320,19 @@ export abstract class FlowBase implements Engine {
     });
     st.assign(varKey(v), objVal(id));
     return objVal(id);
+  }
+
+  /**
+   * An input of an //export'ed function reached through a pointer parameter to
+   * a C type (`s *C.stream_t`, or what its fields point to): C called the
+   * function with memory of its own.
+   */
+  fromC(o: Obj | undefined): StoreIntoC['fromC'] {
+    if (!this.exported || o?.kind !== 'sym' || !o.origin?.startsWith('p')) return undefined;
+    const v = this.info.decl.ir.params[Number(o.origin.split('.')[0].slice(1))];
+    const t = v === undefined ? undefined : this.types.underlyingOf(this.types.vars[v]);
+    if (t?.k !== 'pointer' || this.types.underlyingOf(t.elem).k !== 'c') return undefined;
+    return { param: this.info.decl.vars[v].name, fn: this.exported };
   }
 
   /** Does memory of this Go type hold pointers? Unknown counts as yes. */

@@ -9,9 +9,9 @@ import { stripConversions, unparen } from '../syntax/exprs.js';
 import { NO_VAR, type Expr } from '../syntax/goast.js';
 import type { Chooser, Frame, Operands } from './base.js';
 import { Conditions } from './conditions.js';
-import { isCMemory } from './gomemory.js';
+import { isCMemory, isTracked } from './gomemory.js';
 import type { CallExpr, CCall, SummaryCall, SummaryTarget } from './hooks.js';
-import { HEAP_STRING, NIL, NONNIL, TRUE, FALSE, UNKNOWN_VAL, fieldKey, objId, objVal, statusVal, varKey, type State, type Val } from './state.js';
+import { HEAP_STRING, NIL, NONNIL, TRUE, FALSE, UNKNOWN_VAL, fieldKey, fieldValue, objId, objVal, statusVal, varKey, type State, type Val } from './state.js';
 import type { Summary } from './summary.js';
 
 type Callee =
@@ -70,8 +70,9 @@ export abstract class Calls extends Conditions {
     }
     if (f.k === 'sel') {
       if (f.x.k === 'ident' && f.x.v === NO_VAR) {
-        if (f.x.name === 'C') return { k: 'cgo', name: f.name };
         const imp = this.info.file.imports.get(f.x.name);
+        // `C` is cgo's pseudo-package unless the file names another import C (`import C "fmt"`).
+        if (f.x.name === 'C' && !imp) return { k: 'cgo', name: f.name };
         if (imp === 'unsafe') return { k: 'unsafe', name: f.name };
         if (imp === 'runtime') return { k: 'runtime', name: f.name };
         if (imp) {
@@ -173,8 +174,7 @@ export abstract class Calls extends Conditions {
         return [objVal(id)];
       }
       case 'append':
-        args.slice(1).forEach((a) => this.escape(st, a));
-        return [args[0] && objId(args[0]) ? args[0] : NONNIL];
+        return [this.append(e, args, st, pos)];
       case 'copy': {
         this.use(st, args[0] ?? NIL, 'written by copy', this.argName(e, 0), pos, e.end);
         this.use(st, args[1] ?? NIL, 'read by copy', this.argName(e, 1), pos, e.end);
@@ -185,6 +185,40 @@ export abstract class Calls extends Conditions {
       default:
         return [UNKNOWN_VAL];
     }
+  }
+
+  /**
+   * append: Go memory. Grown from nil by a known number of elements, its length
+   * is known; the Go pointers appended stay in it (cgo checks them), while C
+   * memory and inputs appended leave our hands, as when stored by index.
+   */
+  private append(e: CallExpr, args: Val[], st: State, pos: number): Val {
+    const base = args[0] ?? UNKNOWN_VAL;
+    const added = args.slice(1);
+    const baseId = objId(base);
+    const baseObj = baseId ? st.obj(baseId) : undefined;
+    if (baseObj && baseObj.kind !== 'go') {
+      added.forEach((a) => this.escape(st, a));
+      return base;
+    }
+    let id = baseObj ? baseId : undefined;
+    if (!id && base === NIL) {
+      id = this.allocId(st, `g${pos}`);
+      const t = this.types.exprType(e);
+      const es = t.k !== 'unknown' ? this.gmem.elemType(t) : undefined;
+      const size = es && !e.ellipsis ? this.goSize(es) : undefined;
+      if (id) st.setObj(id, { kind: 'go', state: 'live', what: 'append', site: pos, nullable: false, steps: [], goType: t.k !== 'unknown' ? t : undefined, bytes: size !== undefined ? size * added.length : undefined });
+    } else if (id) st.updateObj(id, { bytes: undefined });
+    if (!id) {
+      added.forEach((a) => this.escape(st, a));
+      return base === NIL ? NONNIL : base;
+    }
+    added.forEach((a, i) => {
+      const keep = !e.ellipsis && !isTracked(st, a);
+      if (!keep) this.escape(st, a);
+      else if (a !== UNKNOWN_VAL) st.env.set(fieldKey(id!, base === NIL ? `#${i}` : '#*'), fieldValue(a));
+    });
+    return objVal(id);
   }
 
   private unsafeCall(name: string, e: CallExpr, args: Val[], st: State, pos: number): Val[] {
@@ -216,6 +250,8 @@ export abstract class Calls extends Conditions {
     const a0 = args[0] ?? UNKNOWN_VAL;
     if (name === 'GoString' || name === 'GoStringN' || name === 'GoBytes') {
       this.use(st, a0, `read by C.${name}`, this.argName(e, 0), pos, e.end);
+      // GoBytes and GoStringN read n bytes from p.
+      if (name !== 'GoString') this.viewed({ how: `C.${name}`, p: a0, elemType: { k: 'basic', name: 'uint8' }, n: e.args[1], pos, end: e.end, reads: true }, st);
       // A copy on the Go heap.
       return [name === 'GoBytes' ? NONNIL : HEAP_STRING];
     }
@@ -336,6 +372,12 @@ export abstract class Calls extends Conditions {
           const id = this.allocId(st, `r${pos}`);
           if (!id) return NONNIL;
           st.setObj(id, { kind: 'go', state: 'live', what: `Go memory returned by ${display}`, site: pos, nullable: false, steps: [], goType: r.goType, noPointers: r.noPointers, bytes: r.bytes });
+          for (const f of r.fields ?? []) {
+            const fv = f.what === 'string' ? HEAP_STRING : this.allocId(st, `${id}.${f.name}`);
+            if (!fv) continue;
+            if (fv !== HEAP_STRING) st.setObj(fv, { kind: 'go', state: 'live', what: f.what, site: pos, nullable: false, steps: [], goType: f.goType });
+            st.env.set(fieldKey(id, f.name), fv === HEAP_STRING ? fv : objVal(fv));
+          }
           return objVal(id);
         }
         case 'bool':

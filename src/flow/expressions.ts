@@ -5,9 +5,10 @@ import { isStringType } from '../model/types.js';
 import type { Ty } from '../model/types.js';
 import { resolveCType } from '../model/ctypes.js';
 import { unparen } from '../syntax/exprs.js';
+import { parseGoInt } from '../syntax/golit.js';
 import { BLANK_VAR, NO_VAR, type Expr } from '../syntax/goast.js';
 import type { Instr } from './cfg.js';
-import { isCMemory, isGoPointer } from './gomemory.js';
+import { isCMemory, isGoPointer, isTracked } from './gomemory.js';
 import type { CallExpr, MemoryView, StoreIntoC } from './hooks.js';
 import { Memory } from './memory.js';
 import type { Chooser, Frame } from './base.js';
@@ -111,8 +112,12 @@ export abstract class Expressions extends Memory {
           if (v.startsWith('a:v')) return st.env.get(v.slice(2)) ?? UNKNOWN_VAL;
           // *p of Go memory: the memory's value, whose contents are followed through the object.
           const id = objId(v);
-          if (id && st.obj(id)?.kind === 'go') return v;
-          return UNKNOWN_VAL;
+          const o = id ? st.obj(id) : undefined;
+          if (o?.kind !== 'go') return UNKNOWN_VAL;
+          // A struct or array read as one word (*(*unsafe.Pointer)(unsafe.Pointer(&s))): its first word.
+          const rt = this.types.exprType(e);
+          if (o.inline && o.goType && rt.k !== 'unknown' && !this.gmem.isInline(rt)) return this.firstWord(st, id!);
+          return v;
         }
         if (e.op === '!') return v === TRUE ? FALSE : v === FALSE ? TRUE : UNKNOWN_VAL;
         return UNKNOWN_VAL;
@@ -157,6 +162,19 @@ export abstract class Expressions extends Memory {
     }
   }
 
+  /** The first word of a struct or array in Go memory: its first field or element, inside inline fields. */
+  private firstWord(st: State, id: string): Val {
+    for (let depth = 0; depth < 8; depth++) {
+      const t = this.types.underlyingOf(st.obj(id)?.goType ?? { k: 'unknown' });
+      const first = t.k === 'struct' ? t.fields[0] : t.k === 'array' && t.len ? { name: '#0', type: t.elem } : undefined;
+      if (!first) return UNKNOWN_VAL;
+      const inner = this.gmem.isInline(first.type) ? objId(this.inlineField(st, id, first.name, first.type) ?? '') : undefined;
+      if (!inner) return this.readField(st, id, first.name, first.type);
+      id = inner;
+    }
+    return UNKNOWN_VAL;
+  }
+
   protected converted(to: Ty, x: Expr, pos: number, end: number): void {
     for (const h of this.hooks) h.onConversion?.(to, x, pos, end);
   }
@@ -185,6 +203,21 @@ export abstract class Expressions extends Memory {
     }
     let bytes: number | undefined;
     if (t?.k === 'array' && t.len !== undefined) bytes = this.goSize(t);
+    else if (t?.k === 'slice') {
+      // A slice literal has as many elements as its highest index says.
+      const es = this.goSize(t.elem);
+      let next = 0;
+      let len: number | undefined = 0;
+      for (const el of e.elts) {
+        const k = el.key ? (el.key.k === 'lit' && el.key.kind === 'int' ? parseGoInt(el.key.value) : undefined) : next;
+        if (k === undefined || len === undefined) len = undefined;
+        else {
+          next = k + 1;
+          len = Math.max(len, next);
+        }
+      }
+      if (es !== undefined && len !== undefined) bytes = es * len;
+    }
     st.setObj(id, {
       kind: 'go',
       state: 'live',
@@ -290,7 +323,8 @@ export abstract class Expressions extends Memory {
       case 'sel': {
         const base = this.baseObject(l.x, st, ch, frame, true);
         const owner = base ? st.obj(base) : undefined;
-        if (owner?.kind === 'c') this.storedIntoC({ value: v, target: l, dest: `${this.nameOf(l.x)}.${l.name}`, pos, how: 'assigned', src }, st);
+        const fromC = owner?.kind === 'c' ? undefined : this.fromC(owner);
+        if (owner?.kind === 'c' || fromC) this.storedIntoC({ value: v, target: l, dest: `${this.nameOf(l.x)}.${l.name}`, pos, how: 'assigned', src, fromC }, st);
         // Fields are followed in Go storage and in the caller's structs (parameters);
         // a pointer stored into C memory or memory of unknown origin belongs to that memory now.
         if (!base || !owner || owner.kind === 'c' || (owner.kind === 'sym' && !owner.origin)) {
@@ -312,7 +346,8 @@ export abstract class Expressions extends Memory {
             return;
           }
           this.use(st, p, 'written through', this.nameOf(l.x), pos, l.end);
-          if (isCMemory(st, p)) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src }, st);
+          const fromC = isCMemory(st, p) ? undefined : this.fromC(st.obj(objId(p) ?? ''));
+          if (isCMemory(st, p) || fromC) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src, fromC }, st);
         }
         this.escape(st, v);
         return;
@@ -322,7 +357,8 @@ export abstract class Expressions extends Memory {
         // A key stored into a map is kept by the map (a registry of handles: `handles[p] = v`).
         if (this.types.underlyingOf(this.types.exprType(l.x)).k === 'map') keys.forEach((k) => this.escape(st, k));
         this.use(st, base, 'written through', this.nameOf(l.x), pos, l.end);
-        if (isCMemory(st, base)) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src }, st);
+        const fromC = isCMemory(st, base) ? undefined : this.fromC(st.obj(objId(base) ?? ''));
+        if (isCMemory(st, base) || fromC) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src, fromC }, st);
         const id = objId(base);
         const o = id ? st.obj(id) : undefined;
         // Elements of Go slices and arrays are followed for Go pointers; C memory put there has left our hands.
@@ -347,9 +383,3 @@ export abstract class Expressions extends Memory {
   }
 }
 
-/** Memory the analysis follows for ownership: C allocations and symbolic inputs. */
-function isTracked(st: State, v: Val): boolean {
-  const id = objId(v);
-  const k = id ? st.obj(id)?.kind : undefined;
-  return k === 'c' || k === 'sym';
-}

@@ -145,3 +145,10 @@ export function isCMemory(st: State, v: Val): boolean {
   const id = objId(v);
   return !!id && st.obj(id)?.kind === 'c';
 }
+
+/** Memory the analysis follows for ownership: C allocations and symbolic inputs. */
+export function isTracked(st: State, v: Val): boolean {
+  const id = objId(v);
+  const k = id ? st.obj(id)?.kind : undefined;
+  return k === 'c' || k === 'sym';
+}

@@ -99,6 +99,8 @@ export interface MemoryView {
   n: Expr | undefined;
   pos: number;
   end: number;
+  /** The bytes are copied out at once (C.GoBytes, C.GoStringN) rather than kept as a slice. */
+  reads?: boolean;
 }
 
 /** A value written into memory C allocated. */
@@ -111,6 +113,8 @@ export interface StoreIntoC {
   how: string;
   /** The assigned expression, when known. */
   src?: Expr;
+  /** The destination is what a pointer parameter of an //export'ed function reaches: memory C passed in (unless Go passed its own through C). */
+  fromC?: { param: string; fn: string };
 }
 
 /**
@@ -144,6 +148,8 @@ export interface Engine {
   /** Gives an unknown value at `key` an identity, so later frees and uses of it can be matched. */
   materialize(st: State, key: string, base: string): string | undefined;
   isStructVar(v: number): boolean;
+  /** Memory an //export'ed function was given by C through a pointer parameter (what o stands for), or undefined. */
+  fromC(o: Obj | undefined): StoreIntoC['fromC'];
   goHasPointers(t: Ty): boolean;
   goSize(t: Ty): number | undefined;
   /** A resource kind a module declared. */

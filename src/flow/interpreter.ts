@@ -14,6 +14,7 @@ import { mayFork, type Instr } from './cfg.js';
 import type { DomainHooks, DomainModule } from './hooks.js';
 import {
   FALSE,
+  HEAP_STRING,
   NIL,
   NONNIL,
   State,
@@ -26,9 +27,10 @@ import {
   varKey,
   withoutLocals,
   type DeferRec,
+  type Obj,
   type Val,
 } from './state.js';
-import { caseKey, limitCases, mergeNeeds, type Effect, type ResultAbs, type SummaryCase } from './summary.js';
+import { caseKey, limitCases, mergeNeeds, type Effect, type GoField, type ResultAbs, type SummaryCase } from './summary.js';
 
 export class Interpreter extends Calls {
   /** The symbolic objects standing for the receiver and parameters. */
@@ -220,9 +222,13 @@ export class Interpreter extends Calls {
       case 'assign':
         this.assign(instr, st, ch, frame);
         break;
-      case 'incdec':
+      case 'incdec': {
         this.eval(instr.x, st, ch, frame);
+        // i++ changes what conditions over i said (the loop's `i < n` may now be false).
+        const root = this.rootOf(instr.x);
+        if (root.k === 'ident' && root.v >= 0) this.dropFacts(st, root.v);
         break;
+      }
       case 'send': {
         this.eval(instr.ch, st, ch, frame);
         const v = this.eval(instr.value, st, ch, frame);
@@ -276,7 +282,7 @@ export class Interpreter extends Calls {
     else if (f.k === 'sel' && !this.isPackageRef(f.x)) rec.recv = this.eval(f.x, st, ch, frame);
     rec.args = call.args.map((a) => this.eval(a, st, ch, frame));
     // cgo evaluates what a deferred C call's arguments point to now, and checks it when the call runs.
-    if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C') rec.captured = this.captureOperands(call, rec.args, st);
+    if (f.k === 'sel' && f.x.k === 'ident' && f.x.v === NO_VAR && f.x.name === 'C' && !this.info.file.imports.has('C')) rec.captured = this.captureOperands(call, rec.args, st);
     // The same deferred call with the same values (a defer in a loop over
     // untracked values) adds nothing the analysis can tell apart.
     const same = st.defers.some((d) => d.pos === rec.pos && d.fnVal === rec.fnVal && d.recv === rec.recv && d.args.join() === rec.args.join());
@@ -389,6 +395,25 @@ export class Interpreter extends Calls {
     return undefined;
   }
 
+  /** The fields of returned Go memory that hold a Go pointer here (named fields only, one level). */
+  private goFields(st: State, id: string, o: Obj): GoField[] | undefined {
+    if (o.noPointers || o.inline || o.opaque) return undefined;
+    const fields: GoField[] = [];
+    const prefix = `${id}|`;
+    for (const [k, v] of st.env) {
+      const name = k.slice(prefix.length);
+      if (!k.startsWith(prefix) || name.startsWith('#') || name.includes('|')) continue;
+      if (this.gmem.isScalar(this.gmem.fieldType(o.goType, name))) continue;
+      if (v === HEAP_STRING) fields.push({ name, what: 'string' });
+      else if (v.startsWith('a:')) fields.push({ name, what: 'variable' });
+      else {
+        const f = st.obj(objId(v) ?? '');
+        if (f?.kind === 'go' && !f.global && !f.pinnedBy && !f.inline) fields.push({ name, what: f.what, goType: f.goType });
+      }
+    }
+    return fields.length ? fields.sort((a, b) => (a.name < b.name ? -1 : 1)) : undefined;
+  }
+
   private abstractResult(st: State, v: Val): ResultAbs {
     if (v === NIL) return { k: 'nil' };
     if (v === TRUE || v === FALSE) return { k: 'bool', v: v === TRUE };
@@ -400,7 +425,7 @@ export class Interpreter extends Calls {
     const id = objId(v);
     const o = id ? st.obj(id) : undefined;
     if (!o) return { k: 'unknown' };
-    if (o.kind === 'go') return o.global || o.pinnedBy ? { k: 'nonnil' } : { k: 'go', goType: o.goType, noPointers: o.noPointers, bytes: o.bytes };
+    if (o.kind === 'go') return o.global || o.pinnedBy ? { k: 'nonnil' } : { k: 'go', goType: o.goType, noPointers: o.noPointers, bytes: o.bytes, fields: this.goFields(st, id!, o) };
     if (o.kind === 'sym' && o.origin && o.state !== 'freed') return { k: 'param', path: o.origin };
     return this.summarized((h) => h.summarizeResult?.(st, id!, o)) ?? { k: 'unknown' };
   }

@@ -298,10 +298,10 @@ export abstract class Memory extends FlowBase {
       // string(b) of a byte slice copies it to the heap.
       if (u.name === 'string') return v === HEAP_STRING || objId(v) ? HEAP_STRING : NONNIL;
       // A pointer hidden in a uintptr is still the same memory (it may be converted back and freed).
-      if (u.name === 'uintptr' && objId(v)) return v;
+      if (u.name === 'uintptr' && (objId(v) || v.startsWith('a:'))) return v;
       return UNKNOWN_VAL;
     }
-    if (u.k === 'c' && u.name === 'uintptr_t' && objId(v)) return v;
+    if (u.k === 'c' && u.name === 'uintptr_t' && (objId(v) || v.startsWith('a:'))) return v;
     if (u.k === 'slice' && v !== NIL && !objId(v)) return NONNIL;
     return v;
   }

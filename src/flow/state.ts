@@ -158,7 +158,7 @@ export class State {
     };
     for (const [k, v] of this.env) mix(`${k}=${v}`);
     for (const [id, o] of this.objs) {
-      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.inline ? 'i' : ''}${o.pinnedBy ? `p${o.pinnedBy}` : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}${o.lentTo ? `~${o.lentTo}` : ''}${facets?.(o) ?? ''}`);
+      mix(`${id}:${o.state}${o.nullable ? 'n' : ''}${o.used ? 'u' : ''}${o.opaque ? 'x' : ''}${o.inline ? 'i' : ''}${o.pinnedBy ? `p${o.pinnedBy}` : ''}${o.freed ? `/${o.freed.by}@${o.freed.pos}` : ''}${o.revive ? `^${o.revive}` : ''}${o.lentTo ? `~${o.lentTo}` : ''}${o.bytes !== undefined ? `#${o.bytes}` : ''}${facets?.(o) ?? ''}`);
     }
     for (const [k, v] of this.facts) mix(`${k}?${v ? 1 : 0}`);
     // Deferred calls run in order: hash them as a sequence.

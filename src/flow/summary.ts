@@ -17,16 +17,30 @@ export type ResultAbs =
   /** The object the caller passed at this parameter path. */
   | { k: 'param'; path: string }
   /** Go memory the function made (a local's address, new, make, a literal): the caller gets a Go pointer. */
-  | { k: 'go'; goType?: Ty; noPointers?: boolean; bytes?: number }
+  | { k: 'go'; goType?: Ty; noPointers?: boolean; bytes?: number; fields?: GoField[] }
   /** The same memory as an earlier result (a pointer and a slice over it). */
   | { k: 'same'; as: number };
+
+/**
+ * A field of returned Go memory that holds a Go pointer on that path (a
+ * constructor's `&T{buf: make([]byte, n)}`): the caller that hands the memory
+ * to C hands over a Go pointer to a Go pointer.
+ */
+export interface GoField {
+  name: string;
+  /** What the pointer points to, as Go memory's `what` ('make', 'composite literal', 'variable', 'string'). */
+  what: string;
+  goType?: Ty;
+}
 
 export type Effect =
   | { k: 'freed'; path: string; by: string; steps: Step[] }
   | { k: 'moved'; path: string }
   | { k: 'used'; path: string; how: string; steps: Step[] }
   | { k: 'set'; path: string; value: 'nil' | 'unknown' }
-  | { k: 'set-owned'; path: string; what: string; releasedBy: string[]; steps: Step[]; resource?: Resource };
+  | { k: 'set-owned'; path: string; what: string; releasedBy: string[]; steps: Step[]; resource?: Resource }
+  /** A Go pointer to Go memory the function made, stored in a field of an input (`out.private_data = unsafe.Pointer(h)`). */
+  | { k: 'set-go'; path: string; what: string; goType?: Ty };
 
 export interface SummaryCase {
   results: ResultAbs[];
@@ -53,7 +67,7 @@ export interface Summary {
 export const MAX_CASES = 8;
 
 export function caseKey(c: SummaryCase): string {
-  const r = c.results.map((x) => (x.k === 'owned' ? `owned:${x.what}:${x.releasedBy.join('/')}:${x.nullable}` : x.k === 'freed' ? `freed:${x.what}` : x.k === 'bool' ? `b${x.v}` : x.k === 'param' ? `p:${x.path}` : x.k === 'same' ? `=${x.as}` : x.k));
+  const r = c.results.map((x) => (x.k === 'owned' ? `owned:${x.what}:${x.releasedBy.join('/')}:${x.nullable}` : x.k === 'freed' ? `freed:${x.what}` : x.k === 'bool' ? `b${x.v}` : x.k === 'param' ? `p:${x.path}` : x.k === 'same' ? `=${x.as}` : x.k === 'go' && x.fields ? `go:${x.fields.map((f) => f.name).join('/')}` : x.k));
   const e = c.effects.map((x) => `${x.k}:${x.path}${x.k === 'set' ? `=${x.value}` : ''}${x.k === 'freed' ? `/${x.by}` : ''}`).sort();
   return `${r.join(',')}|${e.join(',')}`;
 }

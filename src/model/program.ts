@@ -1,6 +1,7 @@
 // The package model: a package's files, declarations, C side and contracts,
 // indexed for lookups by name.
-import type { FuncDecl, GoFile, TypeDecl, TypeExpr, ValueDecl } from '../syntax/goast.js';
+import type { Expr, FuncDecl, GoFile, TypeDecl, TypeExpr, ValueDecl } from '../syntax/goast.js';
+import { constInt } from '../syntax/exprs.js';
 import { parseDirective } from '../syntax/directives.js';
 import { LineIndex } from '../syntax/positions.js';
 import { emptyCModel, type CFunc, type CModel } from './cdecls.js';
@@ -88,6 +89,14 @@ export class PackageModel {
     this.addSeedContracts(file, go.seedContracts);
     if (go.preamble) this.addPreamble(file);
     return file;
+  }
+
+  /** A constant integer expression's value, package-level constants (`const digestLen = 32`) included. */
+  constInt(e: Expr | undefined): number | undefined {
+    return constInt(e, (name) => {
+      const g = this.globals.get(name);
+      return g?.decl.isConst ? g.decl.intValue : undefined;
+    });
   }
 
   /** The design document's "Contract:" blocks, translated into the contract grammar. */

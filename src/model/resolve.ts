@@ -6,7 +6,7 @@ import { parseGoInt } from '../syntax/golit.js';
 import { isCNumericName } from './cmodel.js';
 import { cField, cSizeOf, cToGoType } from './ctypes.js';
 import type { FuncInfo, PackageModel, SourceFile } from './program.js';
-import { BASIC_TYPES, UNKNOWN, UNSAFE_POINTER, basic, basicSize, pointerTo, type Ty } from './types.js';
+import { BASIC_TYPES, UNKNOWN, UNSAFE_POINTER, basic, basicSize, pointerTo, tyString, type Ty } from './types.js';
 
 /** Signatures of functions in other packages analysed earlier. */
 export interface ExternalSignature {
@@ -45,8 +45,10 @@ export class Resolver {
     return 'func';
   }
 
-  resolveType(te: TypeExpr | undefined, file: SourceFile, typeParams?: ReadonlySet<string>): Ty {
+  /** @param subst the type arguments of a generic type being instantiated, by parameter name */
+  resolveType(te: TypeExpr | undefined, file: SourceFile, typeParams?: ReadonlySet<string>, subst?: ReadonlyMap<string, Ty>): Ty {
     if (!te) return UNKNOWN;
+    const sub = (x: TypeExpr | undefined) => this.resolveType(x, file, typeParams, subst);
     switch (te.k) {
       case 'name': {
         if (te.pkg === 'C') return { k: 'c', name: te.name };
@@ -55,34 +57,36 @@ export class Resolver {
           const path = file.imports.get(te.pkg);
           return path ? { k: 'named', pkg: path, name: te.name } : UNKNOWN;
         }
+        const arg = subst?.get(te.name);
+        if (arg) return arg;
         if (typeParams?.has(te.name)) return UNKNOWN;
         if (this.pkg.types.has(te.name)) return { k: 'named', pkg: this.pkg.importPath, name: te.name };
         if (BASIC_TYPES.has(te.name)) return basic(te.name === 'byte' ? 'uint8' : te.name === 'rune' ? 'int32' : te.name);
         return UNKNOWN;
       }
       case 'pointer':
-        return pointerTo(this.resolveType(te.elem, file, typeParams));
+        return pointerTo(sub(te.elem));
       case 'slice':
-        return { k: 'slice', elem: this.resolveType(te.elem, file, typeParams) };
+        return { k: 'slice', elem: sub(te.elem) };
       case 'array': {
         const len = te.len?.k === 'lit' && te.len.kind === 'int' ? parseGoInt(te.len.value) : undefined;
-        return { k: 'array', elem: this.resolveType(te.elem, file, typeParams), len };
+        return { k: 'array', elem: sub(te.elem), len };
       }
       case 'map':
-        return { k: 'map', key: this.resolveType(te.key, file, typeParams), value: this.resolveType(te.value, file, typeParams) };
+        return { k: 'map', key: sub(te.key), value: sub(te.value) };
       case 'chan':
-        return { k: 'chan', elem: this.resolveType(te.elem, file, typeParams) };
+        return { k: 'chan', elem: sub(te.elem) };
       case 'func':
         return {
           k: 'func',
-          params: te.params.map((p) => this.resolveType(p, file, typeParams)),
-          results: te.results.map((r) => this.resolveType(r, file, typeParams)),
+          params: te.params.map(sub),
+          results: te.results.map(sub),
         };
       case 'struct':
         return {
           k: 'struct',
           fields: te.fields.flatMap((f): { name: string; type: Ty; embedded: boolean }[] => {
-            const type = this.resolveType(f.type, file, typeParams);
+            const type = sub(f.type);
             if (f.names.length === 0) {
               let base: TypeExpr = f.type;
               if (base.k === 'pointer') base = base.elem;
@@ -93,8 +97,13 @@ export class Resolver {
         };
       case 'interface':
         return { k: 'interface' };
-      case 'generic':
-        return this.resolveType(te.base, file, typeParams);
+      case 'generic': {
+        const base = sub(te.base);
+        // A generic type of this package instantiated: its fields are resolved with the arguments.
+        if (base.k !== 'named' || base.pkg !== this.pkg.importPath) return base;
+        const params = this.pkg.types.get(base.name)?.decl.typeParams;
+        return params?.length && te.args.length === params.length ? { ...base, args: te.args.map(sub) } : base;
+      }
       case 'unknown':
         return UNKNOWN;
     }
@@ -104,13 +113,15 @@ export class Resolver {
   underlying(t: Ty): Ty {
     for (let depth = 0; t.k === 'named' && depth < 10; depth++) {
       if (t.pkg !== this.pkg.importPath) return UNKNOWN;
-      const key = t.name;
+      const key = t.args ? tyString(t) : t.name;
       const cached = this.underlyingCache.get(key);
       if (cached) return cached;
       const decl = this.pkg.types.get(t.name);
       if (!decl) return UNKNOWN;
       this.underlyingCache.set(key, UNKNOWN); // recursion guard
-      const u = this.resolveType(decl.decl.type, decl.file);
+      const args = t.args;
+      const subst = args ? new Map(decl.decl.typeParams.map((p, i): [string, Ty] => [p, args[i] ?? UNKNOWN])) : undefined;
+      const u = this.resolveType(decl.decl.type, decl.file, undefined, subst);
       const result = u.k === 'named' ? this.underlying(u) : u;
       this.underlyingCache.set(key, result);
       t = result;

@@ -5,7 +5,8 @@
 
 export type Ty =
   | { k: 'basic'; name: string }
-  | { k: 'named'; pkg: string; name: string }
+  /** A declared type; `args` are the type arguments of an instantiated generic type (S[chan bool]). */
+  | { k: 'named'; pkg: string; name: string; args?: Ty[] }
   | { k: 'c'; name: string }
   | { k: 'unsafeptr' }
   | { k: 'pointer'; elem: Ty }
@@ -40,7 +41,7 @@ export function tyString(t: Ty): string {
     case 'basic':
       return t.name;
     case 'named':
-      return `${t.pkg}.${t.name}`;
+      return `${t.pkg}.${t.name}${t.args ? `[${t.args.map(tyString).join(', ')}]` : ''}`;
     case 'c':
       return `C.${t.name}`;
     case 'unsafeptr':

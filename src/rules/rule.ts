@@ -16,6 +16,8 @@ export type Severity = 'error' | 'warning' | 'note';
  */
 export type Confidence = 'high' | 'medium' | 'low';
 
+export const CONFIDENCE_RANK: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
+
 export interface RuleMeta {
   id: string;
   title: string;

@@ -26,22 +26,27 @@ function isConversionLike(f: Expr): boolean {
   return f.k === 'type';
 }
 
-/** The value of a constant integer expression (literals, conversions, + - * << of those). */
-export function constInt(e: Expr | undefined): number | undefined {
+/**
+ * The value of a constant integer expression (literals, conversions, + - * << of
+ * those); with `named`, package-level constants by name.
+ */
+export function constInt(e: Expr | undefined, named?: (name: string) => number | undefined): number | undefined {
   if (!e) return undefined;
   const x = unparen(e);
   switch (x.k) {
+    case 'ident':
+      return x.v === NO_VAR ? named?.(x.name) : undefined;
     case 'lit':
       if (x.kind !== 'int') return undefined;
       return parseGoInt(x.value);
     case 'conv':
-      return constInt(x.x);
+      return constInt(x.x, named);
     case 'call':
       // C.size_t(16), C.int(n): conversions of a constant.
-      return x.args.length === 1 && unparen(x.fun).k !== 'funclit' && /^(C\.\w+|u?int\d*|uintptr)$/.test(qualifiedName(unparen(x.fun))) ? constInt(x.args[0]) : undefined;
+      return x.args.length === 1 && unparen(x.fun).k !== 'funclit' && /^(C\.\w+|u?int\d*|uintptr)$/.test(qualifiedName(unparen(x.fun))) ? constInt(x.args[0], named) : undefined;
     case 'binary': {
-      const a = constInt(x.x);
-      const b = constInt(x.y);
+      const a = constInt(x.x, named);
+      const b = constInt(x.y, named);
       if (a === undefined || b === undefined) return undefined;
       switch (x.op) {
         case '+':

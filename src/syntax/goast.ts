@@ -138,6 +138,8 @@ export interface TypeDecl extends Span {
   alias: boolean;
   /** It has type parameters (List[T any]): its name alone is not a type. */
   generic: boolean;
+  /** The names of its type parameters, in order (T in List[T any]). */
+  typeParams: string[];
 }
 
 export interface ValueDecl extends Span {
@@ -146,6 +148,8 @@ export interface ValueDecl extends Span {
   /** Without a declared type: the type of a composite literal initializer. */
   literalType?: TypeExpr;
   isConst: boolean;
+  /** A constant whose value is an integer literal (`const digestLen = 32`). */
+  intValue?: number;
 }
 
 export interface Comment extends Span {

@@ -12,7 +12,7 @@ import {
   type ValueDecl,
 } from './goast.js';
 import { findSeedContracts } from './directives.js';
-import { decodeGoString } from './golit.js';
+import { decodeGoString, parseGoInt } from './golit.js';
 import { LineIndex } from './positions.js';
 import { copyTree, fieldChild, fieldChildren, namedChildren, type RawNode } from './raw.js';
 import { Converter } from './goconverter.js';
@@ -256,7 +256,9 @@ function convertTypeDecl(c: Converter, raw: RawNode): TypeDecl[] {
     if (spec.type !== 'type_spec' && spec.type !== 'type_alias') continue;
     const n = fieldChild(spec, 'name');
     if (!n) continue;
-    out.push({ pos: spec.start, end: spec.end, name: c.text(n), type: c.type(fieldChild(spec, 'type')), alias: spec.type === 'type_alias', generic: !!fieldChild(spec, 'type_parameters') });
+    const tps = fieldChild(spec, 'type_parameters');
+    const typeParams = tps ? namedChildren(tps).flatMap((d) => fieldChildren(d, 'name').map((x) => c.text(x))) : [];
+    out.push({ pos: spec.start, end: spec.end, name: c.text(n), type: c.type(fieldChild(spec, 'type')), alias: spec.type === 'type_alias', generic: !!tps, typeParams });
   }
   return out;
 }
@@ -282,6 +284,7 @@ function convertValueDecl(c: Converter, tree: Tree, node: Node): ValueDecl[] {
         type,
         literalType: litType ? c.type(copyTree(tree, litType)) : undefined,
         isConst: spec.type === 'const_spec',
+        intValue: spec.type === 'const_spec' && v?.type === 'int_literal' ? parseGoInt(v.text) : undefined,
       });
     });
   }

@@ -6,9 +6,11 @@
 import type { Ty } from '../../model/types.js';
 import { stripConversions, unparen } from '../../syntax/exprs.js';
 import type { Expr } from '../../syntax/goast.js';
-import type { ApiCall, CCall, CallExpr, DomainModule, Engine, StoreIntoC } from '../../flow/hooks.js';
+import type { ApiCall, CCall, CallExpr, DomainModule, Engine, StoreIntoC, SummaryCall, SummaryTarget } from '../../flow/hooks.js';
 import { describeGoPointer, goMemoryName, goPointerInObject, goPointerInValue, pinnedVarKey } from '../../flow/gomemory.js';
-import { NIL, UNKNOWN_VAL, objId, varKey, type State, type Val } from '../../flow/state.js';
+import { NIL, UNKNOWN_VAL, fieldKey, objId, objVal, varKey, type Obj, type State, type Val } from '../../flow/state.js';
+import type { Effect } from '../../flow/summary.js';
+import { reachedBy, referenceReached } from './by-type.js';
 import { cKeepsGoPointer } from './c-keeps-go-pointer.js';
 import { exportGoPointer } from './export-go-pointer.js';
 import { goPointerInCMemory } from './go-pointer-in-c-memory.js';
@@ -46,18 +48,38 @@ class GoMemoryDomain {
       if (keeps) this.keepsGoPointer(cc.name, cc.e, a, v, st, i, cc.pos, keeps);
     });
     const regions = cc.captured.get(GOMEMORY) as (Region | undefined)[] | undefined;
+    const flagged = new Set(headers);
     regions?.forEach((r, i) => {
-      if (r && !headers.has(i)) this.checkGoPointerArg(st, r, cc.name, i, cc.e, cc.pos);
+      if (r && !headers.has(i) && this.checkGoPointerArg(st, r, cc.name, i, cc.e, cc.pos)) flagged.add(i);
+    });
+    cc.e.args.forEach((_, i) => {
+      if (!flagged.has(i)) this.checkByType(st, cc, i);
     });
   }
 
-  /**
-   * What cgo's check looks at for a pointer argument: the memory it points to.
-   * `&s.f` checks the field, `&a[i]` the whole array, `&x` the variable, a
-   * pointer the whole object; a C pointer type whose pointee holds no pointers
-   * is not checked at all.
-   */
-  private argRegion(e: Expr, v: Val, st: State): Region | undefined {
+  /** A map or channel (always), or a slice, func value or interface (once it refers to Go memory), in what C is given. */
+  private checkByType(st: State, cc: CCall, i: number): void {
+    const a = cc.e.args[i];
+    const operand = this.checkedOperand(a);
+    const reached = operand && reachedBy(this.x, operand, cc.args[i] ?? UNKNOWN_VAL, st);
+    const f = reached && referenceReached(this.x, reached, st);
+    if (!reached || !f) return;
+    const d = { how: 'by-type' as const, callee: `C.${cc.name}`, arg: i + 1, reach: f.how, name: reached.name, kind: f.kind, path: f.path, behind: f.behind, nil: f.nil };
+    this.x.report(`go-pointer-arg:${cc.pos}:${i}`, {
+      rule: unpinnedGoPointer.meta,
+      message: unpinnedGoPointer.message(d),
+      confidence: f.confidence,
+      pos: a.pos,
+      end: a.end,
+      trace: [
+        this.x.step(a.pos, f.how === 'word' ? `${this.x.src(a)} reads the first word of ${reached.name}` : `${this.x.argName(cc.e, i)} points to ${reached.name}`),
+        this.x.step(cc.pos, f.nil && f.confidence === 'low' ? `the Go ${f.kind} there is nil on this path, which the runtime lets pass; any other value it rejects` : `cgo's check at this call rejects the Go ${f.kind}${f.path ? ` at ${f.path}` : ''}`),
+      ],
+    });
+  }
+
+  /** The pointer operand cgo checks, under its conversions; undefined when it checks nothing (a C pointer type without pointers). */
+  private checkedOperand(e: Expr): Expr | undefined {
     const { types } = this.x;
     let x = unparen(e);
     for (;;) {
@@ -70,11 +92,23 @@ class GoMemoryDomain {
         inner = x.args[0];
         to = types.typeOfTypeExpr(unparen(x.fun));
       }
-      if (!inner) break;
+      if (!inner) return x;
       const u = to ? types.underlyingOf(to) : undefined;
       if (u?.k === 'pointer' && u.elem.k === 'c' && !this.x.goHasPointers(u.elem)) return undefined;
       x = unparen(inner);
     }
+  }
+
+  /**
+   * What cgo's check looks at for a pointer argument: the memory it points to.
+   * `&s.f` checks the field, `&a[i]` the whole array, `&x` the variable, a
+   * pointer the whole object; a C pointer type whose pointee holds no pointers
+   * is not checked at all.
+   */
+  private argRegion(e: Expr, v: Val, st: State): Region | undefined {
+    const { types } = this.x;
+    const x = this.checkedOperand(e);
+    if (!x) return undefined;
     const goObject = (val: Val): string | undefined => {
       const id = objId(val);
       return id && st.obj(id)?.kind === 'go' ? id : undefined;
@@ -114,10 +148,10 @@ class GoMemoryDomain {
   }
 
   /** Go memory passed to C must not hold Go pointers (that are not pinned). */
-  private checkGoPointerArg(st: State, r: Region, callee: string, i: number, e: CallExpr, pos: number): void {
+  private checkGoPointerArg(st: State, r: Region, callee: string, i: number, e: CallExpr, pos: number): boolean {
     const names = (k: string) => this.x.varName(k);
     const hit = 'id' in r ? goPointerInObject(st, r.id, this.x.gmem, r.field, names) : goPointerInValue(st, r.word, r.type, this.x.gmem, undefined, names);
-    if (!hit) return;
+    if (!hit) return false;
     const memory = 'id' in r ? `${r.field ? `field ${r.field} of ` : ''}${r.name ?? goMemoryName(st.obj(r.id)!)}` : r.name;
     if ('id' in r && r.field && hit.path.startsWith(`.${r.field}`)) hit.path = hit.path.slice(r.field.length + 1);
     const deferred = pos !== e.pos;
@@ -132,11 +166,12 @@ class GoMemoryDomain {
         this.x.step(pos, `${deferred ? 'when the deferred call runs, ' : ''}it holds a Go pointer${hit.path ? ` at ${hit.path}` : ''} to ${hit.target}`),
       ],
     });
+    return true;
   }
 
   /** A store into C memory: a Go pointer in the stored value is a bug (cgocheck2 reports it). */
   onStoreIntoC(store: StoreIntoC, st: State): void {
-    const { value: v, target, dest, pos, how, src } = store;
+    const { value: v, target, dest, pos, how, src, fromC } = store;
     // `*n` and struct or array literals are values: what is stored is their contents.
     const s = src ? unparen(src) : undefined;
     const whole = !!s && ((s.k === 'unary' && s.op === '*') || s.k === 'composite');
@@ -150,10 +185,56 @@ class GoMemoryDomain {
     this.x.report(`go-pointer-store:${pos}`, {
       rule: goPointerInCMemory.meta,
       message: goPointerInCMemory.message({ dest, path: hit.path, target: hit.target, how }),
+      // C's memory unless Go passed memory of its own through C to the callback.
+      confidence: fromC ? 'medium' : 'high',
       pos,
       end: target.end,
-      trace: [this.x.step(pos, `${dest} is C memory; the value ${how} here holds a Go pointer${hit.path ? ` at ${hit.path}` : ''} to ${hit.target}`)],
+      trace: [
+        ...(fromC ? [this.x.step(this.x.info.decl.pos, `${fromC.param} is what C passes to ${fromC.fn} (//export): C memory`)] : []),
+        this.x.step(pos, `${dest} is C memory; the value ${how} here holds a Go pointer${hit.path ? ` at ${hit.path}` : ''} to ${hit.target}`),
+      ],
     });
+  }
+
+  /** A Go pointer the function stored in a field of an input: its callers find it there. */
+  summarizeField(_st: State, _id: string, o: Obj, path: string): Effect | undefined {
+    if (o.kind !== 'go' || o.pinnedBy || o.global || o.inline) return undefined;
+    return { k: 'set-go', path, what: o.what, goType: o.goType };
+  }
+
+  /** A callee stored a Go pointer in a field of what it was given: a store into C memory when that is C's. */
+  applyEffect(eff: Effect, target: SummaryTarget, call: SummaryCall, st: State): boolean {
+    if (eff.k !== 'set-go') return false;
+    const { owner, field } = target;
+    if (!owner || !field) return true;
+    const key = fieldKey(owner, field);
+    const old = st.env.get(key);
+    if (old) this.x.escape(st, old, false);
+    const id = this.x.allocId(st, `g${call.pos}.${field}`);
+    if (!id) {
+      st.env.set(key, UNKNOWN_VAL);
+      return true;
+    }
+    const go: Obj = { kind: 'go', state: 'live', what: eff.what, site: call.pos, nullable: false, steps: [], goType: eff.goType };
+    st.setObj(id, go);
+    st.env.set(key, objVal(id));
+    const o = st.obj(owner);
+    const fromC = o?.kind === 'c' ? undefined : this.x.fromC(o);
+    if (o?.kind !== 'c' && !fromC) return true;
+    const what = goMemoryName(go);
+    const how = `assigned by ${call.display}`;
+    this.x.report(`go-pointer-store:${call.pos}:${field}`, {
+      rule: goPointerInCMemory.meta,
+      message: goPointerInCMemory.message({ dest: target.name, path: '', target: what, how }),
+      confidence: fromC ? 'medium' : 'high',
+      pos: call.pos,
+      end: call.e.end,
+      trace: [
+        ...(fromC ? [this.x.step(this.x.info.decl.pos, `${fromC.param} is what C passes to ${fromC.fn} (//export): C memory`)] : []),
+        this.x.step(call.pos, `${target.name} is C memory; ${call.display} stores a Go pointer to ${what} there`),
+      ],
+    });
+    return true;
   }
 
   /** Copying into C memory: the elements copied must not be Go pointers. */
@@ -244,6 +325,10 @@ class GoMemoryDomain {
 
   private hasUintptrConversion(a: Expr): boolean {
     const { types } = this.x;
+    const isUintptr = (t: Ty | undefined) => {
+      const u = t ? types.underlyingOf(t) : undefined;
+      return u?.k === 'basic' && u.name === 'uintptr';
+    };
     let x = unparen(a);
     for (;;) {
       let inner: Expr | undefined;
@@ -255,9 +340,10 @@ class GoMemoryDomain {
         inner = x.args[0];
         to = types.typeOfTypeExpr(unparen(x.fun));
       }
-      if (!inner) return false;
+      // The innermost value itself a uintptr (converted earlier: `user := uintptr(unsafe.Pointer(&p))`).
+      if (!inner) return isUintptr(types.exprType(x));
       const u = to ? types.underlyingOf(to) : undefined;
-      if (u?.k === 'basic' && u.name === 'uintptr') return true;
+      if (isUintptr(u)) return true;
       x = unparen(inner);
     }
   }

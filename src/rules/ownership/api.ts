@@ -50,6 +50,8 @@ declare module '../../flow/state.js' {
     empty?: boolean;
     /** Not C memory but a resource with the same lifecycle, named by the module that makes it. */
     resource?: Resource;
+    /** Consumed by a function that took it over (a contract's `takes`, a destructor given with it), not freed. */
+    taken?: boolean;
     /** Its ownership was inferred, not told: findings about it are no surer than this. */
     guess?: 'medium' | 'low';
     /** Error outputs of the call that made it: when one is set, it is NULL. */

@@ -5,15 +5,14 @@
 // Pinner's pins) are kept here too, worded by the module that declares them.
 import { looksLikeReleaser } from '../../model/cnames.js';
 import { resolveCType } from '../../model/ctypes.js';
-import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';
+import { stripConversions, unparen } from '../../syntax/exprs.js';
 import { decodeGoString } from '../../syntax/golit.js';
 import { NO_VAR, type Expr } from '../../syntax/goast.js';
 import type { CCall, CallExpr, DomainModule, Engine, Loss, Report, ResourceKind, SummaryCall, SummaryTarget } from '../../flow/hooks.js';
-import { CONFIDENCE_RANK, type Confidence } from '../../findings/finding.js';
 import type { Contract } from '../../model/contracts.js';
 import type { Effect, ResultAbs } from '../../flow/summary.js';
 import { NIL, UNKNOWN_VAL, fieldKey, objId, objVal, reachable, statusVal, varKey, type DeferRec, type Obj, type State, type StatusOutputs, type Step, type Val } from '../../flow/state.js';
-import { cName } from '../rule.js';
+import { CONFIDENCE_RANK, cName, type Confidence } from '../rule.js';
 import { OWNERSHIP, type NewObject, type Ownership, type ReleaseSite } from './api.js';
 import { doubleFree } from './double-free.js';
 import { freeBorrowed } from './free-borrowed.js';
@@ -115,7 +114,7 @@ class OwnershipDomain implements Ownership {
       case 'malloc': {
         // cgo's own allocators never return nil: they crash on exhaustion.
         const lit = name === 'CString' && e.args[0]?.k === 'lit' ? decodeGoString(e.args[0].value) : undefined;
-        const bytes = name === 'malloc' ? constInt(e.args[0]) : lit ? lit.bytes + 1 : undefined;
+        const bytes = name === 'malloc' ? this.x.pkg.constInt(e.args[0]) : lit ? lit.bytes + 1 : undefined;
         return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: false, releasedBy: ['free'], bytes })];
       }
       case 'realloc':
@@ -198,10 +197,34 @@ class OwnershipDomain implements Ownership {
       return true;
     }
     if (cc.effects.moved.has(i)) {
-      this.x.escape(st, v);
+      // A contract's `takes`, or a destructor given with it: the callee releases it from now on.
+      const taken = cc.contract?.takes.includes(i) || cc.effects.destructors.some((d) => d.param === i);
+      if (!taken || !this.take(st, v, cc, i)) this.x.escape(st, v);
       return true;
     }
     return false;
+  }
+
+  /**
+   * Memory the program owned, handed to a function that takes it over: it is
+   * consumed, so a later free is a double free and a later use a use after
+   * free. Memory already released is used after free. False for anything else.
+   */
+  private take(st: State, v: Val, cc: CCall, i: number): boolean {
+    const id = objId(v);
+    const o = id ? st.obj(id) : undefined;
+    if (!o || o.kind !== 'c') return false;
+    const name = this.x.argName(cc.e, i);
+    const pos = cc.e.args[i]?.pos ?? cc.pos;
+    const end = cc.e.args[i]?.end ?? cc.e.end;
+    if (o.state === 'freed' || o.state === 'consumed') {
+      this.useAfterFree(o, `handed to C.${cc.name}, which takes it over,`, name, pos, end);
+      return true;
+    }
+    if (!this.owns(o)) return false;
+    const how = cc.contract?.takes.includes(i) ? `contract at ${cc.contract.origin}` : `with C.${cc.effects.destructors.find((d) => d.param === i)!.destructor} as its destructor`;
+    st.setObj(id!, { ...o, state: 'consumed', taken: true, freed: { pos: cc.pos, by: cc.name, steps: [this.x.step(cc.pos, `C.${cc.name} takes ${name} over here (${how}): it releases it`)] } });
+    return true;
   }
 
   /** `writes owned to P`: *P receives memory to release (only on success, or only on failure, when the contract says so). */
@@ -306,7 +329,7 @@ class OwnershipDomain implements Ownership {
     if (o.state === 'freed' || o.state === 'consumed') {
       const first = o.freed!;
       const d = { name, firstLine: this.x.line(first.pos) };
-      const message = resource ? resource.releasedTwice?.(d) : doubleFree.message({ ...d, firstBy: first.by, firstVia: first.via, via });
+      const message = resource ? resource.releasedTwice?.(d) : doubleFree.message({ ...d, firstBy: first.by, firstVia: first.via, via, firstTaken: o.taken });
       if (message) {
         this.report(`double-free:${pos}`, {
           rule: resource?.rule ?? doubleFree.meta,
@@ -360,7 +383,7 @@ class OwnershipDomain implements Ownership {
     const first = o.freed!;
     const resource = this.resourceOf(o);
     const freedLine = this.x.line(first.pos);
-    const message = resource ? resource.usedAfterRelease?.({ name, how, freedLine }) : useAfterFree.message({ name, how, freedLine, freedBy: first.by, freedVia: first.via });
+    const message = resource ? resource.usedAfterRelease?.({ name, how, freedLine }) : useAfterFree.message({ name, how, freedLine, freedBy: first.by, freedVia: first.via, taken: o.taken });
     if (!message) return;
     this.report(`use-after-free:${pos}`, {
       rule: resource?.rule ?? useAfterFree.meta,

@@ -5,7 +5,7 @@
 import type { CWrite } from '../../model/cdecls.js';
 import { cSizeOf, cTypeString, resolveCType } from '../../model/ctypes.js';
 import { tyString } from '../../model/types.js';
-import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';
+import { stripConversions, unparen } from '../../syntax/exprs.js';
 import type { Expr } from '../../syntax/goast.js';
 import type { CCall, CallExpr, DomainModule, Engine, MemoryView } from '../../flow/hooks.js';
 import { objId, type State, type Val } from '../../flow/state.js';
@@ -82,7 +82,7 @@ class SizesDomain {
       if (writes === undefined) return;
       definite = true;
     } else {
-      writes = constInt(e.args[w.by]);
+      writes = this.x.pkg.constInt(e.args[w.by]);
       definite = writes !== undefined;
     }
     if (definite && writes! <= buf.size) return;
@@ -112,7 +112,7 @@ class SizesDomain {
     if (x.k === 'unary' && x.op === '&') {
       const el = unparen(x.x);
       if (el.k === 'index') {
-        const k = constInt(el.index[0]);
+        const k = this.x.pkg.constInt(el.index[0]);
         const t = this.x.types.underlyingOf(this.x.types.exprType(el.x));
         const es = t.k === 'slice' || t.k === 'array' ? this.x.resolver.sizeOf(t.elem) : undefined;
         if (k === undefined || es === undefined) return undefined;
@@ -123,21 +123,21 @@ class SizesDomain {
     return { size: o.bytes - offset, memory, site: o.site >= 0 ? o.site : undefined, go: o.kind === 'go' };
   }
 
-  /** A Go slice over C memory longer than the allocation (unsafe.Slice, or a conversion to *[N]T sliced). */
+  /** A Go slice over C memory longer than the allocation (unsafe.Slice, or a conversion to *[N]T sliced), or a copy out of it (C.GoBytes). */
   onView(view: MemoryView, st: State): void {
-    const { how, p, elemType, n, pos, end } = view;
+    const { how, p, elemType, n, pos, end, reads } = view;
     const id = objId(p);
     const o = id ? st.obj(id) : undefined;
     if (!o || o.kind !== 'c' || o.bytes === undefined || !elemType) return;
-    const elems = constInt(n);
+    const elems = this.x.pkg.constInt(n);
     const elemSize = this.x.resolver.sizeOf(elemType);
     if (elems === undefined || elemSize === undefined || elems * elemSize <= o.bytes) return;
     this.x.report(`c-slice-bounds:${pos}`, {
       rule: cSliceBounds.meta,
-      message: cSliceBounds.message({ how, elems, elemSize, bytes: o.bytes, what: o.what }),
+      message: cSliceBounds.message({ how, elems, elemSize, bytes: o.bytes, what: o.what, reads }),
       pos,
       end,
-      trace: [this.x.step(o.site >= 0 ? o.site : pos, `${o.what} allocates ${plural(o.bytes, 'byte')}`), this.x.step(pos, `${how} makes ${plural(elems, 'element')} of ${plural(elemSize, 'byte')} (${plural(elems * elemSize, 'byte')}) over it`)],
+      trace: [this.x.step(o.site >= 0 ? o.site : pos, `${o.what} allocates ${plural(o.bytes, 'byte')}`), this.x.step(pos, reads ? `${how} reads ${plural(elems * elemSize, 'byte')} from it` : `${how} makes ${plural(elems, 'element')} of ${plural(elemSize, 'byte')} (${plural(elems * elemSize, 'byte')}) over it`)],
     });
   }
 }
