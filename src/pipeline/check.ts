@@ -133,7 +133,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const skipped: string[] = [];
   const cTimeouts: string[] = [];
   const cSkipped: SkippedUnit[] = [];
-  for (const r of results) {
+  // Configurations in their order (fewest tags first): a file two of them build is reported from the first.
+  const rank = new Map(configured.map((c, i) => [c.pkg.importPath, i + 1]));
+  const ordered = [...results].sort((a, b) => (rank.get(a.importPath) ?? 0) - (rank.get(b.importPath) ?? 0));
+  for (const r of ordered) {
     stats.files += r.stats.files;
     stats.bytes += r.stats.bytes;
     stats.functions += r.stats.functions;
