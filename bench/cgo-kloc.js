@@ -2,6 +2,7 @@
 // leaving out vendor/ and testdata/: the size the precision table divides by.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export function cgoLines(root) {
   let files = 0;
@@ -23,4 +24,5 @@ export function cgoLines(root) {
   return { files, lines };
 }
 
-if (process.argv[2]) console.log(JSON.stringify(cgoLines(process.argv[2])));
+// Run as a script (not imported by precision.js, whose own arguments are not folders).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && process.argv[2]) console.log(JSON.stringify(cgoLines(process.argv[2])));
