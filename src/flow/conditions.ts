@@ -88,6 +88,18 @@ export abstract class Conditions extends Expressions {
         return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
       }
     }
+    // A status below zero is a failure whatever the library calls success (0 or *_OK); zero or more tells nothing.
+    const below = belowZeroTest(e);
+    if (below) {
+      const outputs = statusOutputs(this.eval(below.status, st, ch, frame));
+      if (outputs) {
+        const failure = this.statusCond(outputs).f;
+        return below.negativeWhenTrue ? { t: failure, f: undefined } : { t: undefined, f: failure };
+      }
+      // Evaluated once: only a local variable may be read again below.
+      const x = unparen(below.status);
+      if (x.k !== 'ident' || x.v < 0) return this.factCond(e, st);
+    }
     const sign = signTest(e);
     if (sign) {
       this.eval(e, st, ch, frame);
@@ -314,6 +326,18 @@ function signTest(e: Expr): { v: number; positive: boolean } | undefined {
   const local = (z: Expr) => z.k === 'ident' && z.v >= 0;
   if (local(x) && zero(y) && (e.op === '>' || e.op === '<=')) return { v: (x as { v: number }).v, positive: e.op === '>' };
   if (zero(x) && local(y) && (e.op === '<' || e.op === '>=')) return { v: (y as { v: number }).v, positive: e.op === '<' };
+  return undefined;
+}
+
+/** `s < 0`, `s >= 0` and their mirrors: the operand, and whether the test holds when it is negative. */
+function belowZeroTest(e: Expr): { status: Expr; negativeWhenTrue: boolean } | undefined {
+  if (e.k !== 'binary') return undefined;
+  const zero = (z: Expr) => {
+    const u = unparen(z);
+    return u.k === 'lit' && parseGoInt(u.value) === 0;
+  };
+  if (zero(e.y) && (e.op === '<' || e.op === '>=')) return { status: e.x, negativeWhenTrue: e.op === '<' };
+  if (zero(e.x) && (e.op === '>' || e.op === '<=')) return { status: e.y, negativeWhenTrue: e.op === '>' };
   return undefined;
 }
 

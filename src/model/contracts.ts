@@ -7,6 +7,8 @@
 //   returns borrowed [from PARAM]                result belongs to someone else (to PARAM: valid until PARAM is released)
 //   releases PARAM [on success]                  frees the memory PARAM points to (on every outcome, or only when
 //                                                the call succeeds: on failure the caller still owns it)
+//   releases *PARAM                              PARAM points to a pointer: frees what that pointer points to,
+//                                                and sets it to NULL (av_frame_free(&frame), g_clear_error(&err))
 //   takes PARAM                                  ownership of PARAM moves to the callee
 //   takes PARAM with destructor PARAM2           ...only when PARAM2 is a function (not SQLITE_STATIC/TRANSIENT)
 //   borrows PARAM                                reads PARAM during the call only
@@ -30,6 +32,8 @@ export interface Contract {
   releases: number[]; // 0-based argument indexes
   /** Of `releases`, those released only when the call succeeds (the caller still owns them on failure). */
   releasesOnSuccess: number[];
+  /** `releases *P`: arguments pointing to a pointer whose memory the call frees, setting the pointer to NULL. */
+  releasesPointee: number[];
   takes: number[];
   borrows: number[];
   writesOwned: { param: number; releasedBy: string[]; when?: 'success' | 'failure' }[];
@@ -67,7 +71,7 @@ export function parseContract(text: string, origin: string, defaultName?: string
     const t = next();
     if (t !== word) throw new ContractSyntaxError(`expected "${word}"${t ? `, found "${t}"` : ' at end'}`);
   };
-  const c: Contract = { name: defaultName ?? '', releases: [], releasesOnSuccess: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin };
+  const c: Contract = { name: defaultName ?? '', releases: [], releasesOnSuccess: [], releasesPointee: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin };
   const CLAUSE_WORDS = new Set(['returns', 'releases', 'takes', 'borrows', 'writes', 'not', 'invalidates', 'creates']);
   if (peek() && !CLAUSE_WORDS.has(peek())) {
     const name = next().replace(/^C\./, '');
@@ -132,6 +136,11 @@ export function parseContract(text: string, origin: string, defaultName?: string
         break;
       }
       case 'releases': {
+        if (peek() === '*') {
+          next();
+          c.releasesPointee.push(param());
+          break;
+        }
         const p = param();
         c.releases.push(p);
         if (peek() === 'on') {
@@ -248,6 +257,7 @@ export class ContractSet {
         returns: c.returns ?? prev.returns,
         releases: [...new Set([...prev.releases, ...c.releases])],
         releasesOnSuccess: [...new Set([...prev.releasesOnSuccess, ...c.releasesOnSuccess])],
+        releasesPointee: [...new Set([...prev.releasesPointee, ...c.releasesPointee])],
         takes: [...new Set([...prev.takes, ...c.takes])],
         borrows: [...new Set([...prev.borrows, ...c.borrows])],
         writesOwned: [...prev.writesOwned, ...c.writesOwned],
@@ -265,7 +275,7 @@ export class ContractSet {
     const c = this.byName.get(name);
     if (c || !this.releasers.has(name)) return c;
     // A function named as a releaser releases its first argument unless its own contract says otherwise.
-    return { name, releases: [0], releasesOnSuccess: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin: this.releasers.get(name)! };
+    return { name, releases: [0], releasesOnSuccess: [], releasesPointee: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin: this.releasers.get(name)! };
   }
 
   /** A copy to which a package's own directives can be added. */

@@ -6,7 +6,7 @@ import { LineIndex } from '../syntax/positions.js';
 import { emptyCModel, type CFunc, type CModel } from './cdecls.js';
 import { addCSource, addHeaderDeclarations, contractDirectives, cTypeOfGoName } from './cmodel.js';
 import type { CType } from './ctypes.js';
-import { packsForPreamble } from './packs.js';
+import { packContracts, packsForPreamble } from './packs.js';
 import { ContractSet, ContractSyntaxError, parseContract, translateSeedContract, type Contract } from './contracts.js';
 import { findSeedContracts, type SeedContractBlock } from '../syntax/directives.js';
 
@@ -141,7 +141,7 @@ export class PackageModel {
     for (const pack of packsForPreamble(pre.text)) {
       if (this.packsUsed.has(pack.name)) continue;
       this.packsUsed.add(pack.name);
-      for (const text of pack.contracts) this.contracts.add(parseContract(text, `pack ${pack.name}`));
+      for (const contract of packContracts(pack)) this.contracts.add(contract);
     }
     this.addC(file, pre.text, 'preamble', (offset) => preambleOffsetToGo(pre.text, pre.lineOffsets, offset));
   }
