@@ -58,7 +58,11 @@ function snapshot(dir: string): Map<string, string> {
 
 /** go vet's complaints per package folder, line numbers left out. */
 function vet(cwd: string): Map<string, Set<string>> {
-  const r = spawnSync('go', ['vet', './...'], { cwd, encoding: 'utf8', timeout: 300_000 });
+  // cgo exits without removing its input file when gcc rejects a fixture's
+  // preamble: its temporary files go in the test's own folder.
+  const goTmp = mkdtempSync(path.join(tmp, 'gotmp-'));
+  const r = spawnSync('go', ['vet', './...'], { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, TMPDIR: goTmp } });
+  rmSync(goTmp, { recursive: true, force: true });
   const out = new Map<string, Set<string>>();
   let pkg = '';
   for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) {
