@@ -84,18 +84,73 @@ func open(p *C.char) int {
 	return 0
 }
 `;
-    const findings = (include: string) => {
-      const dir = mkdtempSync(path.join(tmp, 'pkg-'));
-      const file = path.join(dir, 'repo.go');
-      writeFileSync(file, `package repo\n\n/*\n${include}\n${body}`);
-      const build = { goos: 'linux', goarch: 'amd64', tags: [], cgo: true, goMinor: 26 };
-      const job = { importPath: 'example.com/repo', name: 'repo', dir, files: [{ path: file, display: 'repo.go' }], cFiles: [], build };
-      return analyzePackage(job, [], { contracts: [], disabledRules: new Set(), cAnalyzer: false }).findings.map((f) => f.message);
-    };
-    expect(findings('#include <git2.h>')).toEqual([expect.stringMatching(/C memory from C.git_repository_open is not released by C.git_repository_free/)]);
-    expect(findings('#include <stdlib.h>')).toEqual([]);
+    expect(findings([`#include <git2.h>\n${body}`])).toEqual([expect.stringMatching(/C memory from C.git_repository_open is not released by C.git_repository_free/)]);
+    expect(findings([`#include <stdlib.h>\n${body}`])).toEqual([]);
+  });
+
+  it('below the configuration and the directives of every file, and once when also listed in cgoguard.yaml', () => {
+    const decls = `
+typedef struct git_repository git_repository;
+typedef struct git_commit git_commit;
+typedef struct git_oid git_oid;
+int git_repository_open(git_repository **out, const char *path);
+void git_repository_free(git_repository *repo);
+int git_commit_lookup(git_commit **commit, git_repository *repo, const git_oid *id);
+void git_commit_free(git_commit *commit);
+const char *git_commit_message(const git_commit *commit);
+`;
+    const use = `package repo
+
+/*
+#include <git2.h>
+${decls}
+*/
+import "C"
+
+func message(repo *C.git_repository, id *C.git_oid) string {
+	var commit *C.git_commit
+	if C.git_commit_lookup(&commit, repo, id) != 0 {
+		return ""
+	}
+	msg := C.git_commit_message(commit)
+	C.git_commit_free(commit)
+	return C.GoString(msg)
+}
+
+func open(p *C.char) *C.git_repository {
+	var repo *C.git_repository
+	if C.git_repository_open(&repo, p) != 0 {
+		return nil
+	}
+	return repo
+}
+`;
+    const uaf = [expect.stringMatching(/msg is read by C.GoString after being freed/)];
+    expect(findings([use])).toEqual(uaf);
+    // The pack as cgoguard.yaml lists it, and turned on by the header: the same clauses, once.
+    const listed = loadPack('libgit2', tmp).contracts.map((text) => ({ text, origin: 'pack libgit2' }));
+    expect(findings([use], listed)).toEqual(uaf);
+    // The configuration's contract replaces the pack's `returns`, though the header turns the pack on later.
+    const mine = [{ text: 'git_commit_message(commit) returns borrowed', origin: 'cgoguard.yaml' }];
+    expect(findings([use], mine)).toEqual([]);
+    // So does a directive in a file read before the one that includes the header.
+    const directive = 'package repo\n\n/*\n// cgoguard:contract git_commit_message(commit) returns borrowed\n*/\nimport "C"\n';
+    expect(findings([directive, use])).toEqual([]);
   });
 });
+
+/** The messages of the findings in a package of these Go files, with these contracts from cgoguard.yaml. */
+function findings(sources: string[], contracts: { text: string; origin: string }[] = []): string[] {
+  const dir = mkdtempSync(path.join(tmp, 'pkg-'));
+  const files = sources.map((text, i) => {
+    const file = path.join(dir, `f${i}.go`);
+    writeFileSync(file, text.startsWith('package ') ? text : `package repo\n\n/*\n${text}`);
+    return { path: file, display: `f${i}.go` };
+  });
+  const build = { goos: 'linux', goarch: 'amd64', tags: [], cgo: true, goMinor: 26 };
+  const job = { importPath: 'example.com/repo', name: 'repo', dir, files, cFiles: [], build };
+  return analyzePackage(job, [], { contracts, disabledRules: new Set(), cAnalyzer: false }).findings.map((f) => f.message);
+}
 
 describe('packs by name or file', () => {
   it('loads a built-in pack by name, and names the built-in ones for an unknown name', () => {

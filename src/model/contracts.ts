@@ -245,29 +245,25 @@ export class ContractSet {
   }
 
   add(c: Contract): void {
-    for (const f of [...(c.returns?.kind === 'owned' ? c.returns.releasedBy : []), ...(c.creates ?? []), ...c.writesOwned.flatMap((w) => w.releasedBy)]) {
-      if (!this.releasers.has(f)) this.releasers.set(f, c.origin);
-    }
+    this.noteReleasers(c);
     const prev = this.byName.get(c.name);
     // Later declarations refine earlier ones clause by clause.
-    if (prev) {
-      this.byName.set(c.name, {
-        ...prev,
-        ...c,
-        returns: c.returns ?? prev.returns,
-        releases: [...new Set([...prev.releases, ...c.releases])],
-        releasesOnSuccess: [...new Set([...prev.releasesOnSuccess, ...c.releasesOnSuccess])],
-        releasesPointee: [...new Set([...prev.releasesPointee, ...c.releasesPointee])],
-        takes: [...new Set([...prev.takes, ...c.takes])],
-        borrows: [...new Set([...prev.borrows, ...c.borrows])],
-        writesOwned: [...prev.writesOwned, ...c.writesOwned],
-        takesWithDestructor: [...prev.takesWithDestructor, ...c.takesWithDestructor],
-        creates: c.creates ?? prev.creates,
-        notAfter: [...new Set([...prev.notAfter, ...c.notAfter])],
-        invalidates: [...new Set([...prev.invalidates, ...c.invalidates])],
-      });
-    } else {
-      this.byName.set(c.name, c);
+    this.byName.set(c.name, prev ? refine(prev, c) : c);
+  }
+
+  /**
+   * A contract that what is already known refines, as if it had come first: a pack's, turned on by a
+   * header after the configuration's contracts and perhaps after another file's directives were read.
+   */
+  addBelow(c: Contract): void {
+    this.noteReleasers(c);
+    const known = this.byName.get(c.name);
+    this.byName.set(c.name, known ? refine(c, known) : c);
+  }
+
+  private noteReleasers(c: Contract): void {
+    for (const f of [...(c.returns?.kind === 'owned' ? c.returns.releasedBy : []), ...(c.creates ?? []), ...c.writesOwned.flatMap((w) => w.releasedBy)]) {
+      if (!this.releasers.has(f)) this.releasers.set(f, c.origin);
     }
   }
 
@@ -296,6 +292,34 @@ export class ContractSet {
   all(): Contract[] {
     return [...this.byName.values()];
   }
+}
+
+/** `prev` refined by `c`: c's returns and creates replace prev's; the other clauses add up. */
+function refine(prev: Contract, c: Contract): Contract {
+  return {
+    ...prev,
+    ...c,
+    returns: c.returns ?? prev.returns,
+    releases: [...new Set([...prev.releases, ...c.releases])],
+    releasesOnSuccess: [...new Set([...prev.releasesOnSuccess, ...c.releasesOnSuccess])],
+    releasesPointee: [...new Set([...prev.releasesPointee, ...c.releasesPointee])],
+    takes: [...new Set([...prev.takes, ...c.takes])],
+    borrows: [...new Set([...prev.borrows, ...c.borrows])],
+    // The same clause twice (a pack listed in cgoguard.yaml and turned on by a header too) is one clause.
+    writesOwned: distinct([...prev.writesOwned, ...c.writesOwned]),
+    takesWithDestructor: distinct([...prev.takesWithDestructor, ...c.takesWithDestructor]),
+    creates: c.creates ?? prev.creates,
+    notAfter: [...new Set([...prev.notAfter, ...c.notAfter])],
+    invalidates: [...new Set([...prev.invalidates, ...c.invalidates])],
+  };
+}
+
+function distinct<T>(xs: T[]): T[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => {
+    const key = JSON.stringify(x);
+    return !seen.has(key) && !!seen.add(key);
+  });
 }
 
 /**

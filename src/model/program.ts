@@ -141,7 +141,7 @@ export class PackageModel {
     for (const pack of packsForPreamble(pre.text)) {
       if (this.packsUsed.has(pack.name)) continue;
       this.packsUsed.add(pack.name);
-      for (const contract of packContracts(pack)) this.contracts.add(contract);
+      for (const contract of packContracts(pack)) this.contracts.addBelow(contract);
     }
     this.addC(file, pre.text, 'preamble', (offset) => preambleOffsetToGo(pre.text, pre.lineOffsets, offset));
   }

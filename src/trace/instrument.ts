@@ -273,7 +273,7 @@ function precedingComments(cImport: Node): string {
 /** The configuration's contracts, with the preamble's directives and the packs its headers turn on. */
 function contractsFor(preamble: string, base: ContractSet): ContractSet {
   const set = base.clone();
-  for (const pack of packsForPreamble(preamble)) for (const contract of packContracts(pack)) set.add(contract);
+  for (const pack of packsForPreamble(preamble)) for (const contract of packContracts(pack)) set.addBelow(contract);
   for (const d of contractDirectives(preamble)) {
     try {
       set.add(parseContract(d.text, 'preamble'));
