@@ -257,6 +257,18 @@ export abstract class Calls extends Conditions {
     const feasible = s.cases.filter((k) => (k.needs ?? []).every((n) => this.mayBe(st, n.path === 'r' ? recv : s.variadic && Number(n.path.slice(1)) >= s.params.length - 1 ? undefined : args[Number(n.path.slice(1))], n.nil)));
     const pool = feasible.length ? feasible : s.cases;
     const c = pool[ch.choose(pool.length)];
+    // The case taken tells what the arguments were: C memory a case needs nil is nil on this path
+    // (`if p != nil { C.free(p) }` in the callee leaves nothing to free when it did not free).
+    if (feasible.length) {
+      for (const n of c.needs ?? []) {
+        const arg = n.path === 'r' ? recv : s.variadic && Number(n.path.slice(1)) >= s.params.length - 1 ? undefined : args[Number(n.path.slice(1))];
+        const id = arg === undefined ? undefined : objId(arg);
+        const o = id ? st.obj(id) : undefined;
+        if (!id || !o || o.kind === 'go' || !o.nullable) continue;
+        if (n.nil) this.becomesNil(st, id);
+        else st.updateObj(id, { nullable: false });
+      }
+    }
     const argFor = (path: string): SummaryTarget | undefined => {
       const root = path.split('.')[0];
       if (root === 'r') {

@@ -178,7 +178,7 @@ export abstract class Conditions extends Expressions {
   }
 
   /** On the path where an allocation's result is nil, there is nothing to free. */
-  private becomesNil(st: State, id: string): void {
+  protected becomesNil(st: State, id: string): void {
     const o = st.obj(id);
     for (const [k, v] of st.env) if (v === objVal(id)) st.env.set(k, NIL);
     for (const d of st.defers) {
