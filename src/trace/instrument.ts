@@ -153,7 +153,7 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
       // A release as a statement, of a plain variable or field (with `releases *P`, the one whose address
       // is given: `&f`): recorded just before it runs.
       const released = c.releases[0] ?? c.releasesPointee[0];
-      const freed = released === undefined ? undefined : c.releases.length ? a[released] : /^&\s*([\w.]+)$/.exec(a[released] ?? '')?.[1];
+      const freed = released === undefined ? undefined : c.releases.length ? a[released] : addressOperand(a[released] ?? '');
       const plain = freed !== undefined && args[released] && /^[\w.]+$/.test(freed);
       if (plain && n.parent?.type === 'expression_statement') {
         return `if ${RUNTIME_NAME}.Free(${freed}, ${siteOf(n, call)}) { ${original} }`;
@@ -268,6 +268,11 @@ function precedingComments(cImport: Node): string {
   const parts: string[] = [];
   for (let p = cImport.previousSibling; p && p.type === 'comment'; p = p.previousSibling) parts.unshift(p.text);
   return parts.join('\n');
+}
+
+/** `&x` or `unsafe.Pointer(&x)` (av_freep's void * argument): the variable or field x. */
+function addressOperand(arg: string): string | undefined {
+  return /^(?:&\s*([\w.]+)|unsafe\.Pointer\(\s*&\s*([\w.]+)\s*\))$/.exec(arg.trim())?.slice(1).find((x) => x !== undefined);
 }
 
 /** The configuration's contracts, with the preamble's directives and the packs its headers turn on. */
