@@ -88,6 +88,20 @@ export abstract class Conditions extends Expressions {
         return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
       }
     }
+    // A status equal to an error code (C.SQLITE_BUSY, -7, git2go's C.int(ErrorCodeUser)) is a failure; unequal tells nothing.
+    if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
+      const status = this.isFailureCode(e.y) ? e.x : this.isFailureCode(e.x) ? e.y : undefined;
+      if (status) {
+        const outputs = statusOutputs(this.eval(status, st, ch, frame));
+        if (outputs) {
+          const failure = this.statusCond(outputs).f;
+          return e.op === '==' ? { t: failure, f: undefined } : { t: undefined, f: failure };
+        }
+        // Evaluated once: only a local variable may be read again below.
+        const x = unparen(status);
+        if (x.k !== 'ident' || x.v < 0) return this.factCond(e, st);
+      }
+    }
     // A status below zero is a failure whatever the library calls success (0 or *_OK); zero or more tells nothing.
     const below = belowZeroTest(e);
     if (below) {
@@ -143,11 +157,32 @@ export abstract class Conditions extends Expressions {
     return { t: fact ? (s) => s.facts.set(fact, true) : undefined, f: fact ? (s) => s.facts.set(fact, false) : undefined };
   }
 
-  /** 0, or a C constant named like a success code (SQLITE_OK, Z_OK). */
+  /** 0, or a C constant named like a success code (SQLITE_OK, Z_OK), or a package-level Go constant (git2go's ErrorCodeOK). */
   private isSuccessCode(x: Expr): boolean {
     const e = stripConversions(x);
     if (e.k === 'lit') return parseGoInt(e.value) === 0;
+    if (e.k === 'ident' && e.v === NO_VAR) return /(^|_)OK$|[a-z]OK$/.test(e.name) && !!this.pkg.globals.get(e.name)?.decl.isConst;
     return e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C' && /(^|_)OK$/.test(e.name);
+  }
+
+  /**
+   * A constant that names a failure: a negative literal, or a C constant or a package-level Go
+   * constant not named like success (…OK, …Ok, …SUCCESS). Positive literals are left out: for some
+   * libraries a positive status is a success.
+   */
+  private isFailureCode(x: Expr): boolean {
+    const e = stripConversions(x);
+    if (e.k === 'unary' && e.op === '-') {
+      const n = stripConversions(e.x);
+      return n.k === 'lit' && (parseGoInt(n.value) ?? 0) > 0;
+    }
+    const name =
+      e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C'
+        ? e.name
+        : e.k === 'ident' && e.v === NO_VAR && this.pkg.globals.get(e.name)?.decl.isConst
+          ? e.name
+          : undefined;
+    return name !== undefined && !/(OK|Ok|SUCCESS|Success)$/.test(name);
   }
 
   /** `x == nil`: true side and false side. */
@@ -181,10 +216,9 @@ export abstract class Conditions extends Expressions {
   protected becomesNil(st: State, id: string): void {
     const o = st.obj(id);
     for (const [k, v] of st.env) if (v === objVal(id)) st.env.set(k, NIL);
-    for (const d of st.defers) {
-      d.args = d.args.map((a) => (a === objVal(id) ? NIL : a));
-      if (d.recv === objVal(id)) d.recv = NIL;
-    }
+    // Deferred calls are shared with the states this one was cloned from: copied, not changed in place.
+    const v = objVal(id);
+    st.defers = st.defers.map((d) => (d.args.includes(v) || d.recv === v ? { ...d, args: d.args.map((a) => (a === v ? NIL : a)), recv: d.recv === v ? NIL : d.recv } : d));
     st.objs.delete(id);
     for (const h of this.hooks) h.onNil?.(st, id, o);
   }
