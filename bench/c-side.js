@@ -1,7 +1,8 @@
 // The cost of the C side of `check` on cgo packages, as a share of the whole
-// check of the same packages (one thread, so the parts add up): the C
-// preprocessor on the preambles, parsing C and summarising its bodies, and
-// clang's static analyzer. Prints JSON {wholeMs, ccMs, parseMs, clangMs, ...}.
+// check of the same packages (one thread, so the parts add up; no cache): the
+// C preprocessor on the preambles, reading C (declarations, and the bodies the
+// Go code reaches; every body, as a reference), and clang's static analyzer
+// within its default budget. Prints JSON {wholeMs, ccMs, parseMs, eagerMs, clangMs, ...}.
 import { readFileSync } from 'node:fs';
 import { runCheck } from '../dist/pipeline/check.js';
 import { defaultConfig } from '../dist/workspace/config.js';
@@ -9,9 +10,13 @@ import { discover } from '../dist/workspace/discover.js';
 import { initParsers, parseGo } from '../dist/syntax/parser.js';
 import { convertGoFile } from '../dist/syntax/goconvert.js';
 import { cgoFlags, preprocessPreamble } from '../dist/model/cpreprocess.js';
-import { addCSource, addHeaderDeclarations, emptyCModel } from '../dist/model/cmodel.js';
-import { analyzeC, clangAvailable } from '../dist/model/canalyzer.js';
-import { LineIndex } from '../dist/syntax/positions.js';
+import { addCSource } from '../dist/model/cmodel.js';
+import { emptyCModel } from '../dist/model/cdecls.js';
+import { CBodies } from '../dist/model/cbodies.js';
+import { ContractSet } from '../dist/model/contracts.js';
+import { clangAvailable, DEFAULT_C_BUDGET } from '../dist/model/canalyzer.js';
+import { CAnalysisRun } from '../dist/pipeline/cunits.js';
+import { Slots } from '../dist/pipeline/slots.js';
 
 // clang's real cost, not its result cache.
 process.env.CGOGUARD_CACHE = 'off';
@@ -26,17 +31,23 @@ await initParsers();
 const d = await discover(patterns, { cwd, tags: [], tests: true });
 let ccMs = 0;
 let parseMs = 0;
+let eagerMs = 0;
 let clangMs = 0;
 let packages = 0;
 let units = 0;
+let summarized = 0;
+let definitions = 0;
 const withClang = clangAvailable();
+const cRun = new CAnalysisRun(DEFAULT_C_BUDGET, new Slots(1));
 for (const pkg of d.packages) {
   if (!pkg.importsC) continue;
   const preambles = [];
-  const unitList = [];
+  const goTexts = [];
+  const planned = [];
   const exportPreambles = [];
   for (const f of pkg.files) {
     const text = readFileSync(f.path, 'utf8');
+    goTexts.push(text);
     if (!text.includes('import "C"')) continue;
     const tree = parseGo(text);
     const go = convertGoFile(f.display, text, tree);
@@ -45,30 +56,44 @@ for (const pkg of d.packages) {
     if (!pre) continue;
     preambles.push(pre.text);
     if (/^\/\/export /m.test(text)) exportPreambles.push(pre.text);
-    if (/\)\s*\{/.test(pre.text)) unitList.push({ k: 'preamble', file: { display: f.display, lines: new LineIndex(text) }, text: pre.text, lineOffsets: pre.lineOffsets });
+    if (/\)\s*\{/.test(pre.text)) planned.push({ k: 'preamble', display: f.display, goText: text, text: pre.text, lineOffsets: pre.lineOffsets });
   }
   if (!preambles.length) continue;
   packages++;
   const all = preambles.join('\n');
   const flags = cgoFlags(all, pkg.dir, d.build);
+  const cTexts = pkg.cFiles.map((c) => readFileSync(c.path, 'utf8'));
 
   let t = performance.now();
-  const headers = preprocessPreamble(all, pkg.dir, flags);
+  preprocessPreamble(all, pkg.dir, flags);
   ccMs += performance.now() - t;
 
+  // As the check reads C: declarations of every text, bodies of what the Go code names and what they call.
   t = performance.now();
+  const contracts = ContractSet.withBuiltins();
   const model = emptyCModel();
-  for (const text of preambles) addCSource(model, text, { source: 'preamble', bodies: true });
-  for (const c of pkg.cFiles) addCSource(model, readFileSync(c.path, 'utf8'), { source: c.display, bodies: true });
-  if (headers.text) addHeaderDeclarations(model, headers.text);
+  model.contractOf = (n) => contracts.get(n);
+  const bodies = new CBodies();
+  for (const text of [...preambles, ...cTexts]) bodies.add(model, text, 'bench', () => ({ get: (n) => contracts.get(n), digest: '' }));
+  const named = new Set(goTexts.flatMap((g) => [...g.matchAll(/\bC\.([A-Za-z_]\w*)/g)].map((m) => m[1])));
+  bodies.summarize([...named].flatMap((n) => (model.funcs.get(n) ? [model.funcs.get(n)] : [])));
   parseMs += performance.now() - t;
+  summarized += bodies.stats.summarized;
+  definitions += bodies.stats.definitions;
 
-  for (const c of pkg.cFiles) if (c.path.endsWith('.c')) unitList.push({ k: 'c', file: { display: c.display, lines: new LineIndex('') }, path: c.path });
-  if (withClang && unitList.length) {
+  // Every body of every text, as the check did before it read C lazily.
+  t = performance.now();
+  const eager = emptyCModel();
+  eager.contractOf = model.contractOf;
+  for (const text of [...preambles, ...cTexts]) addCSource(eager, text, { source: 'bench', bodies: true });
+  eagerMs += performance.now() - t;
+
+  for (const c of pkg.cFiles) if (c.path.endsWith('.c')) planned.push({ k: 'c', display: c.display, path: c.path });
+  if (withClang && planned.length) {
     t = performance.now();
-    analyzeC(unitList, pkg.dir, flags, exportPreambles);
+    await cRun.analyze({ dir: pkg.dir, flags, exportPreambles, units: planned });
     clangMs += performance.now() - t;
-    units += unitList.length;
+    units += planned.length;
   }
 }
-process.stdout.write(`${JSON.stringify({ wholeMs, ccMs, parseMs, clangMs, packages, units, clang: withClang, findings: whole.findings.length })}\n`);
+process.stdout.write(`${JSON.stringify({ wholeMs, ccMs, parseMs, eagerMs, clangMs, packages, units, summarized, definitions, clang: withClang, findings: whole.findings.length })}\n`);

@@ -1,6 +1,7 @@
 // The precision table: `cgoguard check` on real cgo modules from the Go
 // module proxy, with the library headers installed (as on a user's machine)
-// and without a C compiler (CC=false: no headers, as in a Node-only CI job).
+// and without a C compiler or the headers (CC=false, CGOGUARD_SYSTEM_INCLUDE empty:
+// as in a Node-only CI job).
 // Each finding is matched against the verdicts in precision-judgments.json;
 // findings without a verdict are listed, so that a change in what the tool
 // reports is judged before the table is believed.
@@ -63,7 +64,7 @@ for (const m of modules) {
     continue;
   }
   const size = cgoLines(dir);
-  for (const [setting, env] of [['headers', {}], ['no headers', { CC: 'false' }]]) {
+  for (const [setting, env] of [['headers', {}], ['no headers', { CC: 'false', CGOGUARD_SYSTEM_INCLUDE: '' }]]) {
     const findings = check(dir, env);
     if (!findings) {
       console.error(`precision: check failed on ${m.name} (${setting})`);

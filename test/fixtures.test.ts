@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clangAvailable } from '../src/model/canalyzer.js';
-import { analyzePackage } from '../src/pipeline/analyze-package.js';
+import { inferFromUsage } from '../src/knowledge/usage.js';
+import { analyzePackageWithC } from '../src/pipeline/analyze-package.js';
 import { initParsers } from '../src/syntax/parser.js';
 import { readGoHeader } from '../src/workspace/goheader.js';
 import { compareWants, readWants } from './support/fixtures.js';
@@ -13,7 +14,7 @@ const root = path.resolve(__dirname, '../testdata/fixtures');
 describe('fixtures', () => {
   beforeAll(() => initParsers());
   for (const name of readdirSync(root).sort()) {
-    it(name, (ctx) => {
+    it(name, async (ctx) => {
       // clang's analyzer runs only for its own fixtures; CI installs clang, elsewhere they need it.
       const cAnalyzer = name.startsWith('c_analyzer');
       if (cAnalyzer && !clangAvailable()) {
@@ -38,7 +39,9 @@ describe('fixtures', () => {
         .map((f) => ({ path: path.join(dir, f), display: `${name}/${f}` }));
       const build = { goos: 'linux', goarch: 'amd64', tags: [], cgo: true, goMinor: 26 };
       const job = { importPath: `fixtures/${name}`, name: pkgName, dir, files, cFiles, build };
-      const result = analyzePackage(job, [], { contracts: [], disabledRules: new Set(), cAnalyzer });
+      // The fixture is its own module: what its usage says applies, as in check.
+      const usage = inferFromUsage(files.map((f) => ({ display: f.display, text: readFileSync(f.path, 'utf8') })));
+      const result = await analyzePackageWithC(job, [], { contracts: [], usage, disabledRules: new Set(), cAnalyzer });
       expect(compareWants(result.findings, wants)).toEqual([]);
       expect(result.stats.aborted).toBe(0);
     });

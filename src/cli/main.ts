@@ -27,14 +27,16 @@ import { judge, leakReport, type Verdict } from '../dynamic/policy.js';
 import { formatEvents } from '../report/events.js';
 import { checkOutputs, OutputError, writeOutput, type OutputTarget } from './outputs.js';
 import { interruptible, type Outcome } from './interrupt.js';
-import { progressPrinter } from './progress.js';
+import { checkProgress, progressShown, stageProgress, StatusLine } from './progress.js';
+import { cacheRoot, cleanCache } from '../model/cachestore.js';
+import { explainFunction, gatherKnowledge, inferredAsYAML } from '../pipeline/contract-knowledge.js';
 import { formatHTML } from '../report/html.js';
 import { formatJUnit } from '../report/junit.js';
 import { formatJSON } from '../report/json.js';
 import { formatSARIF } from '../report/sarif.js';
 import { formatText } from '../report/text.js';
 import { ALL_RULES, ruleById } from '../rules/index.js';
-import { ConfigError, defaultConfig, loadConfig, locateConfig, type Config, type Policy } from '../workspace/config.js';
+import { ConfigError, defaultConfig, loadConfig, locateConfig, withCAnalyzerFlag, type Config, type Policy } from '../workspace/config.js';
 import { UsageError } from '../workspace/discover.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -79,6 +81,14 @@ function outputTargets(cwd: string, o: Record<string, unknown>, leakReportFile?:
   }
   if (leakReportFile) out.push({ flag: o.leakReport ? '--leak-report' : 'policy.leak-report', given: path.relative(cwd, leakReportFile) || leakReportFile, file: leakReportFile });
   return out;
+}
+
+const NO_CACHE = "neither read nor write cgoguard's cache (whole-package results, clang's results, C summaries)";
+const QUIET = 'no progress on the terminal';
+
+/** `--c-analyzer own|all|off`: which C clang's analyzer looks at (c-analyzer.scope in the config). */
+function cAnalyzerOption(): Option {
+  return new Option('--c-analyzer <scope>', "clang's analyzer on the package's own C (own, the default), on vendored copies of other code too (all), or off").choices(['own', 'all', 'off']);
 }
 
 /** The configuration: the given file, the nearest cgoguard.yaml, or the defaults. */
@@ -145,16 +155,21 @@ export async function main(argv: string[]): Promise<number> {
     .option('--disable <ids>', 'switch these rules off (comma-separated)', list)
     .option('--tags <tags>', 'build tags (comma-separated)', list)
     .option('--no-tests', 'leave out _test.go files')
-    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files")
+    .addOption(cAnalyzerOption())
+    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)")
+    .option('--no-cache', NO_CACHE)
+    .option('-q, --quiet', QUIET)
     .option('-j, --jobs <n>', 'worker threads (default: one per core)', jobs)
     .addOption(new Option('--all-functions', 'analyse every function, even in packages that cannot have findings').hideHelp());
   adoptionOptions(check).action(async (patterns: string[], o) => {
     const cwd = process.cwd();
-    const config = configFor(cwd, o.config);
+    const config = withCAnalyzerFlag(configFor(cwd, o.config), o.cAnalyzer);
     if (o.rules) checkRuleIds(o.rules, '--rules');
     if (o.disable) checkRuleIds(o.disable, '--disable');
     checkAdoptionFlags(o);
     checkOutputs(outputTargets(cwd, o), !!o.force);
+    const status = new StatusLine(err, progressShown(!!o.quiet));
+    status.begin('checking');
     const checkOpts: CheckOptions = {
       cwd,
       patterns,
@@ -165,13 +180,16 @@ export async function main(argv: string[]): Promise<number> {
       only: o.rules ? new Set<string>(o.rules) : undefined,
       disable: o.disable ? new Set<string>(o.disable) : undefined,
       forceAll: !!o.allFunctions,
-      cAnalyzer: o.cAnalyzer !== false,
+      cAnalyzer: !config.cAnalyzer.off,
+      cache: o.cache !== false,
+      progress: checkProgress(status),
     };
     const run = await interruptible(async (signal) => {
       if (!o.fix && !o.diff) return { result: await runCheck({ ...checkOpts, signal }) };
       const outcome = await runFixes({ ...checkOpts, signal });
       return { result: outcome.final, outcome };
     });
+    status.clear();
     if (run.signal || !run.result) {
       err(interruptedLine(run.signal ?? 'SIGINT', 'the static check', []));
       exitCode = 130;
@@ -222,16 +240,21 @@ export async function main(argv: string[]): Promise<number> {
       return v;
     })
     .option('--no-static', 'skip the static check (nothing is marked confirmed)')
-    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files")
+    .addOption(cAnalyzerOption())
+    .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)")
+    .option('--no-cache', NO_CACHE)
+    .option('-q, --quiet', QUIET)
     .option('-j, --jobs <n>', 'worker threads for the static check (default: one per core)', jobs)
     .action(async (args: string[], o) => {
       const cwd = process.cwd();
       const { before: patterns, after: testFlags } = splitAtDashes(argv, args);
       const stages = (o.stages ?? [...STAGES]) as StageName[];
       for (const st of stages) if (!(STAGES as readonly string[]).includes(st)) throw new ExitError(`--stages: unknown stage "${st}" (known: ${STAGES.join(', ')})`, 2);
-      const config = configFor(cwd, o.config);
+      const config = withCAnalyzerFlag(configFor(cwd, o.config), o.cAnalyzer);
       const policy: Policy = { ...config.policy, ...(o.failOn ? { static: o.failOn as FailOn } : {}), ...(o.failConfidence ? { staticConfidence: o.failConfidence as Confidence } : {}), ...(o.leakReport ? { leakReport: path.resolve(cwd, o.leakReport) } : {}) };
       checkOutputs(outputTargets(cwd, o, policy.leakReport), !!o.force);
+      const status = new StatusLine(err, progressShown(!!o.quiet));
+      status.begin('static check');
       const run = await guarded((signal) =>
         runTest({
           cwd,
@@ -242,12 +265,15 @@ export async function main(argv: string[]): Promise<number> {
           testFlags,
           timeout: o.timeout ?? '10m',
           static: o.static !== false,
-          cAnalyzer: o.cAnalyzer !== false,
+          cAnalyzer: !config.cAnalyzer.off,
           jobs: o.jobs ?? 0,
-          progress: progressPrinter(err),
+          progress: stageProgress(status, err),
+          checkProgress: checkProgress(status),
+          cache: o.cache !== false,
           signal,
         }),
       );
+      status.clear();
       const result = run.result;
       if (!result || (run.signal && result.interrupted === 'static')) {
         err(interruptedLine(run.signal ?? 'SIGINT', 'the static check', []));
@@ -304,14 +330,20 @@ export async function main(argv: string[]): Promise<number> {
       .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
       .option('--tags <tags>', 'build tags (comma-separated)', list)
       .option('--no-static', 'skip the static check (nothing is marked confirmed)')
-      .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files") as T;
+      .addOption(cAnalyzerOption())
+      .option('--no-c-analyzer', "skip clang's static analyzer on the preambles and .c files (as --c-analyzer off)")
+      .option('--no-cache', NO_CACHE)
+      .option('-q, --quiet', QUIET) as T;
   const traceCommandOptions = <T extends Command>(c: T): T => lokiOptions(traceOptions(c));
 
   const traceAction = async (mode: 'test' | 'run', patterns: string[], args: string[], o: Record<string, unknown>) => {
     const cwd = process.cwd();
-    const config = configFor(cwd, o.config as string | undefined);
+    const config = withCAnalyzerFlag(configFor(cwd, o.config as string | undefined), o.cAnalyzer as string | boolean | undefined);
     const policy: Policy = { ...config.policy, ...(o.countFinalizerHeld ? { finalizerHeld: true } : {}) };
     checkOutputs(outputTargets(cwd, o, policy.leakReport), !!o.force);
+    // trace run hands the terminal to the program: no status line there.
+    const status = new StatusLine(err, mode === 'test' && progressShown(!!o.quiet));
+    status.begin('static check');
     const run = await guarded((signal) =>
       runTrace({
         cwd,
@@ -324,12 +356,16 @@ export async function main(argv: string[]): Promise<number> {
         abort: !!o.abort,
         fullStacks: !!o.fullStacks,
         static: o.static !== false,
-        cAnalyzer: o.cAnalyzer !== false,
+        cAnalyzer: !config.cAnalyzer.off,
         jobs: 0,
+        cache: o.cache !== false,
+        checkProgress: checkProgress(status),
+        phase: (text) => status.begin(text),
         signal,
         stdio: mode === 'run' ? 'inherit' : 'pipe',
       }),
     );
+    status.clear();
     const r = run.result;
     if (!r) {
       err(interruptedLine(run.signal ?? 'SIGINT', run.phase, []));
@@ -418,11 +454,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--all', 'every function, not only those that call C')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--tags <tags>', 'build tags (comma-separated)', list)
+    .option('-q, --quiet', QUIET)
     .action(async (patterns: string[], o) => {
       if (o.compare && o.compare.length !== 2) throw new ExitError('--compare: expected two files (old and new)', 2);
       if (o.compare && o.base) throw new ExitError('--compare and --base cannot be used together', 2);
       const cwd = process.cwd();
-      const run = await interruptible(() => runEscape({ cwd, patterns, tags: o.tags ?? [], base: o.base, compare: o.compare as [string, string] | undefined }));
+      const status = new StatusLine(err, progressShown(!!o.quiet));
+      const run = await interruptible(() => runEscape({ cwd, patterns, tags: o.tags ?? [], base: o.base, compare: o.compare as [string, string] | undefined, phase: (text) => status.begin(text) }));
+      status.clear();
       if (!run.result || run.signal) {
         err(interruptedLine(run.signal ?? 'SIGINT', undefined, []));
         exitCode = 130;
@@ -471,6 +510,61 @@ export async function main(argv: string[]): Promise<number> {
         if (o.stdout) out(`${r.files.length > 1 ? `// cgoguard: ${rel}\n` : ''}${f.text}`);
         err(`cgoguard: ${o.stdout ? 'generated' : 'wrote'} ${rel}: ${f.leakTests} leak test(s) (${f.skipped} skipped), ${f.fuzzTargets} fuzz target(s)\n`);
       }
+    });
+
+  const cache = program.command('cache').description("cgoguard's cache of results (clang's, C summaries, whole packages)");
+  cache
+    .command('clean')
+    .description('remove every entry of the cache')
+    .action(() => {
+      const dir = cleanCache();
+      err(dir ? `cgoguard: cache cleaned: ${dir}\n` : 'cgoguard: the cache is off (CGOGUARD_CACHE=off): nothing to clean\n');
+    });
+  cache
+    .command('dir')
+    .description('print where the cache is')
+    .action(() => {
+      const dir = cacheRoot();
+      if (dir) out(`${dir}\n`);
+      else err('cgoguard: the cache is off (CGOGUARD_CACHE=off)\n');
+    });
+
+  const contracts = program.command('contracts').description('what cgoguard believes about the C functions a package calls: inferred contracts, and why');
+  contracts
+    .command('infer')
+    .description("print the contracts inferred from the library headers for the C functions the packages call, as a cgoguard.yaml list to review")
+    .argument('[patterns...]', 'packages (as for check)', [])
+    .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
+    .option('--tags <tags>', 'build tags (comma-separated)', list)
+    .option('-o, --output <file>', 'write the list to a file instead of stdout')
+    .option('--force', 'replace a read-only output file')
+    .action(async (patterns: string[], o) => {
+      const cwd = process.cwd();
+      const config = configFor(cwd, o.config);
+      checkOutputs(outputTargets(cwd, o), !!o.force);
+      const k = await gatherKnowledge({ cwd, patterns, config, tags: [...config.tags, ...(o.tags ?? [])] });
+      for (const n of k.notes) err(`cgoguard: ${n}\n`);
+      const text = inferredAsYAML(k, patterns);
+      if (o.output) writeOutput(path.resolve(cwd, o.output), text);
+      else out(text);
+      const called = k.packages.reduce((a, p) => a + p.functions.length, 0);
+      const inferred = k.packages.reduce((a, p) => a + p.functions.filter((f) => f.source === 'inferred').length, 0);
+      err(`cgoguard: ${k.packages.length} cgo package(s), ${called} C function(s) called, ${inferred} with inferred contracts\n`);
+    });
+  contracts
+    .command('explain')
+    .description('say what cgoguard believes about one C function (C.name) and where each fact comes from')
+    .argument('<function>', 'the C function, as C.name or name')
+    .argument('[patterns...]', 'packages that call it (default: .)', [])
+    .option('--config <file>', 'configuration file (default: nearest cgoguard.yaml)')
+    .option('--tags <tags>', 'build tags (comma-separated)', list)
+    .action(async (fn: string, patterns: string[], o) => {
+      if (!/^(C\.)?[A-Za-z_]\w*$/.test(fn)) throw new ExitError(`"${fn}" is not a C function name (C.name or name)`, 2);
+      const cwd = process.cwd();
+      const config = configFor(cwd, o.config);
+      const k = await gatherKnowledge({ cwd, patterns, config, tags: [...config.tags, ...(o.tags ?? [])] });
+      for (const n of k.notes) err(`cgoguard: ${n}\n`);
+      out(explainFunction(k, fn));
     });
 
   program

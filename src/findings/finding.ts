@@ -1,5 +1,5 @@
 // The one findings model every stage reports into.
-import type { Confidence, Severity } from '../rules/rule.js';
+import { CONFIDENCE_RANK, type Confidence, type Severity } from '../rules/rule.js';
 import type { TraceStep } from '../syntax/positions.js';
 import type { Fix } from './fix.js';
 
@@ -7,7 +7,7 @@ export type { Confidence, Fix, Severity, TraceStep };
 
 export const SEVERITY_RANK: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
 
-export const CONFIDENCE_RANK: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
+export { CONFIDENCE_RANK };
 
 /** The lowest severity that fails a run, or never. */
 export type FailOn = Severity | 'never';

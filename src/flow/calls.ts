@@ -257,16 +257,15 @@ export abstract class Calls extends Conditions {
     const feasible = s.cases.filter((k) => (k.needs ?? []).every((n) => this.mayBe(st, n.path === 'r' ? recv : s.variadic && Number(n.path.slice(1)) >= s.params.length - 1 ? undefined : args[Number(n.path.slice(1))], n.nil)));
     const pool = feasible.length ? feasible : s.cases;
     const c = pool[ch.choose(pool.length)];
-    // The case taken tells what the arguments were: C memory a case needs nil is nil on this path
-    // (`if p != nil { C.free(p) }` in the callee leaves nothing to free when it did not free).
+    // The case taken says what the arguments were: `if p == nil { return nil }` taken means p was nil here.
     if (feasible.length) {
       for (const n of c.needs ?? []) {
-        const arg = n.path === 'r' ? recv : s.variadic && Number(n.path.slice(1)) >= s.params.length - 1 ? undefined : args[Number(n.path.slice(1))];
-        const id = arg === undefined ? undefined : objId(arg);
+        if (n.path === 'r') continue;
+        const id = objId(args[Number(n.path.slice(1))] ?? UNKNOWN_VAL);
         const o = id ? st.obj(id) : undefined;
-        if (!id || !o || o.kind === 'go' || !o.nullable) continue;
-        if (n.nil) this.becomesNil(st, id);
-        else st.updateObj(id, { nullable: false });
+        if (!o || o.kind === 'go') continue;
+        if (n.nil && o.nullable) this.becomesNil(st, id!);
+        else if (!n.nil && o.nullable) st.updateObj(id!, { nullable: false });
       }
     }
     const argFor = (path: string): SummaryTarget | undefined => {

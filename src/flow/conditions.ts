@@ -102,17 +102,13 @@ export abstract class Conditions extends Expressions {
         if (x.k !== 'ident' || x.v < 0) return this.factCond(e, st);
       }
     }
-    // A status below zero is a failure whatever the library calls success (0 or *_OK); zero or more tells nothing.
-    const below = belowZeroTest(e);
-    if (below) {
-      const outputs = statusOutputs(this.eval(below.status, st, ch, frame));
+    // A status compared with 0 by sign (libgit2's `if err < 0`): negative is failure.
+    if (e.k === 'binary' && (e.op === '<' || e.op === '>=') && isZeroLiteral(e.y)) {
+      const outputs = statusOutputs(this.eval(e.x, st, ch, frame));
       if (outputs) {
-        const failure = this.statusCond(outputs).f;
-        return below.negativeWhenTrue ? { t: failure, f: undefined } : { t: undefined, f: failure };
+        const r = this.statusCond(outputs);
+        return e.op === '>=' ? r : { t: r.f, f: r.t };
       }
-      // Evaluated once: only a local variable may be read again below.
-      const x = unparen(below.status);
-      if (x.k !== 'ident' || x.v < 0) return this.factCond(e, st);
     }
     const sign = signTest(e);
     if (sign) {
@@ -363,17 +359,10 @@ function signTest(e: Expr): { v: number; positive: boolean } | undefined {
   return undefined;
 }
 
-/** `s < 0`, `s >= 0` and their mirrors: the operand, and whether the test holds when it is negative. */
-function belowZeroTest(e: Expr): { status: Expr; negativeWhenTrue: boolean } | undefined {
-  if (e.k !== 'binary') return undefined;
-  const zero = (z: Expr) => {
-    const u = unparen(z);
-    return u.k === 'lit' && parseGoInt(u.value) === 0;
-  };
-  if (zero(e.y) && (e.op === '<' || e.op === '>=')) return { status: e.x, negativeWhenTrue: e.op === '<' };
-  if (zero(e.x) && (e.op === '>' || e.op === '<=')) return { status: e.y, negativeWhenTrue: e.op === '>' };
-  return undefined;
-}
-
 /** A condition whose value is known: only its side is feasible. */
 const decided = (holds: boolean): CondResult => (holds ? { t: undefined, f: false } : { t: false, f: undefined });
+
+function isZeroLiteral(x: Expr): boolean {
+  const e = stripConversions(x);
+  return e.k === 'lit' && parseGoInt(e.value) === 0;
+}

@@ -330,13 +330,14 @@ export class Interpreter extends Calls {
     const effects: Effect[] = [];
     /** Memory stored in a field of an input, by object: the caller finds it there. */
     const storedAt = new Map<string, string>();
-    const inResults = inputsHeldByResults(st, results);
+    // Inputs the results hold (`return &T{c: c}`): the caller's result has them now.
+    const held = reachable(withoutLocals(st), results.filter((v) => !objId(v) || st.obj(objId(v)!)?.kind !== 'sym'));
     for (const [id, o] of st.objs) {
       if (o.kind !== 'sym' || !o.origin) continue;
       const path = o.origin;
       const said = this.summarized((h) => h.summarizeInput?.(st, id, o, path));
       if (said) effects.push(said);
-      else if (o.state === 'moved' || inResults.has(id)) effects.push({ k: 'moved', path });
+      else if (o.state === 'moved' || (o.state === 'live' && held.has(id))) effects.push({ k: 'moved', path });
       else if (o.used) effects.push({ k: 'used', path, how: 'used', steps: [] });
       // Fields of inputs written by the function.
       for (const [k, v] of st.env) {
@@ -403,27 +404,4 @@ export class Interpreter extends Calls {
     if (o.kind === 'sym' && o.origin && o.state !== 'freed') return { k: 'param', path: o.origin };
     return this.summarized((h) => h.summarizeResult?.(st, id!, o)) ?? { k: 'unknown' };
   }
-}
-
-/**
- * Inputs the function stores in Go memory it returns (`return &Iterator{c: c}`): the caller's result
- * holds them, so they go with it, as memory handed on does.
- */
-function inputsHeldByResults(st: State, results: Val[]): Set<string> {
-  const out = new Set<string>();
-  const seen = new Set<string>();
-  const stack = results.map((v) => objId(v)).filter((id): id is string => id !== undefined && st.obj(id)?.kind === 'go');
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (const [k, v] of st.env) {
-      if (!k.startsWith(`${id}|`)) continue;
-      const fid = objId(v);
-      const fo = fid ? st.obj(fid) : undefined;
-      if (fo?.kind === 'go') stack.push(fid!);
-      else if (fo?.kind === 'sym' && fo.origin) out.add(fid!);
-    }
-  }
-  return out;
 }

@@ -4,19 +4,19 @@
 // the Go file (for preambles) or the .c file, with the analyzer's path.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { threadId } from 'node:worker_threads';
-import type { TraceStep as Step } from '../syntax/positions.js';
-import { compileFlags, preambleSource, type CgoFlags } from './cpreprocess.js';
+import { LineIndex, type TraceStep as Step } from '../syntax/positions.js';
+import { readEntry, writeEntry } from './cachestore.js';
+import { compileFlags, preambleSource, runAsync, type CgoFlags } from './cpreprocess.js';
 import { preambleOffsetToGo, type Located } from './program.js';
 
 /** One translation unit: a preamble (positions map into its Go file) or a .c file. */
 export type CUnit =
   | { k: 'preamble'; file: Located; text: string; lineOffsets: number[] }
-  | { k: 'c'; file: Located; path: string };
+  | { k: 'c'; display: string; path: string };
 
 export interface CAnalyzerFinding {
   checker: string;
@@ -29,13 +29,47 @@ export interface CAnalyzerFinding {
 
 export interface CAnalyzerResult {
   findings: CAnalyzerFinding[];
-  /** Units analysed, and those clang could not compile (a missing header, flags it rejects). */
+  /** Units analysed, those clang could not compile (a missing header, flags it rejects), and those that ran out of time. */
   analyzed: number;
   failed: number;
+  timedOut: number;
   /** Why nothing ran (no clang), when nothing did. */
   unavailable?: string;
   /** Why units could not be compiled (distinct reasons: a failing pkg-config, clang's first error). */
   problems: string[];
+  /** The units that ran out of time: `file (after 12 s)`. */
+  timeouts: string[];
+  /** Units left out: copies of other code, too big for the budget, or after the run's time was spent. */
+  skipped: SkippedUnit[];
+}
+
+export interface SkippedUnit {
+  display: string;
+  why: 'vendored' | 'size' | 'budget';
+  /** The sign it is vendored, or its size. */
+  detail: string;
+}
+
+/** How much of clang a check may spend. */
+export interface CBudget {
+  /** The package's own C only, or vendored copies of other code too. */
+  scope: 'own' | 'all';
+  /** A unit's time limit: this many seconds, plus `secondsPerKB` per KB of its source. */
+  unitSeconds: number;
+  secondsPerKB: number;
+  /** For all units of a run together, from the first one's start. */
+  totalSeconds: number;
+  /** Units over this size are not analysed (amalgamations, generated code). */
+  maxUnitKB: number;
+  /** Files the user says are vendored (gitignore-style patterns, relative to `base`: cgoguard.yaml's folder). */
+  vendored?: { base: string; patterns: string[] };
+}
+
+export const DEFAULT_C_BUDGET: CBudget = { scope: 'own', unitSeconds: 5, secondsPerKB: 0.25, totalSeconds: 30, maxUnitKB: 512 };
+
+/** The time limit of a unit of `bytes` bytes, in milliseconds. */
+export function unitLimitMs(b: CBudget, bytes: number): number {
+  return Math.round(Math.min(b.totalSeconds, b.unitSeconds + (b.secondsPerKB * bytes) / 1024) * 1000);
 }
 
 /** The checkers whose findings are about memory: leaks, double frees, use after free, mismatched releases. */
@@ -90,38 +124,139 @@ typedef struct { void *data; GoInt len; GoInt cap; } GoSlice;
 
 const CGO_EXPORT_INCLUDE = /^\s*#\s*include\s*"_cgo_export\.h".*$/gm;
 
-/** @param exportPreambles the preambles of the files with //export functions: cgo copies them into _cgo_export.h */
-export function analyzeC(units: CUnit[], dir: string, flags: CgoFlags, exportPreambles: string[]): CAnalyzerResult {
-  const out: CAnalyzerResult = { findings: [], analyzed: 0, failed: 0, problems: [] };
-  if (!units.length) return out;
-  if (!clangAvailable()) return { ...out, unavailable: 'clang is not installed' };
-  const cf = compileFlags(dir, flags);
-  if ('problem' in cf) return { ...out, failed: units.length, problems: [cf.problem] };
+/** What a check asks of clang for one package: its units, and what they are compiled with. */
+export interface CPlan {
+  dir: string;
+  flags: CgoFlags;
+  /** The preambles of the files with //export functions: cgo copies them into _cgo_export.h. */
+  exportPreambles: string[];
+  units: PlannedUnit[];
+}
+
+/** A unit as plain data (it crosses from worker threads): a preamble, with its Go file's text, or a .c file. */
+export type PlannedUnit =
+  | { k: 'preamble'; display: string; goText: string; text: string; lineOffsets: number[] }
+  | { k: 'c'; display: string; path: string };
+
+/** A package's units ready for clang: the folder with the generated headers, and each unit's arguments. */
+export interface PreparedPlan {
+  dir: string;
+  tmp: string;
+  units: { unit: CUnit; src: string; args: string[] }[];
+}
+
+/** Writes the headers cgo would generate and the preambles as files; a problem when the flags cannot be had. */
+export function preparePlan(plan: CPlan, units: CUnit[]): PreparedPlan | { problem: string } {
+  const cf = compileFlags(plan.dir, plan.flags);
+  if ('problem' in cf) return cf;
   const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-clang-'));
-  try {
-    // cgo generates _cgo_export.h at build time, which .c files include: the prologue, the
-    // preambles of files with exports, and Go's types (the exported functions stay undeclared).
-    const prologue = path.join(tmp, '_cgoguard_prologue.h');
-    writeFileSync(prologue, PROLOGUE);
-    const exportHeader = [...exportPreambles.map((p) => preambleSource(p).replace(CGO_EXPORT_INCLUDE, '')), EXPORT_TYPES];
-    writeFileSync(path.join(tmp, '_cgo_export.h'), exportHeader.join('\n'));
-      units.forEach((u, i) => {
-      const src = u.k === 'preamble' ? path.join(tmp, `preamble${i}.c`) : u.path;
-      if (u.k === 'preamble') writeFileSync(src, preambleSource(u.text).replace(CGO_EXPORT_INCLUDE, ''));
-      const args = ['-w', '-include', prologue, `-iquote${tmp}`, `-iquote${dir}`, ...cf.args, '-x', 'c', src];
-      const raw = analyzeUnit(args, src, dir, tmp, i);
-      if (typeof raw === 'string') {
-        out.failed++;
-        if (!out.problems.includes(raw)) out.problems.push(raw);
-        return;
-      }
-      out.analyzed++;
-      out.findings.push(...raw.map((f) => placed(f, u)).filter((f) => f !== undefined));
-    });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+  // cgo generates _cgo_export.h at build time, which .c files include: the prologue, the
+  // preambles of files with exports, and Go's types (the exported functions stay undeclared).
+  const prologue = path.join(tmp, '_cgoguard_prologue.h');
+  writeFileSync(prologue, PROLOGUE);
+  const exportHeader = [...plan.exportPreambles.map((p) => preambleSource(p).replace(CGO_EXPORT_INCLUDE, '')), EXPORT_TYPES];
+  writeFileSync(path.join(tmp, '_cgo_export.h'), exportHeader.join('\n'));
+  const out = units.map((unit, i) => {
+    const src = unit.k === 'preamble' ? path.join(tmp, `preamble${i}.c`) : unit.path;
+    if (unit.k === 'preamble') writeFileSync(src, preambleSource(unit.text).replace(CGO_EXPORT_INCLUDE, ''));
+    return { unit, src, args: ['-w', '-include', prologue, `-iquote${tmp}`, `-iquote${plan.dir}`, ...cf.args, '-x', 'c', src] };
+  });
+  return { dir: plan.dir, tmp, units: out };
+}
+
+/** A planned unit with its positions ready (the Go file's line index). */
+export function unitOf(u: PlannedUnit): CUnit {
+  if (u.k === 'preamble') return { k: 'preamble', file: { display: u.display, lines: new LineIndex(u.goText) }, text: u.text, lineOffsets: u.lineOffsets };
+  return { k: 'c', display: u.display, path: u.path };
+}
+
+/** What became of one unit. */
+export type UnitOutcome =
+  | { k: 'analyzed'; findings: CAnalyzerFinding[]; cached: boolean }
+  | { k: 'failed'; problem: string; cached: boolean }
+  | { k: 'timeout'; limitMs: number; cached: boolean };
+
+type CachedOutcome = { v: 2; k: 'analyzed'; findings: UnitFinding[] } | { v: 2; k: 'failed'; problem: string } | { v: 2; k: 'timeout'; limitMs: number };
+
+function isCachedOutcome(v: unknown): v is CachedOutcome {
+  const o = v as CachedOutcome | null;
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    o.v === 2 &&
+    ((o.k === 'analyzed' && Array.isArray(o.findings)) || (o.k === 'failed' && typeof o.problem === 'string') || (o.k === 'timeout' && typeof o.limitMs === 'number'))
+  );
+}
+
+/**
+ * Runs clang's analyzer on one unit, or reads what it gave before. The key is
+ * the unit as the compiler sees it (its preprocessed text, with the headers it
+ * includes), the arguments and clang's version. `limitOf` gives its time
+ * limit from its size outside system headers. A unit clang cannot compile, or
+ * that ran out of time (unless `cacheTimeout` is false: the run's budget cut
+ * it short, not its own limit), is remembered too: a later run does not wait
+ * for it again unless it grants more time.
+ */
+export async function analyzeUnit(p: PreparedPlan, i: number, limitOf: (bytes: number) => { ms: number; cacheTimeout: boolean }): Promise<UnitOutcome> {
+  const { unit, src, args } = p.units[i];
+  const norm = (s: string) => s.split(p.tmp).join('$TMP');
+  const pre = await runAsync(clangCommand(), ['-E', ...args], { cwd: p.dir, timeoutMs: 60_000 });
+  if (pre.code !== 0) return { k: 'failed', problem: clangProblem(pre), cached: false };
+  const { ms: limitMs, cacheTimeout } = limitOf(nonSystemBytes(pre.stdout));
+  const key = createHash('sha256').update(`${clangVersion()}\0${ANALYZER_ARGS.join(' ')}\0${norm(args.join('\0'))}\0`).update(norm(pre.stdout)).digest('hex');
+  const cached = readEntry('clang', key, isCachedOutcome);
+  if (cached?.k === 'analyzed') return { k: 'analyzed', findings: placedAll(cached.findings, unit), cached: true };
+  if (cached?.k === 'failed') return { k: 'failed', problem: cached.problem, cached: true };
+  if (cached?.k === 'timeout' && cached.limitMs >= limitMs) return { k: 'timeout', limitMs: cached.limitMs, cached: true };
+  const sarif = path.join(p.tmp, `out${i}.sarif`);
+  const r = await runAsync(clangCommand(), [...ANALYZER_ARGS, '-o', sarif, ...args], { cwd: p.dir, timeoutMs: limitMs });
+  if (r.timedOut) {
+    if (cacheTimeout) writeEntry('clang', key, { v: 2, k: 'timeout', limitMs });
+    return { k: 'timeout', limitMs, cached: false };
   }
-  return out;
+  if (r.code !== 0) {
+    const problem = clangProblem(r);
+    writeEntry('clang', key, { v: 2, k: 'failed', problem });
+    return { k: 'failed', problem, cached: false };
+  }
+  let log: SarifLog;
+  try {
+    log = JSON.parse(readFileSync(sarif, 'utf8')) as SarifLog;
+  } catch {
+    return { k: 'failed', problem: 'clang wrote no readable results', cached: false };
+  }
+  const found = unitFindings(log, src);
+  writeEntry('clang', key, { v: 2, k: 'analyzed', findings: found });
+  return { k: 'analyzed', findings: placedAll(found, unit), cached: false };
+}
+
+const ANALYZER_ARGS = ['--analyze', '-Xclang', '-analyzer-output=sarif'];
+
+/**
+ * The bytes of preprocessed text outside system headers: the code the unit
+ * brings to the analyzer (a two-line .c file may include a whole scanner).
+ * Line markers say where each stretch comes from; flag 3 marks a system header.
+ */
+export function nonSystemBytes(preprocessed: string): number {
+  let bytes = 0;
+  let system = false;
+  for (const line of preprocessed.split('\n')) {
+    const m = /^# \d+ "[^"]*"((?: \d)*)$/.exec(line);
+    if (m) system = m[1].split(' ').includes('3');
+    else if (!system) bytes += line.length + 1;
+  }
+  return bytes;
+}
+
+/** clang's first error, or how it ended. */
+function clangProblem(r: { code: number | null; signal: string | null; stderr: string }): string {
+  const first = r.stderr.split('\n').find((l) => /\berror\b/.test(l)) ?? `clang exited with status ${r.code ?? r.signal}`;
+  return `clang: ${first.replace(/^.*?:\d+:\d+: /, '').trim()}`;
+}
+
+/** Removes a prepared plan's folder. */
+export function disposePlan(p: PreparedPlan): void {
+  rmSync(p.tmp, { recursive: true, force: true });
 }
 
 interface SarifLocation {
@@ -149,89 +284,30 @@ interface UnitFinding {
 }
 
 /**
- * Runs the analyzer on one unit, or reads its earlier result. The key is what
- * the result depends on, short of running the preprocessor (as slow as a
- * clang start): the unit's text, the flags, the headers of the package and of
- * its -I folders, and clang's version (which moves with the system headers).
- * When clang cannot compile the unit: its first error, as a string.
+ * Which clang would run, without running it: the file the command resolves
+ * to on PATH, with its size and time (a new clang is a new file), or its
+ * version when it cannot be found that way.
  */
-function analyzeUnit(args: string[], src: string, dir: string, tmp: string, i: number): UnitFinding[] | string {
-  const hash = createHash('sha256').update(`${clangVersion()}\0${args.join('\0').split(tmp).join('$TMP')}\0`);
-  hash.update(readFileSync(src));
-  const includeDirs = [dir, tmp, ...args.filter((a) => a.startsWith('-I') && a.length > 2).map((a) => path.resolve(dir, a.slice(2)))];
-  for (const d of includeDirs) {
-    for (const h of headersIn(d)) hash.update(`\0${h.slice(d.length)}\0`).update(readFileSync(h));
+export function clangIdentity(): string {
+  const cmd = clangCommand();
+  const dirs = cmd.includes('/') ? [''] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const d of dirs) {
+    try {
+      const real = realpathSync(path.resolve(d, cmd));
+      const st = statSync(real);
+      if (st.isFile()) return `${real}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      // not in this folder
+    }
   }
-  const key = hash.digest('hex');
-  const cached = cacheRead(key);
-  if (cached) return cached;
-  const sarif = path.join(tmp, `out${i}.sarif`);
-  const r = spawnSync(clangCommand(), ['--analyze', '-Xclang', '-analyzer-output=sarif', '-o', sarif, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) {
-    const first = (r.stderr ?? '').split('\n').find((l) => /\berror\b/.test(l)) ?? `clang exited with status ${r.status ?? r.signal}`;
-    return `clang: ${first.replace(/^.*?:\d+:\d+: /, '').trim()}`;
-  }
-  let log: SarifLog;
-  try {
-    log = JSON.parse(readFileSync(sarif, 'utf8')) as SarifLog;
-  } catch {
-    return 'clang wrote no readable results';
-  }
-  const found = unitFindings(log, src);
-  cacheWrite(key, found);
-  return found;
-}
-
-/** The .h files directly in a folder, in a stable order. */
-function headersIn(d: string): string[] {
-  try {
-    return readdirSync(d)
-      .filter((n) => n.endsWith('.h'))
-      .sort()
-      .map((n) => path.join(d, n));
-  } catch {
-    return [];
-  }
+  return clangVersion();
 }
 
 let version: string | undefined;
+/** `clang --version`, or empty without clang. */
 function clangVersion(): string {
   version ??= spawnSync(clangCommand(), ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
   return version;
-}
-
-/** `$CGOGUARD_CACHE` (`off` to disable), else cgoguard's folder in the user's cache. */
-function cacheDir(): string | undefined {
-  const env = process.env.CGOGUARD_CACHE?.trim();
-  if (env === 'off') return undefined;
-  if (env) return path.join(env, 'clang');
-  const base = process.env.XDG_CACHE_HOME?.trim() || path.join(homedir(), '.cache');
-  return path.join(base, 'cgoguard', 'clang');
-}
-
-function cacheRead(key: string): UnitFinding[] | undefined {
-  const dir = cacheDir();
-  if (!dir) return undefined;
-  try {
-    const v = JSON.parse(readFileSync(path.join(dir, `${key}.json`), 'utf8')) as unknown;
-    return Array.isArray(v) ? (v as UnitFinding[]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Best effort and atomic: a cache that cannot be written only costs time. */
-function cacheWrite(key: string, found: UnitFinding[]): void {
-  const dir = cacheDir();
-  if (!dir) return;
-  try {
-    mkdirSync(dir, { recursive: true });
-    const tmpFile = path.join(dir, `.${key}.${process.pid}.${threadId}`);
-    writeFileSync(tmpFile, JSON.stringify(found));
-    renameSync(tmpFile, path.join(dir, `${key}.json`));
-  } catch {
-    // read-only home, full disk: analyse again next time
-  }
 }
 
 function unitFindings(log: SarifLog, src: string): UnitFinding[] {
@@ -262,10 +338,14 @@ function unitFindings(log: SarifLog, src: string): UnitFinding[] {
   return out;
 }
 
+function placedAll(found: UnitFinding[], u: CUnit): CAnalyzerFinding[] {
+  return found.map((f) => placed(f, u)).filter((f) => f !== undefined);
+}
+
 /** A unit finding placed in the file the user has: the .c file, or the Go file of the preamble. */
 function placed(f: UnitFinding, u: CUnit): CAnalyzerFinding | undefined {
   const where = (line: number, column: number): { file: string; line: number; column: number } | undefined => {
-    if (u.k === 'c') return { file: u.file.display, line, column };
+    if (u.k === 'c') return { file: u.display, line, column };
     const lines = u.text.split('\n');
     if (line > lines.length) return undefined;
     let offset = 0;

@@ -40,8 +40,21 @@ const BODIES = new Set(['compound_statement']);
 export interface CSourceOptions {
   /** Name of the source, for messages: "preamble", "x.c", "headers". */
   source: string;
-  /** Read function bodies (false for preprocessed headers: only declarations matter there). */
-  bodies: boolean;
+  /**
+   * Function bodies: read and summarised now (true), left out (false: preprocessed
+   * headers, where only declarations matter), or handed back to be summarised
+   * when the analysis reaches them ('deferred').
+   */
+  bodies: boolean | 'deferred';
+  /** Maps offsets in the text parsed back to the source's own (when a skeleton was parsed). */
+  original?: (offset: number) => number;
+}
+
+/** A function definition whose body is summarised later: where it starts, and its body node. */
+export interface CDefinition {
+  fn: CFunc;
+  start: number;
+  body: RawNode;
 }
 
 /** The cgoguard:contract directives of a C text, with their offsets. */
@@ -49,21 +62,31 @@ export function contractDirectives(text: string): { text: string; offset: number
   return [...text.matchAll(/cgoguard:contract\b([^\n]*)$/gm)].map((m) => ({ text: directiveBody(m[1]), offset: m.index }));
 }
 
-/** Adds the declarations of one C text to `model`. Later definitions win over declarations. */
-export function addCSource(model: CModel, text: string, opts: CSourceOptions): void {
+/**
+ * Adds the declarations of one C text to `model`. Later definitions win over
+ * declarations. With deferred bodies, returns the definitions, in text order.
+ */
+export function addCSource(model: CModel, text: string, opts: CSourceOptions): CDefinition[] {
+  return addCTree(model, parseCText(text, opts.bodies === true), text, opts);
+}
+
+/** A C text's syntax tree as plain objects; without `bodies`, function bodies are empty nodes. */
+export function parseCText(text: string, bodies: boolean): RawNode {
   const tree = parseC(text);
-  let root: RawNode;
   try {
-    // Declarations only: function bodies are left out when they are not read.
-    root = copyTree(tree, tree.rootNode, opts.bodies ? undefined : BODIES);
+    return copyTree(tree, tree.rootNode, bodies ? undefined : BODIES);
   } finally {
     tree.delete();
   }
+}
+
+/** addCSource over a tree parseCText made of `text`. */
+export function addCTree(model: CModel, root: RawNode, text: string, opts: CSourceOptions): CDefinition[] {
   const src = (n: RawNode) => text.slice(n.start, n.end);
   const onStruct = (s: CType & { k: 'struct' }) => {
     if (s.tag && s.fields) model.structs.set(`${s.union ? 'union' : 'struct'} ${s.tag}`, s);
   };
-  const defined: { fn: CFunc; body: RawNode }[] = [];
+  const defined: CDefinition[] = [];
   const visit = (n: RawNode) => {
     for (const c of namedChildren(n)) {
       switch (c.type) {
@@ -75,13 +98,14 @@ export function addCSource(model: CModel, text: string, opts: CSourceOptions): v
             const fd = findFunctionDeclarator(d);
             if (fd) {
               const fn = cFunc(fd, d, base, c, src, opts.source);
+              if (opts.original) fn.offset = opts.original(fn.offset);
               // Headers never replace what the package itself defines or declares.
               if (!opts.bodies && model.funcs.has(fn.name)) continue;
               if (c.type === 'function_definition') {
                 fn.defined = true;
                 model.funcs.set(fn.name, fn);
                 const body = fieldChild(c, 'body');
-                if (body && opts.bodies) defined.push({ fn, body });
+                if (body && opts.bodies) defined.push({ fn, start: c.start, body });
               } else if (!model.funcs.has(fn.name)) {
                 model.funcs.set(fn.name, fn);
               }
@@ -133,7 +157,9 @@ export function addCSource(model: CModel, text: string, opts: CSourceOptions): v
     }
   };
   visit(root);
+  if (opts.bodies === 'deferred') return defined;
   if (defined.length) summarizeCBodies(model, defined, src);
+  return [];
 }
 
 const headerCache = new Map<string, CModel>();

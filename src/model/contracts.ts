@@ -22,6 +22,7 @@
 //
 // PARAM is a name from the parameter list or a 1-based position. A protocol
 // (not after, invalidates) is about the first argument of both functions.
+import { createHash } from 'node:crypto';
 
 export type ReturnKind = { kind: 'owned'; releasedBy: string[] } | { kind: 'borrowed'; from?: number };
 
@@ -280,6 +281,11 @@ export class ContractSet {
     for (const c of this.byName.values()) s.byName.set(c.name, c);
     for (const [f, origin] of this.releasers) s.releasers.set(f, origin);
     return s;
+  }
+
+  /** A digest of every contract in the set, for keys of what depends on them. */
+  digest(): string {
+    return createHash('sha256').update(JSON.stringify([[...this.byName.values()], [...this.releasers]])).digest('hex');
   }
 
   /** Functions some contract says must not be called after them (they mark the handle). */

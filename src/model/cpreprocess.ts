@@ -3,7 +3,8 @@
 // package's `#cgo CFLAGS` and `#cgo pkg-config` flags. Without a compiler, or
 // when a header is missing, the analysis falls back to what the preamble
 // itself declares.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { evalPlusBuild, type BuildContext } from '../syntax/buildtags.js';
 
 export interface CgoFlags {
@@ -87,4 +88,59 @@ export function preprocessPreamble(preamble: string, dir: string, flags: CgoFlag
     return { problem: first.replace(/^<stdin>:\d+:\d+: /, '').trim() };
   }
   return { text: r.stdout };
+}
+
+/**
+ * A digest of the preamble as the preprocessor gives it (or of why it could
+ * not): what the headers it includes bring to a package's results. Runs
+ * without blocking the thread.
+ */
+export async function preprocessedDigest(preamble: string, dir: string, flags: CgoFlags): Promise<string> {
+  const hash = createHash('sha256');
+  const cf = compileFlags(dir, flags);
+  if ('problem' in cf) return hash.update(`problem\0${cf.problem}`).digest('hex');
+  const cc = process.env.CC?.trim() || 'cc';
+  const r = await runAsync(cc, ['-E', '-w', ...cf.args, '-x', 'c', '-'], { cwd: dir, timeoutMs: 20_000, input: preambleSource(preamble) });
+  return hash.update(`${cc}\0${r.code}\0${r.code === 0 ? r.stdout : r.stderr}`).digest('hex');
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs a command without blocking the thread; SIGKILLed (with its children) when it outlives `timeoutMs`. */
+export function runAsync(cmd: string, args: string[], o: { cwd: string; timeoutMs: number; input?: string }): Promise<RunResult> {
+  return new Promise((resolve) => {
+    // A group of its own, so that running out of time stops what it started too (a compiler driver's cc1).
+    const child = spawn(cmd, args, { cwd: o.cwd, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, o.timeoutMs);
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    if (o.input !== undefined) {
+      child.stdin?.on('error', () => {}); // a compiler that exits early closes its input
+      child.stdin?.end(o.input);
+    }
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: null, signal: null, stdout: '', stderr: `error: ${e.message}`, timedOut: false });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut });
+    });
+  });
 }

@@ -4,9 +4,9 @@
 // `contracts:` list). The built-in packs are data: one YAML file per library
 // in assets/packs, read once per process when first needed.
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYAML } from 'yaml';
 import { parseContract, type Contract } from './contracts.js';
 
 export interface ContractPack {
@@ -63,7 +63,8 @@ export function loadPack(ref: string, baseDir: string): ContractPack {
 function readPackFile(file: string, ref: string, builtin: boolean): ContractPack {
   let raw: unknown;
   try {
-    raw = parseYAML(readFileSync(file, 'utf8'));
+    // yaml is loaded only when a pack file is read (it is slow to load).
+    raw = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new PackError(`${ref}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'invalid YAML'}`);
   }

@@ -4,7 +4,8 @@ import type { FuncDecl, GoFile, TypeDecl, TypeExpr, ValueDecl } from '../syntax/
 import { parseDirective } from '../syntax/directives.js';
 import { LineIndex } from '../syntax/positions.js';
 import { emptyCModel, type CFunc, type CModel } from './cdecls.js';
-import { addCSource, addHeaderDeclarations, contractDirectives, cTypeOfGoName } from './cmodel.js';
+import { CBodies } from './cbodies.js';
+import { addHeaderDeclarations, contractDirectives, cTypeOfGoName } from './cmodel.js';
 import type { CType } from './ctypes.js';
 import { packContracts, packsForPreamble } from './packs.js';
 import { ContractSet, ContractSyntaxError, parseContract, translateSeedContract, type Contract } from './contracts.js';
@@ -60,6 +61,8 @@ export class PackageModel {
   readonly directiveProblems: DirectiveProblem[] = [];
   /** Go wrapper functions by key whose doc comment carries a contract. */
   readonly goContracts = new Map<string, Contract>();
+  /** The C bodies, summarised when the analysis first needs one. */
+  readonly cBodies = new CBodies();
 
   constructor(
     readonly importPath: string,
@@ -162,7 +165,10 @@ export class PackageModel {
     if (!this.headersRead) {
       this.headersRead = true;
       const text = this.headerLoader?.();
-      if (text) addHeaderDeclarations(this.c, text);
+      if (text) {
+        addHeaderDeclarations(this.c, text);
+        this.cBodies.declared(text);
+      }
     }
     return this.c;
   }
@@ -178,10 +184,28 @@ export class PackageModel {
 
   /** A C function as the package itself has it (preamble, .c and .h files): with its summary when defined there. */
   cFunc(name: string): CFunc | undefined {
-    const f = this.c.funcs.get(name);
-    if (f?.defined) return f;
-    this.withCFiles();
-    return this.c.funcs.get(name);
+    let f = this.c.funcs.get(name);
+    if (!f?.defined) {
+      this.withCFiles();
+      f = this.c.funcs.get(name);
+    }
+    if (f && this.cBodies.pending(f)) this.cBodies.summarize([f, ...this.calledFromGo()]);
+    return f;
+  }
+
+  private goNames?: string[];
+
+  /**
+   * The C functions the Go files name (`C.name`) whose bodies wait: their
+   * summaries are made together, so that the functions they share in C are
+   * read once.
+   */
+  private calledFromGo(): CFunc[] {
+    this.goNames ??= [...new Set(this.files.flatMap((f) => [...f.go.text.matchAll(/\bC\.([A-Za-z_]\w*)/g)].map((m) => m[1])))];
+    return this.goNames.flatMap((n) => {
+      const f = this.c.funcs.get(n);
+      return f && this.cBodies.pending(f) ? [f] : [];
+    });
   }
 
   /** A C function's declaration, from the headers when the package does not declare it (for its signature). */
@@ -189,13 +213,28 @@ export class PackageModel {
     return this.cFunc(name) ?? this.cWithHeaders().funcs.get(name);
   }
 
-  /** The ownership contract of a C function (or of a Go wrapper, by its C name). */
+  /** Contracts inferred from the library headers the preambles include (see knowledge/infer-header.ts). */
+  inferredLoader?: () => ReadonlyMap<string, { contract: Contract }>;
+  private inferredContracts?: ReadonlyMap<string, { contract: Contract }>;
+
+  /**
+   * The ownership contract of a C function (or of a Go wrapper, by its C name):
+   * one given (configuration, packs, directives) first, then, for a function
+   * the package does not define itself, one inferred from the library's
+   * headers, then one inferred from the module's usage.
+   */
   contract(name: string): Contract | undefined {
     const c = this.contracts.get(name);
     if (c) return c;
     this.withCFiles();
-    return this.contracts.get(name);
+    const given = this.contracts.get(name);
+    if (given || this.c.funcs.get(name)?.defined) return given;
+    if (this.inferredLoader) this.inferredContracts ??= this.inferredLoader();
+    return this.inferredContracts?.get(name)?.contract ?? this.usageContracts?.get(name);
   }
+
+  /** Contracts inferred from how the module's Go code uses C functions: the last resort. */
+  usageContracts?: ReadonlyMap<string, Contract>;
 
   /** The C type `C.name` stands for, reading headers for names the package does not declare. */
   cType(name: string): CType | undefined {
@@ -215,7 +254,10 @@ export class PackageModel {
         this.directiveProblems.push({ file, pos, end: pos + dir.text.length, message: `bad contract: ${e.message}` });
       }
     }
-    addCSource(this.c, text, { source, bodies: true });
+    this.cBodies.add(this.c, text, source, () => {
+      const now = this.contracts.clone();
+      return { get: (name) => now.get(name), digest: now.digest() };
+    });
   }
 
   lookupMethod(typeName: string, method: string): FuncInfo | undefined {

@@ -14,17 +14,22 @@ import { ContractSet, parseContract, type Contract } from '../model/contracts.js
 import { PackageModel, type FuncInfo, type Located } from '../model/program.js';
 import { FuncTypes, Resolver, type ExternalIndex } from '../model/resolve.js';
 import { forEachChildExpr, walkStmts } from '../syntax/walk.js';
+import { parseDirective } from '../syntax/directives.js';
 import { badDirective } from '../rules/bad-directive.js';
 import { cAnalyzer } from '../rules/c-analyzer.js';
-import { analyzeC, type CUnit } from '../model/canalyzer.js';
-import { LineIndex } from '../syntax/positions.js';
+import { DEFAULT_C_BUDGET, type CAnalyzerResult, type CBudget, type CPlan, type PlannedUnit } from '../model/canalyzer.js';
+import { CAnalysisRun } from './cunits.js';
+import { Slots } from './slots.js';
 import { DOMAINS } from '../rules/index.js';
 import { convertBodies, convertGoFile } from '../syntax/goconvert.js';
 import type { Tree } from 'web-tree-sitter';
 import { CallIndex } from './relevance.js';
+import { emptyStats, type PackageStats } from './package-stats.js';
 import { describePackage, type PackageApi } from './package-api.js';
 import { AnalysisCancelled, packageContext, type FunctionMemo } from './function-memo.js';
 import { cgoFlags, preprocessPreamble } from '../model/cpreprocess.js';
+import { inferredForPackage } from '../knowledge/package-facts.js';
+import { usageContract, type UsageFact } from '../knowledge/usage.js';
 import type { BuildContext } from '../syntax/buildtags.js';
 import { NO_VAR, type Expr, type GoFile } from '../syntax/goast.js';
 import { parseGo } from '../syntax/parser.js';
@@ -43,23 +48,7 @@ export interface PackageJob {
   everyFunction?: boolean;
 }
 
-export interface PackageStats {
-  files: number;
-  bytes: number;
-  functions: number;
-  analyzed: number;
-  partial: number;
-  aborted: number;
-  syntaxErrors: number;
-  unreadable: number;
-  /** Packages whose headers were read through the C preprocessor, or could not be. */
-  headersRead: number;
-  headersUnavailable: number;
-  /** C units (preambles, .c files) the clang analyzer ran on, could not compile, or could not run on (no clang). */
-  cAnalyzed: number;
-  cAnalyzerFailed: number;
-  cAnalyzerUnavailable: number;
-}
+export type { PackageStats } from './package-stats.js';
 
 export interface PackageResult {
   importPath: string;
@@ -82,6 +71,8 @@ export interface PackageResult {
   api?: PackageApi;
   /** The Go files as they were analysed: a digest of each text, so that fixes are never applied to a file that changed since. */
   sources: SourceDigest[];
+  /** clang's units that ran out of time, and those left out. */
+  cAnalyzer?: Pick<CAnalyzerResult, 'timeouts' | 'skipped'>;
 }
 
 export interface SourceDigest {
@@ -102,21 +93,56 @@ export interface AnalyzeOptions {
   disabledRules: ReadonlySet<string>;
   /** Run clang's static analyzer on the C code (when clang is installed). */
   cAnalyzer?: boolean;
+  /** What clang may spend, when analyzePackage runs it itself. */
+  cBudget?: CBudget;
   /** The dataflow domains to run (all of them unless a test picks some). */
   domains?: readonly DomainModule[];
   /** Also describe the package's functions for `gen tests` (converts every body). */
   describeApi?: boolean;
+  /** False: no contracts inferred from the library headers (only those given). */
+  inferContracts?: boolean;
+  /** Facts inferred from how the module's Go code uses C functions (knowledge/usage.ts). */
+  usage?: UsageFact[];
   /** Results of earlier analyses of this package to reuse where nothing they depend on changed (the language server). */
   memo?: FunctionMemo;
   /** Polled between functions: true stops the analysis with AnalysisCancelled (a newer edit supersedes it). */
   cancelled?: () => boolean;
 }
 
+/** One package without clang's analyzer (analyzePackageWithC runs it too). */
 export function analyzePackage(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageResult {
+  return completePackage(analyzeGoSide(job, external, { ...opts, cAnalyzer: false }), undefined);
+}
+
+/**
+ * One package, Go side and C side: the Go side here, clang's analyzer in
+ * `cRun` (a run of its own unless given), then the suppressions over both.
+ */
+export async function analyzePackageWithC(job: PackageJob, external: Summary[], opts: AnalyzeOptions, cRun?: CAnalysisRun): Promise<PackageResult> {
+  const side = analyzeGoSide(job, external, opts);
+  const c = side.cPlan ? await (cRun ?? new CAnalysisRun(opts.cBudget ?? DEFAULT_C_BUDGET, new Slots(1))).analyze(side.cPlan) : undefined;
+  return completePackage(side, c);
+}
+
+/** A package analysed but for clang, whose units are in `cPlan` (when it is to run), and its suppressions not yet applied. */
+export interface PackageSide {
+  result: PackageResult;
+  cPlan?: CPlan;
+  directives: IgnoreDirective[];
+  /** Lines of functions whose analysis was cut short: an ignore there may have matched. */
+  uncertain: { file: string; from: number; to: number }[];
+  disabledRules: string[];
+}
+
+/** Everything but clang's analyzer (which the caller runs where it likes, see cunits.ts). */
+export function analyzeGoSide(job: PackageJob, external: Summary[], opts: AnalyzeOptions): PackageSide {
   const base = ContractSet.withBuiltins();
   for (const c of opts.contracts) base.add(parseContract(c.text, c.origin));
-  const run = new PackageRun(new PackageModel(job.importPath, job.name, base), external, opts);
+  const model = new PackageModel(job.importPath, job.name, base);
+  if (opts.usage?.length) model.usageContracts = new Map(opts.usage.map((u) => [u.text.slice(0, u.text.indexOf(' ')), usageContract(u)]));
+  const run = new PackageRun(model, external, opts);
   const trees = run.load(job);
+  let cPlan: CPlan | undefined;
   try {
     if (job.everyFunction) {
       // Everything is converted at once, so the trees can go before the analysis.
@@ -129,21 +155,57 @@ export function analyzePackage(job: PackageJob, external: Summary[], opts: Analy
       run.analyzeWhereCMemoryGoes(trees, new Set(external.filter(carriesCMemory).map((s) => s.key)));
     }
     run.packageChecks(trees);
-    if (opts.cAnalyzer && !opts.disabledRules.has(cAnalyzer.id)) run.analyzeCCode(job);
+    if (opts.cAnalyzer && !opts.disabledRules.has(cAnalyzer.id)) cPlan = run.cPlan(job);
     if (opts.describeApi) run.describe(trees);
   } finally {
     // The memo keeps its trees for the next analysis (parsed again only where edited).
     if (opts.memo) opts.memo.dropTrees(new Set(job.files.map((f) => f.path)));
     else for (const { tree } of trees) tree.delete();
   }
-  return run.result(job.importPath);
+  return { ...run.side(job.importPath), ...(cPlan ? { cPlan } : {}) };
+}
+
+/** Adds clang's findings and counts to a package's Go side, and applies the suppressions to both. */
+export function completePackage(side: PackageSide, c: CAnalyzerResult | undefined): PackageResult {
+  const r = side.result;
+  const stats = { ...r.stats };
+  const findings = [...r.findings];
+  const cAnalyzerProblems = [...r.cAnalyzerProblems];
+  let cNotes: PackageResult['cAnalyzer'];
+  if (c) {
+    stats.cAnalyzed += c.analyzed;
+    stats.cAnalyzerFailed += c.failed + c.timedOut;
+    if (c.unavailable) stats.cAnalyzerUnavailable += side.cPlan?.units.length ?? 0;
+    for (const p of c.problems) if (!cAnalyzerProblems.includes(p)) cAnalyzerProblems.push(p);
+    cNotes = { timeouts: c.timeouts, skipped: c.skipped };
+    for (const f of c.findings) {
+      findings.push({
+        rule: cAnalyzer.id,
+        severity: cAnalyzer.severity,
+        message: `${f.message} [${f.checker}]`,
+        file: f.file,
+        line: f.line,
+        column: f.column,
+        endLine: f.line,
+        endColumn: f.column,
+        function: '',
+        trace: f.trace,
+        // clang reasons path by path inside C, without what Go does around the call.
+        confidence: 'medium',
+      });
+    }
+  }
+  const kept = applySuppressions(findings, side.directives, {
+    disabled: new Set(side.disabledRules),
+    uncertain: (file, line) => side.uncertain.some((u) => u.file === file && line >= u.from && line <= u.to + 1),
+  });
+  return { ...r, findings: kept, stats, cAnalyzerProblems, ...(cNotes ? { cAnalyzer: cNotes } : {}) };
 }
 
 /** The state of one package's analysis. */
 class PackageRun {
   readonly stats: PackageStats = emptyStats();
   readonly preprocessProblems = new Set<string>();
-  readonly cAnalyzerProblems = new Set<string>();
   readonly problems: string[] = [];
   readonly unreadable: string[] = [];
   readonly syntaxErrors: string[] = [];
@@ -159,7 +221,7 @@ class PackageRun {
   /** For the memo: what every function's result depends on besides its own text and its callees. */
   private context = '';
   /** Lines of functions whose analysis was cut short: an ignore there may have matched. */
-  private readonly uncertain: { file: string; from: number; to: number }[] = [];
+  private readonly uncertain: PackageSide['uncertain'] = [];
 
   constructor(
     readonly pkg: PackageModel,
@@ -203,12 +265,17 @@ class PackageRun {
         this.syntaxErrors.push(`${f.display}:${at.line}:${at.column}`);
       }
       if (go.preamble) preambles.push(go.preamble.text);
+      // Only directives: the suppressions are applied on the main thread, after clang.
       for (const c of go.comments) {
+        if (!parseDirective(c.text)) continue;
         const p = sf.lines.position(c.pos);
         this.directives.push({ file: f.display, line: p.line, column: p.column, endColumn: sf.lines.position(c.end).column, text: c.text });
       }
     }
-    if (preambles.length) this.pkg.headerLoader = () => this.readHeaders(preambles, job);
+    if (preambles.length) {
+      this.pkg.headerLoader = () => this.readHeaders(preambles, job);
+      if (this.opts.inferContracts !== false) this.pkg.inferredLoader = () => inferredForPackage(preambles, job.dir, cgoFlags(preambles.join('\n'), job.dir, job.build));
+    }
     if (this.opts.memo) this.context = packageContext(job, this.pkg.files.map((f) => f.go), cTexts, this.external, this.opts);
     this.stats.functions = this.pkg.allFuncs().filter((f) => f.decl.hasBody).length;
     for (const p of this.pkg.directiveProblems) this.findings.push(findingAt(p.file, p.pos, p.end, badDirective.id, badDirective.severity, p.message, ''));
@@ -376,9 +443,9 @@ class PackageRun {
     }
   }
 
-  /** clang's static analyzer on the preambles that define C functions and on the .c files. */
-  analyzeCCode(job: PackageJob): void {
-    const units: CUnit[] = [];
+  /** What clang's analyzer is to run on: the preambles that define C functions, and the .c files. */
+  cPlan(job: PackageJob): CPlan | undefined {
+    const units: PlannedUnit[] = [];
     const preambles: string[] = [];
     const exportPreambles: string[] = [];
     for (const f of this.pkg.files) {
@@ -387,36 +454,12 @@ class PackageRun {
       preambles.push(pre.text);
       if (/^\/\/export /m.test(f.go.text)) exportPreambles.push(pre.text);
       // Only definitions have bugs to find: a function body after a parameter list.
-      if (/\)\s*\{/.test(pre.text)) units.push({ k: 'preamble', file: f, text: pre.text, lineOffsets: pre.lineOffsets });
+      if (/\)\s*\{/.test(pre.text)) units.push({ k: 'preamble', display: f.display, goText: f.go.text, text: pre.text, lineOffsets: pre.lineOffsets });
     }
-    for (const c of job.cFiles) {
-      if (!c.path.endsWith('.c')) continue;
-      const text = this.readQuietly(c.path);
-      if (text !== undefined) units.push({ k: 'c', file: { display: c.display, lines: new LineIndex(text) }, path: c.path });
-    }
-    if (!units.length) return;
+    for (const c of job.cFiles) if (c.path.endsWith('.c')) units.push({ k: 'c', display: c.display, path: c.path });
+    if (!units.length) return undefined;
     const all = preambles.join('\n');
-    const r = analyzeC(units, job.dir, cgoFlags(all, job.dir, job.build), exportPreambles);
-    this.stats.cAnalyzed += r.analyzed;
-    this.stats.cAnalyzerFailed += r.failed;
-    for (const p of r.problems) this.cAnalyzerProblems.add(p);
-    if (r.unavailable) this.stats.cAnalyzerUnavailable += units.length;
-    for (const f of r.findings) {
-      this.findings.push({
-        rule: cAnalyzer.id,
-        severity: cAnalyzer.severity,
-        message: `${f.message} [${f.checker}]`,
-        file: f.file,
-        line: f.line,
-        column: f.column,
-        endLine: f.line,
-        endColumn: f.column,
-        function: '',
-        trace: f.trace,
-        // clang reasons path by path inside C, without what Go does around the call.
-        confidence: 'medium',
-      });
-    }
+    return { dir: job.dir, flags: cgoFlags(all, job.dir, job.build), exportPreambles, units };
   }
 
   /** The package's functions as generated tests see them (every body is converted for it). */
@@ -429,34 +472,28 @@ class PackageRun {
     }
   }
 
-  private readQuietly(p: string): string | undefined {
-    try {
-      return readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  }
-
-  result(importPath: string): PackageResult {
-    const kept = applySuppressions(foldSameLine(this.findings), this.directives, {
-      disabled: this.opts.disabledRules,
-      uncertain: (file, line) => this.uncertain.some((u) => u.file === file && line >= u.from && line <= u.to + 1),
-    });
+  /** What the package's Go side found, before the suppressions (which wait for clang's findings). */
+  side(importPath: string): PackageSide {
     // Only exported functions and methods can be called from other packages.
     const exported = this.lookup.local().filter((x) => /^\p{Lu}/u.test(x.key.slice(x.key.lastIndexOf('.') + 1)));
     return {
-      importPath,
-      findings: kept,
-      summaries: exported,
-      stats: this.stats,
-      problems: this.problems,
-      unreadable: this.unreadable,
-      preprocessProblems: [...this.preprocessProblems],
-      cAnalyzerProblems: [...this.cAnalyzerProblems],
-      syntaxErrors: this.syntaxErrors,
-      skipped: this.skipped,
-      sources: this.sources,
-      ...(this.api ? { api: this.api } : {}),
+      result: {
+        importPath,
+        findings: foldSameLine(this.findings),
+        summaries: exported,
+        stats: this.stats,
+        problems: this.problems,
+        unreadable: this.unreadable,
+        preprocessProblems: [...this.preprocessProblems],
+        cAnalyzerProblems: [],
+        syntaxErrors: this.syntaxErrors,
+        skipped: this.skipped,
+        sources: this.sources,
+        ...(this.api ? { api: this.api } : {}),
+      },
+      directives: this.directives,
+      uncertain: this.uncertain,
+      disabledRules: [...this.opts.disabledRules],
     };
   }
 }
@@ -609,8 +646,4 @@ function callsOf(f: FuncInfo, resolver: Resolver): Calls {
   };
   walkStmts(f.decl.ir.body, visit);
   return { callees: out, touchesC };
-}
-
-export function emptyStats(): PackageStats {
-  return { files: 0, bytes: 0, functions: 0, analyzed: 0, partial: 0, aborted: 0, syntaxErrors: 0, unreadable: 0, headersRead: 0, headersUnavailable: 0, cAnalyzed: 0, cAnalyzerFailed: 0, cAnalyzerUnavailable: 0 };
 }

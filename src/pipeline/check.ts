@@ -1,6 +1,7 @@
 // `cgoguard check`: discover packages, analyse them in dependency order
 // (worker threads when there is enough to do), apply the configuration, and
 // return findings in a stable order.
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { compareFindings, type CheckStats, type Finding } from '../findings/finding.js';
 import { carriesCMemory, type Summary } from '../flow/summary.js';
@@ -9,7 +10,14 @@ import { initParsers } from '../syntax/parser.js';
 import type { Config } from '../workspace/config.js';
 import { discover, type DiscoveredPackage } from '../workspace/discover.js';
 import type { BuildContext } from '../syntax/buildtags.js';
-import { analyzePackage, emptyStats, type AnalyzeOptions, type PackageJob, type PackageResult } from './analyze-package.js';
+import type { AnalyzeOptions, PackageJob, PackageResult, PackageSide } from './analyze-package.js';
+import { emptyStats } from './package-stats.js';
+import type { SkippedUnit } from '../model/canalyzer.js';
+import { cacheRoot, setCacheEnabled } from '../model/cachestore.js';
+import { readResult, resultKey, writeResult } from './result-cache.js';
+import { inferFromUsage } from '../knowledge/usage.js';
+import { CAnalysisRun, cAnalyzerNotes } from './cunits.js';
+import { Slots } from './slots.js';
 import type { PackageApi } from './package-api.js';
 import { WorkerPool } from './pool.js';
 import { Interrupted } from '../dynamic/processes.js';
@@ -44,6 +52,20 @@ export interface CheckOptions {
   describeApi?: boolean;
   /** Texts to analyse instead of the files on disk, by absolute path (fixes being verified). */
   overlay?: ReadonlyMap<string, string>;
+  /** False: no cache is read or written (--no-cache). */
+  cache?: boolean;
+  /** Told as packages are checked and clang's units run. */
+  progress?: (p: CheckProgress) => void;
+}
+
+/** How far a check is. */
+export interface CheckProgress {
+  packagesDone: number;
+  packagesTotal: number;
+  /** The C units clang is analysing now, and how many it has done and has still to do. */
+  clangRunning: string[];
+  clangDone: number;
+  clangQueued: number;
 }
 
 
@@ -72,11 +94,13 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     everyFile: opts.everyFile,
   });
   if (opts.signal?.aborted) throw new Interrupted('the static check');
+  setCacheEnabled(opts.cache !== false);
   const notes = [...found.notes];
   const unreadable = [...found.unreadable];
   const unparsable = [...found.unparsable];
   const disabled = disabledRules(opts);
-  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, disabledRules: disabled, cAnalyzer: opts.cAnalyzer ?? true, describeApi: opts.describeApi };
+  const usage = opts.analyze === false ? [] : inferFromUsage(cgoSources(found.packages, opts.overlay));
+  const analyzeOpts: AnalyzeOptions = { contracts: opts.config.contracts, usage, disabledRules: disabled, cAnalyzer: (opts.cAnalyzer ?? true) && !opts.config.cAnalyzer.off, describeApi: opts.describeApi };
   const results = opts.analyze === false ? [] : await analyzeAll(found.packages, analyzeOpts, opts, found.build);
   const stats: CheckStats = {
     packages: found.packages.length,
@@ -99,6 +123,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const cAnalyzerProblems = new Set<string>();
   let cNotAnalyzed = 0;
   const skipped: string[] = [];
+  const cTimeouts: string[] = [];
+  const cSkipped: SkippedUnit[] = [];
   for (const r of results) {
     stats.files += r.stats.files;
     stats.bytes += r.stats.bytes;
@@ -114,6 +140,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     cNotAnalyzed += r.stats.cAnalyzerUnavailable;
     for (const p of r.preprocessProblems) preprocessProblems.add(p);
     for (const p of r.cAnalyzerProblems) cAnalyzerProblems.add(p);
+    cTimeouts.push(...(r.cAnalyzer?.timeouts ?? []));
+    cSkipped.push(...(r.cAnalyzer?.skipped ?? []));
     notes.push(...r.problems);
     unreadable.push(...r.unreadable);
     skipped.push(...r.skipped);
@@ -134,10 +162,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
         'only what the preambles declare themselves is known',
     );
   }
-  if (stats.cAnalyzerFailed) {
+  const failed = stats.cAnalyzerFailed - cTimeouts.length;
+  if (failed) {
     const why = [...cAnalyzerProblems];
-    notes.push(`clang's analyzer could not compile ${stats.cAnalyzerFailed} C unit(s)${why.length ? ` (${why.slice(0, 3).join('; ')}${why.length > 3 ? `; and ${why.length - 3} more reasons` : ''})` : ''}: their C code was not analysed for memory bugs`);
+    notes.push(`clang's analyzer could not compile ${failed} C unit(s)${why.length ? ` (${why.slice(0, 3).join('; ')}${why.length > 3 ? `; and ${why.length - 3} more reasons` : ''})` : ''}: their C code was not analysed for memory bugs`);
   }
+  notes.push(...cAnalyzerNotes(cTimeouts, cSkipped, opts.config.cAnalyzer.budget));
   if (cNotAnalyzed) notes.push(`clang is not installed: the C code of ${cNotAnalyzed} preamble(s) and .c file(s) was not analysed for memory bugs (install clang, or pass --no-c-analyzer)`);
   if (skipped.length) notes.push(`${skipped.length} function(s) exceeded the analysis budget and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? `, and ${skipped.length - 5} more` : ''}`);
   findings.sort(compareFindings);
@@ -192,25 +222,38 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
     return out;
   };
   const interestingPkgs = new Set<string>();
-  const results: PackageResult[] = [];
   const relevant = (p: DiscoveredPackage) => opts.forceAll || p.importsC || deps.get(p.importPath)!.some((d) => interestingPkgs.has(d));
 
   const jobs = opts.jobs > 0 ? opts.jobs : Math.max(1, Math.min(availableParallelism(), 8));
   const cgoCount = packages.filter((p) => opts.forceAll || p.importsC).length;
-  const pool = (jobs > 1 && cgoCount > 2) || (opts.signal && cgoCount > 0) ? new WorkerPool(Math.max(1, Math.min(jobs, cgoCount))) : undefined;
+  const usePool = (jobs > 1 && cgoCount > 2) || (!!opts.signal && cgoCount > 0);
+  // Made when a package is not in the cache: a run served from it starts no thread and loads no parser.
+  let pool: WorkerPool | undefined;
   const signal = opts.signal;
   const aborted = new Promise<'aborted'>((resolve) => {
     if (signal?.aborted) resolve('aborted');
     signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
   });
-  if (!pool) await initParsers();
+  const useCache = opts.cache !== false && !opts.describeApi && !opts.forceAll && cacheRoot() !== undefined;
+  const keyInputs = { opts: aopts, budget: opts.config.cAnalyzer.budget };
+  // Packages on workers and clang processes share the machine: `jobs` at a time.
+  const slots = new Slots(jobs);
+  const progress: CheckProgress = { packagesDone: 0, packagesTotal: packages.length, clangRunning: [], clangDone: 0, clangQueued: 0 };
+  const cRun = new CAnalysisRun(opts.config.cAnalyzer.budget, slots, signal, (running, done, queued) => {
+    Object.assign(progress, { clangRunning: running, clangDone: done, clangQueued: queued });
+    opts.progress?.(progress);
+  });
+  /** Packages whose Go side is done, completed when their clang units are. */
+  const completions: Promise<PackageResult>[] = [];
 
   let nextId = 0;
   const ready: DiscoveredPackage[] = packages.filter((p) => remaining.get(p.importPath)!.size === 0);
-  const inFlight = new Map<number, Promise<{ pkg: DiscoveredPackage; result?: PackageResult; error?: Error }>>();
+  const inFlight = new Map<number, Promise<{ pkg: DiscoveredPackage; side?: PackageSide; hit?: PackageResult; key?: string; error?: Error }>>();
   const done = new Set<string>();
   const finish = (pkg: DiscoveredPackage) => {
     done.add(pkg.importPath);
+    progress.packagesDone++;
+    opts.progress?.(progress);
     for (const d of dependents.get(pkg.importPath) ?? []) {
       const rem = remaining.get(d)!;
       rem.delete(pkg.importPath);
@@ -229,17 +272,29 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
         const job: PackageJob = { importPath: pkg.importPath, name: pkg.name, dir: pkg.dir, files, cFiles: pkg.cFiles, build, everyFunction: opts.forceAll };
         const id = nextId++;
         const external = summariesFor(pkg);
-        const run = pool
-          ? pool.run({ id, job, external, opts: { ...aopts, disabledRules: [...aopts.disabledRules] } })
-          : Promise.resolve().then(() => analyzePackage(job, external, aopts));
+        const run = slots.acquire(0).then(async (release) => {
+          try {
+            const key = useCache ? await resultKey(job, external, keyInputs) : undefined;
+            const hit = key === undefined ? undefined : readResult(key);
+            if (hit) return { hit };
+            if (usePool) {
+              pool ??= new WorkerPool(Math.max(1, Math.min(jobs, cgoCount)));
+              return { key, side: await pool.run({ id, job, external, opts: { ...aopts, disabledRules: [...aopts.disabledRules] }, noCache: opts.cache === false }) };
+            }
+            await initParsers();
+            return { key, side: (await analysis()).analyzeGoSide(job, external, aopts) };
+          } finally {
+            release();
+          }
+        });
         inFlight.set(
           id,
           run.then(
-            (result) => ({ pkg, result }),
+            (r) => ({ pkg, ...r }),
             (error: Error) => ({ pkg, error }),
           ),
         );
-        if (!pool) break; // in-process: one at a time
+        if (!usePool) break; // in-process: one at a time
       }
       if (!inFlight.size) {
         // A cycle among the remaining packages (broken code): release them all.
@@ -252,19 +307,38 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
       const settled = await Promise.race([aborted, ...[...inFlight.entries()].map(([id, p]) => p.then((r) => ({ id, ...r })))]);
       if (settled === 'aborted') throw new Interrupted('the static check');
       inFlight.delete(settled.id);
-      if (settled.result) {
-        results.push(settled.result);
-        summaries.set(settled.pkg.importPath, settled.result.summaries);
-        if (settled.result.summaries.some(interesting)) interestingPkgs.add(settled.pkg.importPath);
+      const { side, hit, key } = settled;
+      const goSide = hit ?? side?.result;
+      if (goSide) {
+        summaries.set(settled.pkg.importPath, goSide.summaries);
+        if (goSide.summaries.some(interesting)) interestingPkgs.add(settled.pkg.importPath);
+      }
+      if (hit) completions.push(Promise.resolve(hit));
+      else if (side) {
+        const complete = (side.cPlan ? cRun.analyze(side.cPlan) : Promise.resolve(undefined)).then(async (c) => (await analysis()).completePackage(side, c));
+        // What an interrupted run saw is not kept.
+        completions.push(
+          complete.then((r) => {
+            if (key && !signal?.aborted) writeResult(key, r);
+            return r;
+          }),
+        );
       } else if (settled.error) {
-        results.push(internalError(settled.pkg, settled.error));
+        completions.push(Promise.resolve(internalError(settled.pkg, settled.error)));
       }
       finish(settled.pkg);
     }
+    const all = await Promise.race([aborted, Promise.all(completions)]);
+    if (all === 'aborted') throw new Interrupted('the static check');
+    return all;
   } finally {
     await pool?.close();
   }
-  return results;
+}
+
+/** The analysis itself, loaded when a package is not in the cache (a run served from it does without). */
+function analysis(): Promise<typeof import('./analyze-package.js')> {
+  return import('./analyze-package.js');
 }
 
 function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {
@@ -281,4 +355,25 @@ function internalError(pkg: DiscoveredPackage, e: Error): PackageResult {
     skipped: [],
     sources: [],
   };
+}
+
+/** The Go files of the cgo packages, for what usage across the module says (unreadable files are left out: discovery reports them). */
+function cgoSources(packages: DiscoveredPackage[], overlay?: ReadonlyMap<string, string>): { display: string; text: string }[] {
+  const out: { display: string; text: string }[] = [];
+  for (const p of packages) {
+    if (!p.importsC) continue;
+    for (const f of p.files) {
+      const text = overlay?.get(f.path) ?? readQuietly(f.path);
+      if (text !== undefined) out.push({ display: f.display, text });
+    }
+  }
+  return out;
+}
+
+function readQuietly(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

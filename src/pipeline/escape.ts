@@ -17,6 +17,8 @@ export interface EscapeOptions {
   base?: string;
   /** Two saved outputs of `go build -gcflags=-m=2` to compare, instead of building. */
   compare?: [string, string];
+  /** Told as each build begins (progress on the terminal). */
+  phase?: (text: string) => void;
 }
 
 export interface EscapeResult {
@@ -70,6 +72,7 @@ export async function runEscape(o: EscapeOptions): Promise<EscapeResult> {
     const head = await tieToFunctions(parseEscapes(b, o.cwd));
     return { escapes: head, diff: diffEscapes(base, head, rel(o.cwd)), display: rel(o.cwd) };
   }
+  o.phase?.('building with -gcflags=-m=2');
   const head = (await tieToFunctions(await compilerEscapes(o.cwd, o.patterns, o.tags))).sort(byPlace);
   if (!o.base) return { escapes: head, display: rel(o.cwd) };
   const top = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: o.cwd, encoding: 'utf8' });
@@ -83,6 +86,7 @@ export async function runEscape(o: EscapeOptions): Promise<EscapeResult> {
   }
   try {
     const dir = path.join(tree, path.relative(root, o.cwd));
+    o.phase?.(`building ${o.base} with -gcflags=-m=2`);
     const base = await tieToFunctions(await compilerEscapes(dir, o.patterns, o.tags));
     const fromRoot = (r: string) => (e: Escape) => path.relative(r, e.file);
     // Both sides keyed by the path inside their own tree.

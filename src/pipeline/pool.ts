@@ -1,9 +1,9 @@
 // A fixed set of worker threads, each analysing one package at a time.
 import { Worker } from 'node:worker_threads';
-import type { PackageResult } from './analyze-package.js';
+import type { PackageSide } from './analyze-package.js';
 import type { WorkRequest } from './worker.js';
 
-type Pending = { resolve: (r: PackageResult) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: PackageSide) => void; reject: (e: Error) => void };
 
 export class WorkerPool {
   private readonly workers: Worker[] = [];
@@ -15,14 +15,14 @@ export class WorkerPool {
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(new URL('./worker.js', import.meta.url));
-      w.on('message', (msg: { id: number; result?: PackageResult; error?: string }) => {
+      w.on('message', (msg: { id: number; side?: PackageSide; error?: string }) => {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         this.busy.delete(w);
         this.release(w);
         if (!p) return;
         if (msg.error !== undefined) p.reject(new Error(msg.error));
-        else p.resolve(msg.result!);
+        else p.resolve(msg.side!);
       });
       w.on('error', (err) => {
         const id = this.busy.get(w);
@@ -36,7 +36,7 @@ export class WorkerPool {
     }
   }
 
-  run(req: WorkRequest): Promise<PackageResult> {
+  run(req: WorkRequest): Promise<PackageSide> {
     return new Promise((resolve, reject) => {
       const p = { resolve, reject };
       const w = this.idle.pop();

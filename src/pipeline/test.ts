@@ -15,7 +15,7 @@ import { parseValgrindXML } from '../dynamic/valgrind.js';
 import type { Config } from '../workspace/config.js';
 import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
 import type { CheckStats } from '../findings/finding.js';
-import { runCheck } from './check.js';
+import { runCheck, type CheckProgress } from './check.js';
 import { makeTempDir, removeTempDir } from './scratch.js';
 
 export interface TestOptions {
@@ -33,6 +33,10 @@ export interface TestOptions {
   jobs: number;
   /** Called as stages start and end (progress on the terminal). */
   progress?: (e: ProgressEvent) => void;
+  /** Called as the static check goes. */
+  checkProgress?: (p: CheckProgress) => void;
+  /** False: the static check neither reads nor writes cgoguard's cache. */
+  cache?: boolean;
   signal?: AbortSignal;
 }
 
@@ -132,6 +136,8 @@ export async function runTest(o: TestOptions): Promise<TestResult> {
       cAnalyzer: o.cAnalyzer,
       analyze: o.static,
       signal,
+      cache: o.cache,
+      progress: o.checkProgress,
     });
   } catch (e) {
     if (e instanceof Interrupted || signal.aborted) return unfinished('static');

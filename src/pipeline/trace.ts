@@ -17,7 +17,7 @@ import { SiteTable, instrumentFile, type Site } from '../trace/instrument.js';
 import { HOOK_FILE, declaresLiveCounter, liveCounterHook } from '../gen/trace-hook.js';
 import type { Config } from '../workspace/config.js';
 import { UsageError, type DiscoveredPackage } from '../workspace/discover.js';
-import { runCheck } from './check.js';
+import { runCheck, type CheckProgress } from './check.js';
 import { Interrupted } from '../dynamic/processes.js';
 import { makeTempDir, removeTempDir, userTempEnv } from './scratch.js';
 import { filesByPackage, firstError, testUnits } from './test.js';
@@ -63,6 +63,11 @@ export interface TraceOptions {
   signal?: AbortSignal;
   /** Where the traced program's own output goes (trace run: the user's terminal). */
   stdio: 'inherit' | 'pipe';
+  /** False: the static check neither reads nor writes cgoguard's cache. */
+  cache?: boolean;
+  /** Told as the static check goes, then as each later phase begins. */
+  checkProgress?: (p: CheckProgress) => void;
+  phase?: (text: string) => void;
 }
 
 export interface TraceResult {
@@ -90,7 +95,7 @@ export interface TraceResult {
 export async function runTrace(o: TraceOptions): Promise<TraceResult> {
   toolchain();
   const signal = o.signal ?? new AbortController().signal;
-  const check = await runCheck({ cwd: o.cwd, patterns: o.patterns, config: o.config, tags: o.tags, tests: true, jobs: o.jobs, cAnalyzer: o.cAnalyzer, analyze: o.static, signal });
+  const check = await runCheck({ cwd: o.cwd, patterns: o.patterns, config: o.config, tags: o.tags, tests: true, jobs: o.jobs, cAnalyzer: o.cAnalyzer, analyze: o.static, signal, cache: o.cache, progress: o.checkProgress });
   const notes = [...check.notes];
   const unreadable = [...check.unreadable, ...check.unparsable];
   // External tests (package p_test) are built into p's test binary: go test is given p.
@@ -155,11 +160,13 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
       // vet would look for the injected runtime's folder on disk.
       // External tests (package x_test) are listed apart; go test runs them with their package.
       const testable = packages.filter((p) => !(p.name.endsWith('_test') && packages.some((q) => `${q.importPath}_test` === p.importPath)));
+      o.phase?.(`building and running the traced tests of ${testable.length} package(s)`);
       const r = await exec('go', ['test', '-count=1', '-vet=off', `-overlay=${overlay}`, ...tags, ...testable.map((p) => p.importPath), ...o.args], { cwd: root, env, signal });
       run = { code: r.code, output: r.stdout + r.stderr };
       if (signal.aborted) throw new Interrupted('the traced tests');
     } else {
       const bin = path.join(tmp, 'program');
+      o.phase?.('building the traced program');
       const build = await exec('go', ['build', `-overlay=${overlay}`, ...tags, '-o', bin, packages[0].importPath], { cwd: root, env: process.env, signal });
       if (signal.aborted) throw new Interrupted('the traced build');
       if (build.code !== 0) throw new UsageError(`the traced build failed: ${firstError(build.stderr)}`);
@@ -168,6 +175,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceResult> {
       run = { code: r.code, output: r.stdout + r.stderr };
       if (signal.aborted) throw new Interrupted('the traced program');
     }
+    o.phase?.('reading the events');
     const procs = readTraceDir(eventsDir);
     for (const p of procs) if (p.lost) notes.push(`trace: process ${p.pid} stopped recording, so its results are incomplete: ${p.lost}`);
     const summary = summarize(procs, sites.sites);

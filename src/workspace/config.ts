@@ -2,42 +2,59 @@
 // build tags and ownership contracts. Validated strictly: a bad key is a
 // one-line error that names it.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import ignore from 'ignore';
-import { parse as parseYAML } from 'yaml';
-import { z } from 'zod';
 import type { Confidence, FailOn, Severity } from '../findings/finding.js';
+import { DEFAULT_C_BUDGET, type CBudget } from '../model/canalyzer.js';
 import { ContractSyntaxError, parseContract } from '../model/contracts.js';
 import { PackError, loadPack } from '../model/packs.js';
 import { ALL_RULES, ruleById } from '../rules/index.js';
 
 export const CONFIG_NAMES = ['cgoguard.yaml', 'cgoguard.yml', '.cgoguard.yaml'];
 
-const severity = z.enum(['error', 'warning', 'note', 'off']);
+// zod and yaml cost a fifth of a second to load: only a run with a configuration file pays it.
+const requireLazily = createRequire(import.meta.url);
+let schemaMemo: ReturnType<typeof buildSchema> | undefined;
 
-const schema = z
-  .object({
-    'fail-on': z.enum(['error', 'warning', 'note', 'never']).optional(),
-    'fail-confidence': z.enum(['high', 'medium', 'low']).optional(),
-    rules: z.record(z.string(), severity).optional(),
-    exclude: z.array(z.string()).optional(),
-    tags: z.array(z.string()).optional(),
-    tests: z.boolean().optional(),
-    contracts: z.array(z.string()).optional(),
-    packs: z.array(z.string()).optional(),
-    policy: z
-      .object({
-        static: z.enum(['error', 'warning', 'note', 'never']).optional(),
-        leaks: z.number().int().min(0).optional(),
-        runtime: z.boolean().optional(),
-        'leak-report': z.string().optional(),
-        'finalizer-held': z.boolean().optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+function buildSchema() {
+  const { z } = requireLazily('zod') as typeof import('zod');
+  const severity = z.enum(['error', 'warning', 'note', 'off']);
 
+  return z
+    .object({
+      'fail-on': z.enum(['error', 'warning', 'note', 'never']).optional(),
+      'fail-confidence': z.enum(['high', 'medium', 'low']).optional(),
+      rules: z.record(z.string(), severity).optional(),
+      exclude: z.array(z.string()).optional(),
+      tags: z.array(z.string()).optional(),
+      tests: z.boolean().optional(),
+      contracts: z.array(z.string()).optional(),
+      packs: z.array(z.string()).optional(),
+      'c-analyzer': z
+        .object({
+          scope: z.enum(['own', 'all', 'off']).optional(),
+          'unit-timeout': z.number().positive().optional(),
+          'unit-timeout-per-kb': z.number().min(0).optional(),
+          'total-timeout': z.number().positive().optional(),
+          'max-unit-kb': z.number().positive().optional(),
+          vendored: z.array(z.string()).optional(),
+        })
+        .strict()
+        .optional(),
+      policy: z
+        .object({
+          static: z.enum(['error', 'warning', 'note', 'never']).optional(),
+          leaks: z.number().int().min(0).optional(),
+          runtime: z.boolean().optional(),
+          'leak-report': z.string().optional(),
+          'finalizer-held': z.boolean().optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict();
+}
 
 export interface Config {
   file?: string;
@@ -53,6 +70,8 @@ export interface Config {
   contracts: { text: string; origin: string }[];
   /** When `cgoguard test` fails: per stage, as the design document's table has it. */
   policy: Policy;
+  /** clang's analyzer: switched off, or what it may spend and on which C. */
+  cAnalyzer: { off: boolean; budget: CBudget };
 }
 
 export interface Policy {
@@ -75,7 +94,7 @@ export const DEFAULT_POLICY: Policy = { static: 'warning', staticConfidence: 'hi
 export class ConfigError extends Error {}
 
 export function defaultConfig(): Config {
-  return { rules: new Map(), excluded: () => false, tags: [], contracts: [], policy: DEFAULT_POLICY };
+  return { rules: new Map(), excluded: () => false, tags: [], contracts: [], policy: DEFAULT_POLICY, cAnalyzer: { off: false, budget: DEFAULT_C_BUDGET } };
 }
 
 /** Finds the config file: the given one, else the nearest cgoguard.yaml from cwd upward. */
@@ -103,18 +122,18 @@ export function loadConfig(file: string): Config {
   }
   let raw: unknown;
   try {
-    raw = parseYAML(text) ?? {};
+    raw = (requireLazily('yaml') as typeof import('yaml')).parse(text) ?? {};
   } catch (e) {
     throw new ConfigError(`${file}: invalid YAML: ${firstLine((e as Error).message)}`);
   }
-  const parsed = schema.safeParse(raw);
+  const parsed = (schemaMemo ??= buildSchema()).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     let where = issue.path.join('.');
     let msg = issue.message;
     if (issue.code === 'unrecognized_keys') {
       where = [...issue.path, issue.keys[0]].join('.');
-      msg = issue.path.length ? 'unknown key' : 'unknown key (known: fail-on, fail-confidence, rules, exclude, tags, tests, contracts, packs, policy)';
+      msg = issue.path.length ? 'unknown key' : 'unknown key (known: fail-on, fail-confidence, rules, exclude, tags, tests, contracts, packs, c-analyzer, policy)';
     }
     throw new ConfigError(`${file}: ${where || '(top level)'}: ${msg}`);
   }
@@ -168,7 +187,28 @@ export function loadConfig(file: string): Config {
       leakReport: c.policy?.['leak-report'] !== undefined ? path.resolve(base, c.policy['leak-report']) : undefined,
       finalizerHeld: c.policy?.['finalizer-held'] ?? DEFAULT_POLICY.finalizerHeld,
     },
+    cAnalyzer: {
+      off: c['c-analyzer']?.scope === 'off',
+      budget: {
+        scope: c['c-analyzer']?.scope === 'all' ? 'all' : 'own',
+        unitSeconds: c['c-analyzer']?.['unit-timeout'] ?? DEFAULT_C_BUDGET.unitSeconds,
+        secondsPerKB: c['c-analyzer']?.['unit-timeout-per-kb'] ?? DEFAULT_C_BUDGET.secondsPerKB,
+        totalSeconds: c['c-analyzer']?.['total-timeout'] ?? DEFAULT_C_BUDGET.totalSeconds,
+        maxUnitKB: c['c-analyzer']?.['max-unit-kb'] ?? DEFAULT_C_BUDGET.maxUnitKB,
+        ...(c['c-analyzer']?.vendored?.length ? { vendored: { base, patterns: c['c-analyzer'].vendored } } : {}),
+      },
+    },
   };
+}
+
+/**
+ * The configuration with the command line's `--c-analyzer own|all|off` (or
+ * `--no-c-analyzer`, false) applied over the file's `c-analyzer.scope`.
+ */
+export function withCAnalyzerFlag(config: Config, flag: string | boolean | undefined): Config {
+  if (flag === undefined || flag === true) return config;
+  if (flag === false || flag === 'off') return { ...config, cAnalyzer: { ...config.cAnalyzer, off: true } };
+  return { ...config, cAnalyzer: { off: false, budget: { ...config.cAnalyzer.budget, scope: flag === 'all' ? 'all' : 'own' } } };
 }
 
 function firstLine(s: string): string {

@@ -8,10 +8,12 @@ export interface GoHeader {
   pkgName?: string;
   imports: string[];
   importsC: boolean;
+  /** The comments among the imports, markers stripped: where a cgo preamble is. */
+  importComments: string[];
 }
 
 export function readGoHeader(text: string): GoHeader {
-  const out: GoHeader = { plusBuild: [], imports: [], importsC: false };
+  const out: GoHeader = { plusBuild: [], imports: [], importsC: false, importComments: [] };
   const lex = new Lexer(text);
   // Build constraints must appear before the package clause, in line comments.
   let tok = lex.next(true);
@@ -30,33 +32,38 @@ export function readGoHeader(text: string): GoHeader {
   tok = lex.next();
   if (tok.kind !== 'ident') return out;
   out.pkgName = tok.text;
-  tok = lex.next();
-  if (tok.text === ';') tok = lex.next();
+  const next = (): Token => {
+    let t = lex.next(true);
+    for (; t.kind === 'comment'; t = lex.next(true)) out.importComments.push(t.text.startsWith('//') ? t.text.slice(2) : t.text.slice(2, -2));
+    return t;
+  };
+  tok = next();
+  if (tok.text === ';') tok = next();
   while (tok.kind === 'ident' && tok.text === 'import') {
-    tok = lex.next();
+    tok = next();
     const readSpec = (t: Token): Token => {
-      if (t.kind === 'ident' || t.text === '.') t = lex.next();
+      if (t.kind === 'ident' || t.text === '.') t = next();
       if (t.kind === 'string') {
         const path = t.text.slice(1, -1);
         out.imports.push(path);
         if (path === 'C') out.importsC = true;
-        t = lex.next();
+        t = next();
       }
       return t;
     };
     if (tok.text === '(') {
-      tok = lex.next();
+      tok = next();
       while (tok.kind !== 'eof' && tok.text !== ')') {
         const before = lex.offset;
         tok = readSpec(tok);
-        if (tok.text === ';') tok = lex.next();
-        else if (lex.offset === before && tok.text !== ')') tok = lex.next();
+        if (tok.text === ';') tok = next();
+        else if (lex.offset === before && tok.text !== ')') tok = next();
       }
-      tok = lex.next();
+      tok = next();
     } else {
       tok = readSpec(tok);
     }
-    if (tok.text === ';') tok = lex.next();
+    if (tok.text === ';') tok = next();
   }
   return out;
 }

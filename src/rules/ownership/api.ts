@@ -13,6 +13,10 @@ export interface NewObject {
   bytes?: number;
   /** Not C memory but a resource a module declared (its findings use that module's rule). */
   resource?: Resource;
+  /** The fact that makes it the caller's rests on a guess (an inferred contract): how sure it is. */
+  guess?: 'medium' | 'low';
+  /** Error outputs of the same call: when one is set, the call failed and this result is NULL. */
+  nullWhenSet?: string[];
 }
 
 export interface ReleaseSite {
@@ -46,5 +50,11 @@ declare module '../../flow/state.js' {
     empty?: boolean;
     /** Not C memory but a resource with the same lifecycle, named by the module that makes it. */
     resource?: Resource;
+    /** Its ownership was inferred, not told: findings about it are no surer than this. */
+    guess?: 'medium' | 'low';
+    /** Error outputs of the call that made it: when one is set, it is NULL. */
+    nullWhenSet?: string[];
+    /** An error a call wrote to an out parameter: set only when the call failed. */
+    errorOutput?: boolean;
   }
 }

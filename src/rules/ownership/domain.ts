@@ -8,7 +8,9 @@ import { resolveCType } from '../../model/ctypes.js';
 import { constInt, stripConversions, unparen } from '../../syntax/exprs.js';
 import { decodeGoString } from '../../syntax/golit.js';
 import { NO_VAR, type Expr } from '../../syntax/goast.js';
-import type { CCall, CallExpr, DomainModule, Engine, Loss, ResourceKind, SummaryCall, SummaryTarget } from '../../flow/hooks.js';
+import type { CCall, CallExpr, DomainModule, Engine, Loss, Report, ResourceKind, SummaryCall, SummaryTarget } from '../../flow/hooks.js';
+import { CONFIDENCE_RANK, type Confidence } from '../rule.js';
+import type { Contract } from '../../model/contracts.js';
 import type { Effect, ResultAbs } from '../../flow/summary.js';
 import { NIL, UNKNOWN_VAL, fieldKey, objId, objVal, reachable, statusVal, varKey, type DeferRec, type Obj, type State, type StatusOutputs, type Step, type Val } from '../../flow/state.js';
 import { cName } from '../rule.js';
@@ -30,6 +32,8 @@ class OwnershipDomain implements Ownership {
   readonly provides: Ownership = this;
   /** A call's outputs that exist only when it succeeds, or only when it fails, and the arguments it releases only on success. */
   private readonly outputs = new WeakMap<CCall, StatusOutputs>();
+  /** The error outputs a call wrote (for its result, NULL when one is set). */
+  private readonly errorOutputs = new WeakMap<CCall, string[]>();
 
   constructor(private readonly x: Engine) {}
 
@@ -52,16 +56,31 @@ class OwnershipDomain implements Ownership {
       traceAt: st.trace.length,
       bytes: opts.bytes,
       resource: opts.resource,
+      ...(opts.guess ? { guess: opts.guess } : {}),
+      ...(opts.nullWhenSet ? { nullWhenSet: opts.nullWhenSet } : {}),
     });
     return objVal(id);
   }
 
   /** Memory the callee only lends (by `owner`, when known: it goes when the owner is released): the caller must not free it. */
-  private borrowed(st: State, pos: number, what: string, why: string, owner?: string): Val {
+  private borrowed(st: State, pos: number, what: string, why: string, owner?: string, guess?: Contract['confidence']): Val {
     const id = this.x.allocId(st, `b${pos}`);
     if (!id) return UNKNOWN_VAL;
-    st.setObj(id, { kind: 'c', state: 'live', what, site: pos, nullable: true, releasedBy: [], steps: [this.x.step(pos, `${what} ${why}`)], borrowed: true, borrowedFrom: owner });
+    st.setObj(id, { kind: 'c', state: 'live', what, site: pos, nullable: true, releasedBy: [], steps: [this.x.step(pos, `${what} ${why}`)], borrowed: true, borrowedFrom: owner, ...(guess ? { guess } : {}) });
     return objVal(id);
+  }
+
+  /** A finding about object `o`: no surer than the facts it rests on. */
+  private report(key: string, f: Report, o: Obj | undefined): void {
+    this.x.report(key, o?.guess ? { ...f, confidence: lessSure(f.confidence ?? 'high', o.guess) } : f);
+  }
+
+  /** What an object made by a contract carries: the contract's confidence, and where an inferred one came from. */
+  private madeBy(cc: CCall, contract: Contract, releasedBy: string[], pos = cc.pos): Pick<NewObject, 'guess' | 'steps'> {
+    if (!contract.evidence) return {};
+    const what = `C.${cc.name}`;
+    const steps = [this.x.step(pos, `${what} allocates C memory here`), this.x.step(pos, `${what}: released by ${releasedBy.join(' or ')}, ${contract.origin} (${contract.evidence})`)];
+    return { steps, ...(contract.confidence ? { guess: contract.confidence } : {}) };
   }
 
   /** The object a value is, giving an unknown pointer held in a variable an identity. */
@@ -156,13 +175,13 @@ class OwnershipDomain implements Ownership {
       if (!o || o.kind !== 'c' || !releasedBy.length || releasedBy.includes(destructor)) continue;
       const name = this.x.argName(cc.e, param);
       const e = cc.e;
-      this.x.report(`mismatched-free:${cc.pos}:${param}`, {
+      this.report(`mismatched-free:${cc.pos}:${param}`, {
         rule: mismatchedFree.meta,
         message: mismatchedFree.message({ name, what: o.what, by: destructor, expected: releasedBy, via: `C.${destructor} (the destructor given to ${this.x.src(e.fun)})` }),
         pos: e.args[param]?.pos ?? cc.pos,
         end: e.args[param]?.end ?? e.end,
         trace: [...o.steps, this.x.step(cc.pos, `${this.x.src(e.fun)} will release ${name} with C.${destructor}`)],
-      });
+      }, o);
     }
   }
 
@@ -212,28 +231,41 @@ class OwnershipDomain implements Ownership {
   afterCCall(cc: CCall, st: State): void {
     const onSuccess: string[] = [];
     const onFailure: string[] = [];
+    const errors: string[] = [];
     for (const w of cc.contract?.writesOwned ?? []) {
       const target = cc.args[w.param];
       if (!target?.startsWith('a:v')) continue;
-      const val = this.newObject(st, cc.pos, cc.e.end, `C.${cc.name}`, { nullable: true, releasedBy: w.releasedBy });
+      // Sited at the argument, so that it is told apart from the result.
+      const arg = cc.e.args[w.param];
+      const val = this.newObject(st, arg?.pos ?? cc.pos, arg?.end ?? cc.e.end, `C.${cc.name}`, { nullable: true, releasedBy: w.releasedBy, ...this.madeBy(cc, cc.contract!, w.releasedBy, arg?.pos) });
       st.assign(varKey(Number(target.slice(3))), val);
       const id = objId(val);
+      if (id && ERROR_OUTPUT.test(cc.contract?.params?.[w.param] ?? '')) {
+        errors.push(id);
+        st.updateObj(id, { errorOutput: true });
+      }
       if (id && w.when === 'success') onSuccess.push(id);
       if (id && w.when === 'failure') onFailure.push(id);
     }
     this.outputs.set(cc, { onSuccess, onFailure, keptOnFailure: this.outputs.get(cc)?.keptOnFailure ?? [] });
+    if (errors.length) this.errorOutputs.set(cc, errors);
+    else this.errorOutputs.delete(cc);
     // `releases *P` with `&x`: the callee leaves x NULL.
     for (const i of cc.effects.releasedThrough) if (cc.targets[i]?.startsWith('a:v')) st.assign(cc.targets[i].slice(2), NIL);
   }
 
   cCallResult(cc: CCall, st: State): Val[] | undefined {
     const { contract, cfn, name, pos, e, args } = cc;
-    if (contract?.returns?.kind === 'owned') return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy })];
+    if (contract?.returns?.kind === 'owned') {
+      const errors = this.errorOutputs.get(cc);
+      return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy, ...this.madeBy(cc, contract, contract.returns.releasedBy), ...(errors ? { nullWhenSet: errors } : {}) })];
+    }
     if (contract?.returns?.kind === 'borrowed') {
       const from = contract.returns.from;
       const owner = from === undefined ? undefined : this.identity(st, args[from] ?? UNKNOWN_VAL, e.args[from]);
       const ownerName = from === undefined ? '' : ` from ${this.x.argName(e, from)}`;
-      return [this.borrowed(st, pos, `C.${name}`, `lends this memory${ownerName} (${contract.origin})`, owner)];
+      const why = contract.evidence ? `${contract.origin}: ${contract.evidence}` : contract.origin;
+      return [this.borrowed(st, pos, `C.${name}`, `lends this memory${ownerName} (${why})`, owner, contract.confidence)];
     }
     if (!contract?.returns && cfn?.returnsArg !== undefined && args[cfn.returnsArg]) return [args[cfn.returnsArg]];
     if (!contract?.returns && cfn?.returns === 'static') return [this.borrowed(st, pos, `C.${name}`, 'returns static memory (a literal or a global)')];
@@ -265,13 +297,13 @@ class OwnershipDomain implements Ownership {
     }
     const who = via ?? cName(by);
     if (o.borrowed && o.state === 'live') {
-      this.x.report(`free-borrowed:${pos}`, {
+      this.report(`free-borrowed:${pos}`, {
         rule: freeBorrowed.meta,
         message: freeBorrowed.message({ name, what: o.what, by: who }),
         pos,
         end,
         trace: [...o.steps, this.x.step(pos, `${who} releases it here`)],
-      });
+      }, o);
       return;
     }
     const resource = this.resourceOf(o);
@@ -283,25 +315,29 @@ class OwnershipDomain implements Ownership {
       const d = { name, firstLine: this.x.line(first.pos) };
       const message = resource ? resource.releasedTwice?.(d) : doubleFree.message({ ...d, firstBy: first.by, firstVia: first.via, via });
       if (message) {
-        this.x.report(`double-free:${pos}`, {
+        this.report(`double-free:${pos}`, {
           rule: resource?.rule ?? doubleFree.meta,
           message,
           pos,
           end,
           trace: [...o.steps, ...first.steps, ...freedSteps.map((s, i) => (i === 0 ? { ...s, message: `${s.message} again` } : s))],
-        });
+        }, o);
       }
       return;
     }
     const releasedBy = o.releasedBy ?? [];
     if (o.kind === 'c' && by && releasedBy.length && !releasedBy.includes(by)) {
-      this.x.report(`mismatched-free:${pos}`, {
+      // A releaser only inferred to release (a library's X_free, paired by its name or named in its doc)
+      // is, more often than not, libc's free underneath (duckdb_free, rocksdb_free): a guess at best.
+      const releaser = this.x.pkg.contract(by);
+      this.report(`mismatched-free:${pos}`, {
         rule: mismatchedFree.meta,
         message: mismatchedFree.message({ name, what: o.what, by, expected: releasedBy, via }),
         pos,
         end,
-        trace: [...o.steps, ...freedSteps],
-      });
+        trace: [...o.steps, ...freedSteps, ...(releaser?.evidence ? [this.x.step(pos, `C.${by} releases its argument: ${releaser.origin} (${releaser.evidence})`)] : [])],
+        ...(releaser?.evidence ? { confidence: 'low' as const } : {}),
+      }, o);
     }
     st.setObj(id, { ...o, state: 'freed', freed: { pos, by, via, steps: freedSteps } });
     // What was borrowed from it goes with it.
@@ -333,19 +369,21 @@ class OwnershipDomain implements Ownership {
     const freedLine = this.x.line(first.pos);
     const message = resource ? resource.usedAfterRelease?.({ name, how, freedLine }) : useAfterFree.message({ name, how, freedLine, freedBy: first.by, freedVia: first.via });
     if (!message) return;
-    this.x.report(`use-after-free:${pos}`, {
+    this.report(`use-after-free:${pos}`, {
       rule: resource?.rule ?? useAfterFree.meta,
       message,
       pos,
       end,
       trace: [...o.steps, ...first.steps, this.x.step(pos, `${name} is ${how} here, after the free`)],
-    });
+    }, o);
   }
 
   // ---------------------------------------------------------------- losses
 
   onLost(st: State, _id: string, o: Obj, loss: Loss): boolean {
     if (o.site < 0) return true;
+    // The call reported an error (this path knows its error output is set): its result is NULL.
+    if (o.nullable && o.nullWhenSet?.some((id) => st.obj(id)?.nullable === false)) return true;
     const { how, at, name } = loss;
     const resource = this.resourceOf(o);
     const pathSteps = st.trace.slice(o.traceAt ?? 0).slice(-6);
@@ -360,11 +398,16 @@ class OwnershipDomain implements Ownership {
     const atLine = this.x.line(at);
     const releasedBy = o.releasedBy ?? [];
     // Held in a struct that was given to C: C may have kept it.
-    const unsure = o.lentTo ? `unless ${o.lentTo}, which was given the struct holding it, keeps it` : undefined;
+    // An error output nothing on this path showed to be set: the call may well have succeeded.
+    const unsure = o.lentTo
+      ? `unless ${o.lentTo}, which was given the struct holding it, keeps it`
+      : o.errorOutput && o.nullable
+        ? 'if the call failed (nothing on this path tests whether it set the error)'
+        : undefined;
     const message = resource
       ? resource.lost({ what: o.what, how, atLine, name })
       : leak.message({ how, what: o.what, name, releasedBy: releasedBy.some((f) => f !== 'free') ? releasedBy : undefined, atLine, unsure });
-    this.x.report(`leak:${o.site}`, { rule: resource?.rule ?? leak.meta, message, confidence: unsure ? 'low' : 'high', pos: o.site, end: o.siteEnd ?? o.site, trace: [...o.steps, ...pathSteps, final] });
+    this.report(`leak:${o.site}`, { rule: resource?.rule ?? leak.meta, message, confidence: unsure ? 'low' : 'high', pos: o.site, end: o.siteEnd ?? o.site, trace: [...o.steps, ...pathSteps, final] }, o);
     return true;
   }
 
@@ -467,4 +510,11 @@ function describeGo(o: Obj): string {
   if (o.what === 'make' || o.what === 'new') return `Go memory (${o.what})`;
   if (o.what === 'composite literal') return 'Go memory (a composite literal)';
   return 'Go memory';
+}
+
+/** An out parameter that receives an error (RocksDB's char **errptr, GLib's GError **error): set only when the call fails. */
+const ERROR_OUTPUT = /(^|_)(err|error|errptr|errmsg|errstr|errp)$|^(err|error)[A-Z_]|^pz?Err/i;
+
+function lessSure(a: Confidence, b: Confidence): Confidence {
+  return CONFIDENCE_RANK[a] <= CONFIDENCE_RANK[b] ? a : b;
 }
