@@ -8,6 +8,7 @@ import { parseContract } from '../src/model/contracts.js';
 import { BUILTIN_PACK_DIR, PackError, builtinPackNames, builtinPacks, includesHeader, loadPack, packContracts, packsForPreamble } from '../src/model/packs.js';
 import { analyzePackage } from '../src/pipeline/analyze-package.js';
 import { initParsers } from '../src/syntax/parser.js';
+import { cgoguard } from './support/cli.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-packs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -151,6 +152,16 @@ function findings(sources: string[], contracts: { text: string; origin: string }
   const job = { importPath: 'example.com/repo', name: 'repo', dir, files, cFiles: [], build };
   return analyzePackage(job, [], { contracts, disabledRules: new Set(), cAnalyzer: false }).findings.map((f) => f.message);
 }
+
+it('cgoguard contracts explain names the pack a contract comes from', () => {
+  const dir = path.resolve(__dirname, '../testdata/fixtures');
+  const close = cgoguard(['contracts', 'explain', 'C.sqlite3_close', './sqlite3_pack_ok'], { cwd: dir });
+  expect(close.stdout).toContain('contract: releases argument 1 on success');
+  expect(close.stdout).toContain('from: pack sqlite3');
+  const free = cgoguard(['contracts', 'explain', 'C.av_frame_free', './ffmpeg_pack_ok'], { cwd: dir });
+  expect(free.stdout).toContain('contract: releases what argument 1 points to, and sets it to NULL');
+  expect(free.stdout).toContain('from: pack ffmpeg');
+});
 
 describe('packs by name or file', () => {
   it('loads a built-in pack by name, and names the built-in ones for an unknown name', () => {
