@@ -141,6 +141,35 @@ func firstByte(path, mode *C.char) (int, error) {
     expect(r.after.filter((f) => f.rule === 'leak')).toEqual([]);
   });
 
+  it('passes the address to a releaser that frees through it (releases *P: av_frame_free(&frame))', async () => {
+    const src = `package p
+
+/*
+#include <libavutil/frame.h>
+typedef struct AVFrame AVFrame;
+AVFrame *av_frame_alloc(void);
+void av_frame_free(AVFrame **frame);
+int av_frame_get_buffer(AVFrame *frame, int align);
+*/
+import "C"
+
+import "errors"
+
+func decode() error {
+	frame := C.av_frame_alloc()
+	if C.av_frame_get_buffer(frame, 0) < 0 {
+		return errors.New("no buffer")
+	}
+	C.av_frame_free(&frame)
+	return nil
+}
+`;
+    const r = await fixed(src, 'leak');
+    expect(r.titles).toEqual(['Release frame with C.av_frame_free(&frame) before the return at line 17']);
+    expect(r.text).toBe(src.replace('\t\treturn errors.New("no buffer")', '\t\tC.av_frame_free(&frame)\n\t\treturn errors.New("no buffer")'));
+    expect(r.after.filter((f) => f.rule === 'leak')).toEqual([]);
+  });
+
   it('offers no release when the pointer leaves the function on another path', async () => {
     const { findings } = await analyse(`${HEAD}
 func make(s string, keep bool) *C.char {

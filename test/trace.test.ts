@@ -11,7 +11,7 @@ import type { Finding } from '../src/findings/finding.js';
 import { initParsers } from '../src/syntax/parser.js';
 import { readTraceDir, summarize } from '../src/trace/events.js';
 import { SiteTable, instrumentFile } from '../src/trace/instrument.js';
-import { ContractSet } from '../src/model/contracts.js';
+import { ContractSet, parseContract } from '../src/model/contracts.js';
 import { cgoguard, repoRoot } from './support/cli.js';
 
 const hasGo = spawnSync('go', ['version']).status === 0;
@@ -71,6 +71,41 @@ func f(s string, n int) string {
     expect(lines[19]).toBe('\tif _cgoguardtrace.Free(o, 5) { C.obj_free(o) }');
     expect(lines[21]).toBe('\treturn C.GoString(_cgoguardtrace.Use(p, 7)) + "é" // non-ASCII after a site');
     expect(instrumentFile('package q\n\nfunc g() {}\n', 'q.go', 'x', sites, ContractSet.withBuiltins())).toBeUndefined();
+  });
+
+  it('records a release through the address of what it frees (releases *P), in both of av_freep\'s spellings', () => {
+    const src = `package p
+
+/*
+#include <stdlib.h>
+// cgoguard:contract frame_alloc() returns owned released by frame_free
+// cgoguard:contract frame_free(pf) releases *pf
+// cgoguard:contract buf_alloc(n) returns owned released by buf_freep
+// cgoguard:contract buf_freep(pp) releases *pp
+typedef struct frame frame;
+frame *frame_alloc(void);
+void frame_free(frame **pf);
+void *buf_alloc(size_t n);
+void buf_freep(void *pp);
+*/
+import "C"
+
+import "unsafe"
+
+func f() {
+	fr := C.frame_alloc()
+	C.frame_free(&fr)
+	b := C.buf_alloc(8)
+	C.buf_freep(unsafe.Pointer(&b))
+}
+`;
+    const sites = new SiteTable();
+    const contracts = ContractSet.withBuiltins();
+    for (const t of ['frame_alloc() returns owned released by frame_free', 'frame_free(pf) releases *pf', 'buf_alloc(n) returns owned released by buf_freep', 'buf_freep(pp) releases *pp']) contracts.add(parseContract(t, 'test'));
+    const lines = instrumentFile(src, 'p.go', 'example.com/m/zz_cgoguardtrace', sites, contracts)!.split('\n');
+    expect(sites.sites.map((s) => `${s.line} ${s.call}`)).toEqual(['20 C.frame_alloc', '21 C.frame_free', '22 C.buf_alloc', '23 C.buf_freep']);
+    expect(lines[20]).toBe('\tif _cgoguardtrace.Free(fr, 1) { C.frame_free(&fr) }');
+    expect(lines[22]).toBe('\tif _cgoguardtrace.Free(b, 3) { C.buf_freep(unsafe.Pointer(&b)) }');
   });
 
   it('marks allocations handed straight to C, which C may free unseen', () => {

@@ -50,6 +50,12 @@ export class CDeclarations {
     return cTypeString(this.model ? resolveCType(t, this.model) : t);
   }
 
+  /** What a pointer type points to, typedefs resolved; undefined for any other type. */
+  pointee(t: CType): CType | undefined {
+    const r = this.model ? resolveCType(t, this.model) : t;
+    return r.k === 'ptr' ? r.to : undefined;
+  }
+
   isVoidPointer(t: CType): boolean {
     const r = this.model ? resolveCType(t, this.model) : t;
     return r.k === 'ptr' && (this.model ? resolveCType(r.to, this.model) : r.to).k === 'void';

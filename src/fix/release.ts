@@ -98,7 +98,11 @@ function releaseArgument(a: Allocation, releaser: string, cdecls: CDeclarations)
   if (!param) return undefined;
   if (cdecls.isVoidPointer(param.type)) return asIs ? a.name : `unsafe.Pointer(${a.name})`;
   const made = a.allocator !== undefined ? cdecls.func(a.allocator) : undefined;
-  return made && cdecls.typeName(made.ret) === cdecls.typeName(param.type) ? a.name : undefined;
+  if (!made) return undefined;
+  if (cdecls.typeName(made.ret) === cdecls.typeName(param.type)) return a.name;
+  // A releaser that takes the pointer's address (av_frame_free(AVFrame **)) frees what it points to.
+  const through = cdecls.pointee(param.type);
+  return through && cdecls.typeName(made.ret) === cdecls.typeName(through) ? `&${a.name}` : undefined;
 }
 
 /**

@@ -88,13 +88,18 @@ export abstract class Conditions extends Expressions {
         return e.op === '==' || !outputs ? r : { t: r.f, f: r.t };
       }
     }
-    // A status equal to an error code (`ret == C.int(ErrorCodeUser)`, `rc == -1`): failure on that side only.
+    // A status equal to an error code (C.SQLITE_BUSY, -7, git2go's C.int(ErrorCodeUser)) is a failure; unequal tells nothing.
     if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
-      const code = isErrorCode(e.y) ? e.x : isErrorCode(e.x) ? e.y : undefined;
-      const outputs = code ? statusOutputs(this.eval(code, st, ch, frame)) : undefined;
-      if (outputs) {
-        const failure = this.statusCond(outputs).f;
-        return e.op === '==' ? { t: failure, f: undefined } : { t: undefined, f: failure };
+      const status = this.isFailureCode(e.y) ? e.x : this.isFailureCode(e.x) ? e.y : undefined;
+      if (status) {
+        const outputs = statusOutputs(this.eval(status, st, ch, frame));
+        if (outputs) {
+          const failure = this.statusCond(outputs).f;
+          return e.op === '==' ? { t: failure, f: undefined } : { t: undefined, f: failure };
+        }
+        // Evaluated once: only a local variable may be read again below.
+        const x = unparen(status);
+        if (x.k !== 'ident' || x.v < 0) return this.factCond(e, st);
       }
     }
     // A status compared with 0 by sign (libgit2's `if err < 0`): negative is failure.
@@ -148,11 +153,32 @@ export abstract class Conditions extends Expressions {
     return { t: fact ? (s) => s.facts.set(fact, true) : undefined, f: fact ? (s) => s.facts.set(fact, false) : undefined };
   }
 
-  /** 0, or a C constant named like a success code (SQLITE_OK, Z_OK). */
+  /** 0, or a C constant named like a success code (SQLITE_OK, Z_OK), or a package-level Go constant (git2go's ErrorCodeOK). */
   private isSuccessCode(x: Expr): boolean {
     const e = stripConversions(x);
     if (e.k === 'lit') return parseGoInt(e.value) === 0;
+    if (e.k === 'ident' && e.v === NO_VAR) return /(^|_)OK$|[a-z]OK$/.test(e.name) && !!this.pkg.globals.get(e.name)?.decl.isConst;
     return e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C' && SUCCESS_NAME.test(e.name);
+  }
+
+  /**
+   * A constant that names a failure: a negative literal, or a C constant or a package-level Go
+   * constant not named like success (…OK, …Ok, …SUCCESS). Positive literals are left out: for some
+   * libraries a positive status is a success.
+   */
+  private isFailureCode(x: Expr): boolean {
+    const e = stripConversions(x);
+    if (e.k === 'unary' && e.op === '-') {
+      const n = stripConversions(e.x);
+      return n.k === 'lit' && (parseGoInt(n.value) ?? 0) > 0;
+    }
+    const name =
+      e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C'
+        ? e.name
+        : e.k === 'ident' && e.v === NO_VAR && this.pkg.globals.get(e.name)?.decl.isConst
+          ? e.name
+          : undefined;
+    return name !== undefined && !SUCCESS_NAME.test(name) && !/(OK|Ok|SUCCESS|Success)$/.test(name);
   }
 
   /** `x == nil`: true side and false side. */
@@ -186,10 +212,9 @@ export abstract class Conditions extends Expressions {
   protected becomesNil(st: State, id: string): void {
     const o = st.obj(id);
     for (const [k, v] of st.env) if (v === objVal(id)) st.env.set(k, NIL);
-    for (const d of st.defers) {
-      d.args = d.args.map((a) => (a === objVal(id) ? NIL : a));
-      if (d.recv === objVal(id)) d.recv = NIL;
-    }
+    // Deferred calls are shared with the states this one was cloned from: copied, not changed in place.
+    const v = objVal(id);
+    st.defers = st.defers.map((d) => (d.args.includes(v) || d.recv === v ? { ...d, args: d.args.map((a) => (a === v ? NIL : a)), recv: d.recv === v ? NIL : d.recv } : d));
     st.objs.delete(id);
     for (const h of this.hooks) h.onNil?.(st, id, o);
   }
@@ -345,11 +370,3 @@ function isZeroLiteral(x: Expr): boolean {
 /** C constants of success: SQLITE_OK, Z_OK, RD_KAFKA_RESP_ERR_NO_ERROR, ERROR_SUCCESS (YARA), DuckDBSuccess. */
 const SUCCESS_NAME = /(^|_)(OK|NO_?ERROR|SUCCESS)$|Success$/;
 
-/** A negative constant, or a constant named as an error (GIT_EUSER, ErrorCodeUser, SQLITE_BUSY is not: only names that say error or failure). */
-function isErrorCode(x: Expr): boolean {
-  const e = stripConversions(x);
-  if (e.k === 'unary' && e.op === '-' && e.x.k === 'lit') return true;
-  if (e.k === 'lit') return (parseGoInt(e.value) ?? 0) < 0;
-  const name = e.k === 'sel' ? e.name : e.k === 'ident' && e.v === NO_VAR ? e.name : undefined;
-  return name !== undefined && !SUCCESS_NAME.test(name) && /(^|_)(E[A-Z]+|ERR(OR)?|FAIL(URE|ED)?)(_|$)|^[Ee]rr(or)?[A-Z]|Error$|Failed$|Failure$/.test(name);
-}

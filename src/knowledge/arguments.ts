@@ -13,6 +13,8 @@ import { NO_VAR, type Expr } from '../syntax/goast.js';
 export interface ArgumentEffects {
   /** Arguments the call releases. */
   released: Set<number>;
+  /** Arguments pointing to a pointer whose memory the call releases, setting that pointer to NULL (`releases *P`). */
+  releasedThrough: Set<number>;
   /** Arguments the call keeps or takes over. */
   moved: Set<number>;
   /** Arguments handed over with a destructor function (`takes P with destructor D`), and that destructor. */
@@ -22,6 +24,7 @@ export interface ArgumentEffects {
 export function argumentEffects(name: string, contract: Contract | undefined, cfn: CFunc | undefined, args: readonly Expr[], resolver: Resolver): ArgumentEffects {
   const moved = new Set<number>();
   const released = new Set<number>();
+  const releasedThrough = new Set<number>(contract?.releasesPointee);
   if (contract) {
     contract.releases.forEach((i) => released.add(i));
     contract.takes.forEach((i) => moved.add(i));
@@ -41,7 +44,7 @@ export function argumentEffects(name: string, contract: Contract | undefined, cf
     moved.add(t.param);
     destructors.push({ param: t.param, destructor });
   }
-  return { released, moved, destructors };
+  return { released, releasedThrough, moved, destructors };
 }
 
 /** The C function passed as a destructor argument (C.free, (*[0]byte)(C.sqlite3_free)), if one is. */

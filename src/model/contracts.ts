@@ -7,6 +7,8 @@
 //   returns borrowed [from PARAM]                result belongs to someone else (to PARAM: valid until PARAM is released)
 //   releases PARAM [on success]                  frees the memory PARAM points to (on every outcome, or only when
 //                                                the call succeeds: on failure the caller still owns it)
+//   releases *PARAM                              PARAM points to a pointer: frees what that pointer points to,
+//                                                and sets it to NULL (av_frame_free(&frame), g_clear_error(&err))
 //   takes PARAM                                  ownership of PARAM moves to the callee
 //   takes PARAM with destructor PARAM2           ...only when PARAM2 is a function (not SQLITE_STATIC/TRANSIENT)
 //   borrows PARAM                                reads PARAM during the call only
@@ -31,6 +33,8 @@ export interface Contract {
   releases: number[]; // 0-based argument indexes
   /** Of `releases`, those released only when the call succeeds (the caller still owns them on failure). */
   releasesOnSuccess: number[];
+  /** `releases *P`: arguments pointing to a pointer whose memory the call frees, setting the pointer to NULL. */
+  releasesPointee: number[];
   takes: number[];
   borrows: number[];
   writesOwned: { param: number; releasedBy: string[]; when?: 'success' | 'failure' }[];
@@ -68,7 +72,7 @@ export function parseContract(text: string, origin: string, defaultName?: string
     const t = next();
     if (t !== word) throw new ContractSyntaxError(`expected "${word}"${t ? `, found "${t}"` : ' at end'}`);
   };
-  const c: Contract = { name: defaultName ?? '', releases: [], releasesOnSuccess: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin };
+  const c: Contract = { name: defaultName ?? '', releases: [], releasesOnSuccess: [], releasesPointee: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin };
   const CLAUSE_WORDS = new Set(['returns', 'releases', 'takes', 'borrows', 'writes', 'not', 'invalidates', 'creates']);
   if (peek() && !CLAUSE_WORDS.has(peek())) {
     const name = next().replace(/^C\./, '');
@@ -133,6 +137,11 @@ export function parseContract(text: string, origin: string, defaultName?: string
         break;
       }
       case 'releases': {
+        if (peek() === '*') {
+          next();
+          c.releasesPointee.push(param());
+          break;
+        }
         const p = param();
         c.releases.push(p);
         if (peek() === 'on') {
@@ -237,28 +246,25 @@ export class ContractSet {
   }
 
   add(c: Contract): void {
-    for (const f of [...(c.returns?.kind === 'owned' ? c.returns.releasedBy : []), ...(c.creates ?? []), ...c.writesOwned.flatMap((w) => w.releasedBy)]) {
-      if (!this.releasers.has(f)) this.releasers.set(f, c.origin);
-    }
+    this.noteReleasers(c);
     const prev = this.byName.get(c.name);
     // Later declarations refine earlier ones clause by clause.
-    if (prev) {
-      this.byName.set(c.name, {
-        ...prev,
-        ...c,
-        returns: c.returns ?? prev.returns,
-        releases: [...new Set([...prev.releases, ...c.releases])],
-        releasesOnSuccess: [...new Set([...prev.releasesOnSuccess, ...c.releasesOnSuccess])],
-        takes: [...new Set([...prev.takes, ...c.takes])],
-        borrows: [...new Set([...prev.borrows, ...c.borrows])],
-        writesOwned: [...prev.writesOwned, ...c.writesOwned],
-        takesWithDestructor: [...prev.takesWithDestructor, ...c.takesWithDestructor],
-        creates: c.creates ?? prev.creates,
-        notAfter: [...new Set([...prev.notAfter, ...c.notAfter])],
-        invalidates: [...new Set([...prev.invalidates, ...c.invalidates])],
-      });
-    } else {
-      this.byName.set(c.name, c);
+    this.byName.set(c.name, prev ? refine(prev, c) : c);
+  }
+
+  /**
+   * A contract that what is already known refines, as if it had come first: a pack's, turned on by a
+   * header after the configuration's contracts and perhaps after another file's directives were read.
+   */
+  addBelow(c: Contract): void {
+    this.noteReleasers(c);
+    const known = this.byName.get(c.name);
+    this.byName.set(c.name, known ? refine(c, known) : c);
+  }
+
+  private noteReleasers(c: Contract): void {
+    for (const f of [...(c.returns?.kind === 'owned' ? c.returns.releasedBy : []), ...(c.creates ?? []), ...c.writesOwned.flatMap((w) => w.releasedBy)]) {
+      if (!this.releasers.has(f)) this.releasers.set(f, c.origin);
     }
   }
 
@@ -266,7 +272,7 @@ export class ContractSet {
     const c = this.byName.get(name);
     if (c || !this.releasers.has(name)) return c;
     // A function named as a releaser releases its first argument unless its own contract says otherwise.
-    return { name, releases: [0], releasesOnSuccess: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin: this.releasers.get(name)! };
+    return { name, releases: [0], releasesOnSuccess: [], releasesPointee: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin: this.releasers.get(name)! };
   }
 
   /** A copy to which a package's own directives can be added. */
@@ -292,6 +298,34 @@ export class ContractSet {
   all(): Contract[] {
     return [...this.byName.values()];
   }
+}
+
+/** `prev` refined by `c`: c's returns and creates replace prev's; the other clauses add up. */
+function refine(prev: Contract, c: Contract): Contract {
+  return {
+    ...prev,
+    ...c,
+    returns: c.returns ?? prev.returns,
+    releases: [...new Set([...prev.releases, ...c.releases])],
+    releasesOnSuccess: [...new Set([...prev.releasesOnSuccess, ...c.releasesOnSuccess])],
+    releasesPointee: [...new Set([...prev.releasesPointee, ...c.releasesPointee])],
+    takes: [...new Set([...prev.takes, ...c.takes])],
+    borrows: [...new Set([...prev.borrows, ...c.borrows])],
+    // The same clause twice (a pack listed in cgoguard.yaml and turned on by a header too) is one clause.
+    writesOwned: distinct([...prev.writesOwned, ...c.writesOwned]),
+    takesWithDestructor: distinct([...prev.takesWithDestructor, ...c.takesWithDestructor]),
+    creates: c.creates ?? prev.creates,
+    notAfter: [...new Set([...prev.notAfter, ...c.notAfter])],
+    invalidates: [...new Set([...prev.invalidates, ...c.invalidates])],
+  };
+}
+
+function distinct<T>(xs: T[]): T[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => {
+    const key = JSON.stringify(x);
+    return !seen.has(key) && !!seen.add(key);
+  });
 }
 
 /**

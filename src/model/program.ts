@@ -8,7 +8,7 @@ import { emptyCModel, type CFunc, type CModel } from './cdecls.js';
 import { CBodies } from './cbodies.js';
 import { addHeaderDeclarations, contractDirectives, cTypeOfGoName } from './cmodel.js';
 import type { CType } from './ctypes.js';
-import { packsForPreamble } from './packs.js';
+import { packContracts, packsForPreamble } from './packs.js';
 import { ContractSet, ContractSyntaxError, parseContract, translateSeedContract, type Contract } from './contracts.js';
 import { findSeedContracts, type SeedContractBlock } from '../syntax/directives.js';
 
@@ -153,7 +153,7 @@ export class PackageModel {
     for (const pack of packsForPreamble(pre.text)) {
       if (this.packsUsed.has(pack.name)) continue;
       this.packsUsed.add(pack.name);
-      for (const text of pack.contracts) this.contracts.add(parseContract(text, `pack ${pack.name}`));
+      for (const contract of packContracts(pack)) this.contracts.addBelow(contract);
     }
     this.addC(file, pre.text, 'preamble', (offset) => preambleOffsetToGo(pre.text, pre.lineOffsets, offset));
   }
@@ -252,6 +252,7 @@ export class PackageModel {
       name,
       releases: [],
       releasesOnSuccess: [],
+      releasesPointee: [],
       takes: [],
       borrows: [],
       writesOwned: f.writesOwned.map(({ param, releasedBy, when }) => ({ param, releasedBy, ...(when ? { when } : {}) })),

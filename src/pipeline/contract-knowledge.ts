@@ -10,6 +10,7 @@ import { inferredForPackage } from '../knowledge/package-facts.js';
 import type { InferredFact } from '../knowledge/infer-header.js';
 import { contractDirectives } from '../model/cmodel.js';
 import { ContractSet, parseContract, ContractSyntaxError, type Contract } from '../model/contracts.js';
+import { packContracts, packsForPreamble } from '../model/packs.js';
 import { cgoFlags } from '../model/cpreprocess.js';
 import type { Config } from '../workspace/config.js';
 import { discover } from '../workspace/discover.js';
@@ -71,6 +72,8 @@ export async function gatherKnowledge(o: KnowledgeOptions): Promise<Knowledge> {
       if (!/import\s*(\(\s*)?"C"/.test(text)) continue;
       const preamble = readGoHeader(text).importComments.join('\n');
       preambles.push(preamble);
+      // The packs the preamble's headers turn on, below what the configuration and directives say.
+      for (const pack of packsForPreamble(preamble)) for (const c of packContracts(pack)) own.addBelow(c);
       for (const d of contractDirectives(preamble)) {
         try {
           own.add(parseContract(d.text, `${f.display} (preamble)`));
@@ -180,6 +183,7 @@ function describe(c: Contract): string {
   if (c.returns?.kind === 'owned') parts.push(`returns owned, released by ${c.returns.releasedBy.join(' or ')}`);
   if (c.returns?.kind === 'borrowed') parts.push('returns borrowed memory');
   for (const r of c.releases) parts.push(`releases argument ${r + 1}${c.releasesOnSuccess.includes(r) ? ' on success' : ''}`);
+  for (const r of c.releasesPointee) parts.push(`releases what argument ${r + 1} points to, and sets it to NULL`);
   for (const t of c.takes) parts.push(`takes argument ${t + 1}`);
   for (const b of c.borrows) parts.push(`borrows argument ${b + 1}`);
   for (const w of c.writesOwned) parts.push(`writes owned memory to argument ${w.param + 1}, released by ${w.releasedBy.join(' or ')}${w.when ? ` on ${w.when}` : ''}`);

@@ -16,6 +16,7 @@ export type Severity = 'error' | 'warning' | 'note';
  */
 export type Confidence = 'high' | 'medium' | 'low';
 
+/** Confidences in order, for comparisons. */
 export const CONFIDENCE_RANK: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
 
 export interface RuleMeta {

@@ -6,7 +6,7 @@
 import type { Node } from 'web-tree-sitter';
 import { contractDirectives, isCNumericName } from '../model/cmodel.js';
 import { ContractSet, ContractSyntaxError, parseContract } from '../model/contracts.js';
-import { packsForPreamble } from '../model/packs.js';
+import { packContracts, packsForPreamble } from '../model/packs.js';
 import { parseGo } from '../syntax/parser.js';
 import { UsageError } from '../workspace/discover.js';
 
@@ -150,11 +150,13 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
         return `${RUNTIME_NAME}.Seen(${original})`;
       }
       if (c.returns?.kind === 'owned' && !deferred && !mayBeMultiValue(n)) return `${RUNTIME_NAME}.Alloc(${original}, -1, ${siteOf(n, call)})`;
-      // A release as a statement, of a plain variable or field: recorded just before it runs.
-      const released = c.releases[0];
-      const plain = released !== undefined && args[released] && /^[\w.]+$/.test(a[released]);
+      // A release as a statement, of a plain variable or field (with `releases *P`, the one whose address
+      // is given: `&f`): recorded just before it runs.
+      const released = c.releases[0] ?? c.releasesPointee[0];
+      const freed = released === undefined ? undefined : c.releases.length ? a[released] : addressOperand(a[released] ?? '');
+      const plain = freed !== undefined && args[released] && /^[\w.]+$/.test(freed);
       if (plain && n.parent?.type === 'expression_statement') {
-        return `if ${RUNTIME_NAME}.Free(${a[released]}, ${siteOf(n, call)}) { ${original} }`;
+        return `if ${RUNTIME_NAME}.Free(${freed}, ${siteOf(n, call)}) { ${original} }`;
       }
       // cgo's two-value form (`f, err := C.fopen(...)`) cannot go through a one-value
       // wrapper: the statement stays whole, and the record comes after it (an
@@ -165,7 +167,7 @@ export function instrumentFile(text: string, display: string, runtimeImport: str
         return original;
       }
       if (stmt && plain) {
-        around.set(stmt.node.id, { before: `_ = ${RUNTIME_NAME}.Free(${a[released]}, ${siteOf(n, call)}); ` });
+        around.set(stmt.node.id, { before: `_ = ${RUNTIME_NAME}.Free(${freed}, ${siteOf(n, call)}); ` });
         return original;
       }
       return undefined;
@@ -268,10 +270,15 @@ function precedingComments(cImport: Node): string {
   return parts.join('\n');
 }
 
+/** `&x` or `unsafe.Pointer(&x)` (av_freep's void * argument): the variable or field x. */
+function addressOperand(arg: string): string | undefined {
+  return /^(?:&\s*([\w.]+)|unsafe\.Pointer\(\s*&\s*([\w.]+)\s*\))$/.exec(arg.trim())?.slice(1).find((x) => x !== undefined);
+}
+
 /** The configuration's contracts, with the preamble's directives and the packs its headers turn on. */
 function contractsFor(preamble: string, base: ContractSet): ContractSet {
   const set = base.clone();
-  for (const pack of packsForPreamble(preamble)) for (const t of pack.contracts) set.add(parseContract(t, `pack ${pack.name}`));
+  for (const pack of packsForPreamble(preamble)) for (const contract of packContracts(pack)) set.addBelow(contract);
   for (const d of contractDirectives(preamble)) {
     try {
       set.add(parseContract(d.text, 'preamble'));

@@ -144,22 +144,25 @@ export function loadConfig(file: string): Config {
     rules.set(id, sev);
   }
   const base = path.dirname(file);
-  const contracts = (c.contracts ?? []).map((text) => ({ text, origin: path.basename(file) }));
+  const own = (c.contracts ?? []).map((text) => ({ text, origin: path.basename(file) }));
+  // The packs come first: the file's own contracts refine them.
+  const fromPacks: { text: string; origin: string }[] = [];
   (c.packs ?? []).forEach((ref, i) => {
     try {
       const pack = loadPack(ref, base);
-      contracts.push(...pack.contracts.map((text) => ({ text, origin: `pack ${pack.name}` })));
+      fromPacks.push(...pack.contracts.map((text) => ({ text, origin: `pack ${pack.name}` })));
     } catch (e) {
       if (e instanceof PackError) throw new ConfigError(`${file}: packs[${i}]: ${e.message}`);
       throw e;
     }
   });
+  const contracts = [...fromPacks, ...own];
   contracts.forEach(({ text, origin }, i) => {
     try {
       parseContract(text, origin);
     } catch (e) {
       if (!(e instanceof ContractSyntaxError)) throw e;
-      const where = origin.startsWith('pack ') ? `${origin}: "${text}"` : `contracts[${i}]`;
+      const where = i < fromPacks.length ? `${origin}: "${text}"` : `contracts[${i - fromPacks.length}]`;
       throw new ConfigError(`${file}: ${where}: ${e.message}`);
     }
   });

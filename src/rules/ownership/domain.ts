@@ -202,6 +202,7 @@ class OwnershipDomain implements Ownership {
       if (!taken || !this.take(st, v, cc, i)) this.x.escape(st, v);
       return true;
     }
+    if (cc.effects.releasedThrough.has(i)) this.releaseThrough(cc, i, st);
     return false;
   }
 
@@ -225,6 +226,24 @@ class OwnershipDomain implements Ownership {
     const how = cc.contract?.takes.includes(i) ? `contract at ${cc.contract.origin}` : `with C.${cc.effects.destructors.find((d) => d.param === i)!.destructor} as its destructor`;
     st.setObj(id!, { ...o, state: 'consumed', taken: true, freed: { pos: cc.pos, by: cc.name, steps: [this.x.step(cc.pos, `C.${cc.name} takes ${name} over here (${how}): it releases it`)] } });
     return true;
+  }
+
+  /**
+   * `releases *P`: what the pointer P points to holds is released. With `&x` that is x's value (x becomes
+   * NULL after the call: see afterCCall); through anything else (`&s.f`, a `**T` copy) the memory leaves
+   * our view, as with a callee that takes it. The argument itself is then passed as usual: C writes through it.
+   */
+  private releaseThrough(cc: CCall, i: number, st: State): void {
+    const target = cc.targets[i];
+    const arg = cc.e.args[i] ? stripConversions(cc.e.args[i]) : undefined;
+    const operand = arg?.k === 'unary' && arg.op === '&' ? arg.x : undefined;
+    if (!target.startsWith('a:v')) {
+      if (operand) this.x.escape(st, this.x.peek(operand, st), false);
+      return;
+    }
+    const key = target.slice(2);
+    const held = st.env.get(key) ?? UNKNOWN_VAL;
+    this.release(st, held, { by: cc.name, name: this.x.varName(key), loc: operand, pos: cc.pos, end: cc.e.end });
   }
 
   /** `writes owned to P`: *P receives memory to release (only on success, or only on failure, when the contract says so). */
@@ -259,6 +278,8 @@ class OwnershipDomain implements Ownership {
     if (errors.length) this.errorOutputs.set(cc, errors);
     else this.errorOutputs.delete(cc);
     this.written.set(cc, written);
+    // `releases *P` with `&x`: the callee leaves x NULL.
+    for (const i of cc.effects.releasedThrough) if (cc.targets[i]?.startsWith('a:v')) st.assign(cc.targets[i].slice(2), NIL);
   }
 
   cCallResult(cc: CCall, st: State): Val[] | undefined {
