@@ -29,7 +29,7 @@ function clausesOf(c) {
   if (c.returns?.kind === 'owned') out.push({ k: 'returns owned', by: c.returns.releasedBy });
   if (c.returns?.kind === 'borrowed') out.push({ k: 'returns borrowed' });
   for (const w of c.writesOwned) out.push({ k: 'writes owned', p: w.param, by: w.releasedBy });
-  for (const p of c.releases) out.push({ k: 'releases', p });
+  for (const p of [...c.releases, ...(c.releasesPointee ?? [])]) out.push({ k: 'releases', p });
   for (const p of c.takes) out.push({ k: 'takes', p });
   return out;
 }

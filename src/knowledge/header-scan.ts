@@ -160,7 +160,8 @@ export function scanHeader(text: string): ScannedHeader {
       continue;
     }
     if (c === ';') {
-      finish();
+      // A member of a struct body ends nothing outside it (`typedef struct _h { void *p; } *h;`).
+      if (depth === 0) finish();
       i++;
       continue;
     }

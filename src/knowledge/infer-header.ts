@@ -89,7 +89,9 @@ class HeaderInference {
       const verb = words.find((w) => w in RELEASE_RANK);
       if (!verb) continue;
       const ptrs = decl.params.map((p, i) => ({ t: this.typeOf(p), i })).filter(({ t }) => t.pointers > 0);
-      if (ptrs.length !== 1 || ptrs[0].t.pointers !== 1 || PRIMITIVE.test(ptrs[0].t.base)) continue;
+      // One pointer to the object, or one to a handle that the releaser sets to NULL (DuckDB's duckdb_destroy_config(duckdb_config *)).
+      if (ptrs.length !== 1 || PRIMITIVE.test(ptrs[0].t.base)) continue;
+      if (ptrs[0].t.pointers !== 1 && !(ptrs[0].t.pointers === 2 && this.pointerTypedefs.has(ptrs[0].t.base))) continue;
       const list = this.releasers.get(ptrs[0].t.base) ?? [];
       list.push({ name: decl.name, verb, param: ptrs[0].i, nouns: words.filter((w) => w !== verb) });
       this.releasers.set(ptrs[0].t.base, list);
@@ -122,13 +124,20 @@ class HeaderInference {
       const doc = /^\s*(?:frees?|destroys?|releases?|deletes?|deallocates?|disposes?|closes? and frees?|decrements?|unrefs?)\b/i.test(decl.doc);
       const sources: FactSource[] = doc ? ['doc', 'naming'] : ['naming'];
       const pname = decl.params[param].name ?? String(param + 1);
-      out.set(name, this.fact(decl, file, [`releases ${pname}`], sources, `releases what ${maker} makes${doc ? `; doc: "${firstWords(decl.doc)}"` : ''}`, doc ? 'high' : 'medium'));
+      out.set(name, this.fact(decl, file, [`releases ${this.releasesPointee(decl) ? '*' : ''}${pname}`], sources, `releases what ${maker} makes${doc ? `; doc: "${firstWords(decl.doc)}"` : ''}`, doc ? 'high' : 'medium'));
     }
     return out;
   }
 
+  /** A releaser that takes a pointer to the handle it releases (and sets it to NULL). */
+  private releasesPointee(decl: HeaderDecl): boolean {
+    const ptrs = decl.params.map((p) => this.typeOf(p)).filter((t) => t.pointers > 0);
+    return ptrs.length === 1 && ptrs[0].pointers === 2 && this.pointerTypedefs.has(ptrs[0].base);
+  }
+
   /** The argument a releaser releases: its only pointer, or its only untyped one (rd_kafka_mem_free(rk, ptr)). */
   private releaseParam(decl: HeaderDecl): number | undefined {
+    if (this.releasesPointee(decl)) return decl.params.findIndex((p) => this.typeOf(p).pointers === 2);
     const ptrs = decl.params.map((p, i) => ({ t: this.typeOf(p), i })).filter(({ t }) => t.pointers === 1);
     if (ptrs.length === 1) return ptrs[0].i;
     const untyped = ptrs.filter(({ t }) => /^(void|gpointer)$/.test(t.base));
