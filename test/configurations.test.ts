@@ -20,7 +20,7 @@ write('windows.go', '//go:build windows\n\npackage cfg\n\n// #include <stdlib.h>
 const findings = (args: string[]) => {
   const r = cgoguard(['check', '--no-cache', '--no-c-analyzer', '--format', 'json', ...args, './...'], { cwd: tmp });
   expect(r.code, r.stderr).toBeLessThan(2);
-  return (JSON.parse(r.stdout).findings as { file: string; line: number; trace: { message: string }[] }[]).map((f) => ({ at: `${f.file}:${f.line}`, first: f.trace[0].message }));
+  return (JSON.parse(r.stdout).findings as { file: string; line: number; confidence?: string; trace: { message: string }[] }[]).map((f) => ({ at: `${f.file}:${f.line}`, first: f.trace[0].message, confidence: f.confidence ?? 'high' }));
 };
 
 describe('build configurations', () => {
@@ -28,6 +28,9 @@ describe('build configurations', () => {
     const got = findings([]);
     expect(got.map((f) => f.at).sort()).toEqual(['a.go:6', 'both.go:8', 'trace.go:9']);
     expect(got.find((f) => f.at === 'trace.go:9')?.first).toMatch(/^trace\.go is left out of the default build: checked with -tags extra,trace$/);
+    // A build that may never ship: medium at most.
+    expect(got.find((f) => f.at === 'trace.go:9')?.confidence).toBe('medium');
+    expect(got.find((f) => f.at === 'a.go:6')?.confidence).toBe('high');
     // (The first configuration with the file, fewest tags then by name.) The default build's findings are the default build's: no tags in their trace.
     expect(got.find((f) => f.at === 'a.go:6')?.first).not.toMatch(/-tags/);
   });

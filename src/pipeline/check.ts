@@ -166,7 +166,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       // A configuration reports what is in the files only it builds; the rest is the default build's.
       if (config && (!config.gated.has(found.file) || seenInConfigs.has(findingKey(found)))) continue;
       if (config) seenInConfigs.add(findingKey(found));
-      const f = config ? { ...found, trace: [{ file: found.file, line: found.line, column: found.column, message: `${found.file} is left out of the default build: checked with -tags ${config.tags.join(',')}` }, ...found.trace] } : found;
+      // At most medium: a build made with tags the package documents for tests, debugging or one platform may never ship.
+      const f = config
+        ? { ...found, confidence: found.confidence === 'low' ? ('low' as const) : ('medium' as const), trace: [{ file: found.file, line: found.line, column: found.column, message: `${found.file} is left out of the default build: checked with -tags ${config.tags.join(',')}` }, ...found.trace] }
+        : found;
       if (disabled.has(f.rule)) continue;
       const sev = opts.config.rules.get(f.rule);
       findings.push(sev && sev !== 'off' ? { ...f, severity: sev } : f);
