@@ -405,7 +405,7 @@ function withConfigurations(packages: DiscoveredPackage[], build: BuildContext, 
     const sample = p.files[0];
     const display = (abs: string) => (sample ? path.join(path.dirname(sample.display), path.basename(abs)) : abs);
     for (const c of tagConfigurations(p, build, tests, display)) {
-      const pkg = { ...p, importPath: `${p.importPath}#tags=${c.tags.join(',')}`, files: c.files };
+      const pkg = { ...p, importPath: `${p.importPath}#tags=${c.tags.join(',')}`, files: c.files, cFiles: c.cFiles };
       out.push({ pkg, tags: c.tags, gated: new Set(c.files.filter((f) => c.gated.has(f.path)).map((f) => f.display)) });
     }
   }

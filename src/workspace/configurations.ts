@@ -6,7 +6,7 @@
 // When the user names tags (--tags), only those are checked.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { evalConstraint, KNOWN_ARCH, KNOWN_OS, matchesFileName, type BuildContext } from '../syntax/buildtags.js';
+import { evalConstraint, evalPlusBuild, KNOWN_ARCH, KNOWN_OS, matchesFileName, type BuildContext } from '../syntax/buildtags.js';
 import type { DiscoveredPackage, PackageFile } from './discover.js';
 import { readGoHeader } from './goheader.js';
 
@@ -15,6 +15,8 @@ export interface Configuration {
   tags: string[];
   /** The package's Go files under those tags. */
   files: PackageFile[];
+  /** Its C files under those tags (a `//go:build test` .c file holds the test framework's C). */
+  cFiles: PackageFile[];
   /** Of those, the files only this configuration builds (absolute paths). */
   gated: Set<string>;
 }
@@ -67,7 +69,34 @@ export function tagConfigurations(pkg: DiscoveredPackage, ctx: BuildContext, tes
     const c = { ...ctx, tags: [...ctx.tags, ...tags] };
     const files = names.filter((n) => included(n, c)).map((n) => path.join(pkg.dir, n));
     const gated = new Set(files.filter((f) => !base.has(f)));
-    if (gated.size) out.push({ tags, files: files.map((f) => ({ path: f, display: display(f) })), gated });
+    if (gated.size) out.push({ tags, files: files.map((f) => ({ path: f, display: display(f) })), cFiles: cFilesUnder(pkg, c, display), gated });
+  }
+  return out;
+}
+
+/** The package folder's .c and .h files a build with these tags compiles (their `//go:build` lines, as for Go files). */
+function cFilesUnder(pkg: DiscoveredPackage, c: BuildContext, display: (abs: string) => string): PackageFile[] {
+  const known = new Set(pkg.cFiles.map((f) => f.path));
+  const out = [...pkg.cFiles];
+  let names: string[];
+  try {
+    names = readdirSync(pkg.dir).filter((n) => /\.[ch]$/.test(n)).sort();
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    const abs = path.join(pkg.dir, n);
+    if (known.has(abs) || !matchesFileName(n, c)) continue;
+    let head = '';
+    try {
+      head = readFileSync(abs, 'utf8').slice(0, 4096);
+    } catch {
+      continue;
+    }
+    const constraint = /^\/\/go:build\s+(.+)$/m.exec(head)?.[1];
+    const plusBuild = [...head.matchAll(/^\/\/\s*\+build\s+(.+)$/gm)].map((m) => m[1].trim());
+    const included = constraint ? evalConstraint(constraint.trim(), c) : plusBuild.length > 0 && evalPlusBuild(plusBuild, c);
+    if (included) out.push({ path: abs, display: display(abs) });
   }
   return out;
 }

@@ -421,6 +421,9 @@ class OwnershipDomain implements Ownership {
     if (o.site < 0) return true;
     // The call reported an error (this path knows its error output is set): its result is NULL.
     if (o.nullable && o.nullWhenSet?.some((id) => st.obj(id)?.nullable === false)) return true;
+    // A GError is set exactly when the call's result says it failed (GLib's rule), which is what
+    // wrappers test: one nothing showed to be set is one the call did not set.
+    if (o.errorOutput && o.nullable && o.releasedBy?.includes('g_error_free')) return true;
     const { how, at, name } = loss;
     const resource = this.resourceOf(o);
     const pathSteps = st.trace.slice(o.traceAt ?? 0).slice(-6);
