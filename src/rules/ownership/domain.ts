@@ -242,7 +242,8 @@ class OwnershipDomain implements Ownership {
       return;
     }
     const key = target.slice(2);
-    const held = st.env.get(key) ?? UNKNOWN_VAL;
+    // Evaluated as an expression: a parameter gets its input symbol, so that a helper releasing its argument says so in its summary.
+    const held = operand ? this.x.peek(operand, st) : (st.env.get(key) ?? UNKNOWN_VAL);
     this.release(st, held, { by: cc.name, name: this.x.varName(key), loc: operand, pos: cc.pos, end: cc.e.end });
   }
 
