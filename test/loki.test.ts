@@ -137,7 +137,11 @@ describe.skipIf(!hasVictoriaLogs && !process.env.CI)('a real Loki-protocol serve
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/1200 entries delivered/);
       expect(await waitFor(`${format} lines`, async () => ((await count(`run:${run}`)) === 1200 ? 1200 : undefined))).toBe(1200);
-      const byEvent = await logsQuery(vl.url, `run:${run} | stats by (_stream) count() n`);
+      // The store answers per-stream statistics a moment after the count: wait for both streams.
+      const byEvent = await waitFor(`${format} streams`, async () => {
+        const rows = await logsQuery(vl.url, `run:${run} | stats by (_stream) count() n`);
+        return rows.length >= 2 ? rows : undefined;
+      });
       expect(byEvent.map((x) => x._stream).sort()).toEqual([expect.stringMatching(/^\{event="alloc",host="[^"]+",job="cgoguard",source="export"\}$/), expect.stringMatching(/^\{event="free",/)]);
     }
   });

@@ -21,8 +21,8 @@ export interface Configuration {
   gated: Set<string>;
 }
 
-/** At most this many configurations per package: a package with more tags than that is mostly a matrix of features. */
-const MAX_CONFIGURATIONS = 4;
+/** At most this many configurations per package (go-sqlite3 has a dozen feature tags). */
+const MAX_CONFIGURATIONS = 8;
 
 /** Tags that are not custom: the toolchain, the system, and files meant never to build. */
 function isCustom(tag: string): boolean {
@@ -39,28 +39,29 @@ export function tagConfigurations(pkg: DiscoveredPackage, ctx: BuildContext, tes
   } catch {
     return [];
   }
-  const heads = new Map<string, { constraint?: string; pkgName?: string; cgo: boolean }>();
+  const heads = new Map<string, { constraint?: string; plusBuild: string[]; pkgName?: string; cgo: boolean }>();
   for (const n of names) {
     try {
       const text = readFileSync(path.join(pkg.dir, n), 'utf8');
       const h = readGoHeader(text);
-      heads.set(n, { constraint: h.buildConstraint, pkgName: h.pkgName, cgo: /^import\s*(\(\s*)?"C"/m.test(text) });
+      heads.set(n, { constraint: h.buildConstraint, plusBuild: h.plusBuild, pkgName: h.pkgName, cgo: /^import\s*(\(\s*)?"C"/m.test(text) });
     } catch {
       // Unreadable: discovery has said so.
     }
   }
   const included = (n: string, c: BuildContext) => {
     const h = heads.get(n);
-    return !!h && h.pkgName === pkg.name && matchesFileName(n, c) && (!h.constraint || evalConstraint(h.constraint, c));
+    return !!h && h.pkgName === pkg.name && matchesFileName(n, c) && (h.constraint ? evalConstraint(h.constraint, c) : !h.plusBuild.length || evalPlusBuild(h.plusBuild, c));
   };
   const sets = new Map<string, string[]>();
   for (const n of names) {
     const h = heads.get(n);
-    if (!h?.constraint || base.has(path.join(pkg.dir, n)) || !h.cgo) continue;
-    const tags = [...new Set(h.constraint.match(/[A-Za-z_][\w.]*/g) ?? [])].filter(isCustom).sort();
-    if (!tags.length || (h.constraint.match(/\bignore\b/) ?? []).length) continue;
-    const c = { ...ctx, tags: [...ctx.tags, ...tags] };
-    if (included(n, c)) sets.set(tags.join(','), tags);
+    const expr = h?.constraint ?? h?.plusBuild.join(' ');
+    if (!h || !expr || base.has(path.join(pkg.dir, n)) || !h.cgo || /\bignore\b/.test(expr)) continue;
+    const all = [...new Set(expr.match(/[A-Za-z_][\w.]*/g) ?? [])].filter(isCustom).sort();
+    // The fewest tags that build it: one alone when one will do (`// +build sqlite_trace trace`).
+    const tags = [...all.map((t) => [t]), all].find((ts) => ts.length && included(n, { ...ctx, tags: [...ctx.tags, ...ts] }));
+    if (tags) sets.set(tags.join(','), tags);
   }
   const out: Configuration[] = [];
   // Fewest tags first (then by name): a file two configurations build is reported from the first.
