@@ -151,11 +151,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     cNotAnalyzed += r.stats.cAnalyzerUnavailable;
     for (const p of r.preprocessProblems) preprocessProblems.add(p);
     for (const p of r.cAnalyzerProblems) cAnalyzerProblems.add(p);
-    cTimeouts.push(...(r.cAnalyzer?.timeouts ?? []));
-    cSkipped.push(...(r.cAnalyzer?.skipped ?? []));
-    notes.push(...r.problems);
-    unreadable.push(...r.unreadable);
-    skipped.push(...r.skipped);
+    for (const t of r.cAnalyzer?.timeouts ?? []) if (!cTimeouts.includes(t)) cTimeouts.push(t);
+    // A configuration sees the package's C and functions again: each is said once.
+    for (const u of r.cAnalyzer?.skipped ?? []) if (!cSkipped.some((x) => x.display === u.display && x.why === u.why)) cSkipped.push(u);
+    for (const n of r.problems) if (!notes.includes(n)) notes.push(n);
+    for (const u of r.unreadable) if (!unreadable.includes(u)) unreadable.push(u);
+    for (const x of r.skipped) if (!skipped.includes(x)) skipped.push(x);
     for (const at of r.syntaxErrors) {
       // go list may have said why already, with its own position.
       const file = at.replace(/:\d+:\d+$/, '');
@@ -168,7 +169,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       if (config) seenInConfigs.add(findingKey(found));
       // At most medium: a build made with tags the package documents for tests, debugging or one platform may never ship.
       const f = config
-        ? { ...found, confidence: found.confidence === 'low' ? ('low' as const) : ('medium' as const), trace: [{ file: found.file, line: found.line, column: found.column, message: `${found.file} is left out of the default build: checked with -tags ${config.tags.join(',')}` }, ...found.trace] }
+        ? { ...found, confidence: found.confidence === 'low' ? ('low' as const) : ('medium' as const), trace: [{ file: found.file, line: found.line, column: found.column, message: `${found.file} is left out of the default build: checked with -tags ${(config.gated.get(found.file) ?? config.tags).join(',')}` }, ...found.trace] }
         : found;
       if (disabled.has(f.rule)) continue;
       const sev = opts.config.rules.get(f.rule);
@@ -398,15 +399,15 @@ function readQuietly(file: string): string | undefined {
 }
 
 /** The extra configurations of the packages, as packages of their own (named `path#tags=a,b`, which nothing imports). */
-function withConfigurations(packages: DiscoveredPackage[], build: BuildContext, tests: boolean): { pkg: DiscoveredPackage; tags: string[]; gated: Set<string> }[] {
-  const out: { pkg: DiscoveredPackage; tags: string[]; gated: Set<string> }[] = [];
+function withConfigurations(packages: DiscoveredPackage[], build: BuildContext, tests: boolean): { pkg: DiscoveredPackage; tags: string[]; gated: Map<string, string[]> }[] {
+  const out: { pkg: DiscoveredPackage; tags: string[]; gated: Map<string, string[]> }[] = [];
   for (const p of packages) {
     // Displays as the package's own files have them: the same folder, as the user named it.
     const sample = p.files[0];
     const display = (abs: string) => (sample ? path.join(path.dirname(sample.display), path.basename(abs)) : abs);
     for (const c of tagConfigurations(p, build, tests, display)) {
       const pkg = { ...p, importPath: `${p.importPath}#tags=${c.tags.join(',')}`, files: c.files, cFiles: c.cFiles };
-      out.push({ pkg, tags: c.tags, gated: new Set(c.files.filter((f) => c.gated.has(f.path)).map((f) => f.display)) });
+      out.push({ pkg, tags: c.tags, gated: new Map(c.files.filter((f) => c.gated.has(f.path)).map((f) => [f.display, c.gated.get(f.path)!])) });
     }
   }
   return out;

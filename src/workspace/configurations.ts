@@ -17,12 +17,12 @@ export interface Configuration {
   files: PackageFile[];
   /** Its C files under those tags (a `//go:build test` .c file holds the test framework's C). */
   cFiles: PackageFile[];
-  /** Of those, the files only this configuration builds (absolute paths). */
-  gated: Set<string>;
+  /** Of those, the files it is checked for (absolute paths), with the fewest tags each needs. */
+  gated: Map<string, string[]>;
 }
 
-/** At most this many configurations per package (go-sqlite3 has a dozen feature tags). */
-const MAX_CONFIGURATIONS = 8;
+/** Besides the build with every tag on, at most this many builds of their own per package. */
+const MAX_CONFIGURATIONS = 4;
 
 /** Tags that are not custom: the toolchain, the system, and files meant never to build. */
 function isCustom(tag: string): boolean {
@@ -53,24 +53,33 @@ export function tagConfigurations(pkg: DiscoveredPackage, ctx: BuildContext, tes
     const h = heads.get(n);
     return !!h && h.pkgName === pkg.name && matchesFileName(n, c) && (h.constraint ? evalConstraint(h.constraint, c) : !h.plusBuild.length || evalPlusBuild(h.plusBuild, c));
   };
-  const sets = new Map<string, string[]>();
+  // The fewest tags that build each gated file: one alone when one will do (`// +build sqlite_trace trace`).
+  const needs = new Map<string, string[]>();
   for (const n of names) {
     const h = heads.get(n);
     const expr = h?.constraint ?? h?.plusBuild.join(' ');
     if (!h || !expr || base.has(path.join(pkg.dir, n)) || !h.cgo || /\bignore\b/.test(expr)) continue;
     const all = [...new Set(expr.match(/[A-Za-z_][\w.]*/g) ?? [])].filter(isCustom).sort();
-    // The fewest tags that build it: one alone when one will do (`// +build sqlite_trace trace`).
     const tags = [...all.map((t) => [t]), all].find((ts) => ts.length && included(n, { ...ctx, tags: [...ctx.tags, ...ts] }));
-    if (tags) sets.set(tags.join(','), tags);
+    if (tags) needs.set(path.join(pkg.dir, n), tags);
   }
-  const out: Configuration[] = [];
-  // Fewest tags first (then by name): a file two configurations build is reported from the first.
-  const ordered = [...sets.values()].sort((a, b) => a.length - b.length || (a.join(',') < b.join(',') ? -1 : 1));
-  for (const tags of ordered.slice(0, MAX_CONFIGURATIONS)) {
+  if (!needs.size) return [];
+  const make = (tags: string[], only?: Set<string>): Configuration | undefined => {
     const c = { ...ctx, tags: [...ctx.tags, ...tags] };
     const files = names.filter((n) => included(n, c)).map((n) => path.join(pkg.dir, n));
-    const gated = new Set(files.filter((f) => !base.has(f)));
-    if (gated.size) out.push({ tags, files: files.map((f) => ({ path: f, display: display(f) })), cFiles: cFilesUnder(pkg, c, display), gated });
+    const gated = new Map(files.filter((f) => needs.has(f) && (!only || only.has(f))).map((f) => [f, needs.get(f)!]));
+    return gated.size ? { tags, files: files.map((f) => ({ path: f, display: display(f) })), cFiles: cFilesUnder(pkg, c, display), gated } : undefined;
+  };
+  // One build with every custom tag on covers most files at once; a file it leaves out (one that needs
+  // another tag off) gets a build of its own, fewest tags first.
+  const union = make([...new Set([...needs.values()].flat())].sort());
+  const out: Configuration[] = union ? [union] : [];
+  const left = new Map<string, string[]>();
+  for (const [f, tags] of needs) if (!union?.gated.has(f)) left.set(tags.join(','), tags);
+  const ordered = [...left.values()].sort((a, b) => a.length - b.length || (a.join(',') < b.join(',') ? -1 : 1));
+  for (const tags of ordered.slice(0, MAX_CONFIGURATIONS)) {
+    const own = make(tags, new Set([...needs].filter(([, t]) => t.join(',') === tags.join(',')).map(([f]) => f)));
+    if (own) out.push(own);
   }
   return out;
 }
