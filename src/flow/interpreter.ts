@@ -5,7 +5,8 @@
 // and report findings (see hooks.ts).
 import type { FuncInfo } from '../model/program.js';
 import type { Resolver } from '../model/resolve.js';
-import { mayHoldPointer } from '../model/types.js';
+import { resolveCType } from '../model/ctypes.js';
+import { mayHoldPointer, type Ty } from '../model/types.js';
 import { unparen } from '../syntax/exprs.js';
 import { NO_VAR, type Expr, type FuncIR } from '../syntax/goast.js';
 import { BudgetExceeded, DEFAULT_BUDGET, Chooser, type Budget, type Frame, type FunctionResult, type SummaryLookup } from './base.js';
@@ -82,13 +83,20 @@ export class Interpreter extends Calls {
 
   private bindInput(st: State, v: number, id: string, origin: string): void {
     const t = this.types.vars[v];
-    if (t.k !== 'unknown' && !mayHoldPointer(t)) {
+    if (t.k !== 'unknown' && !mayHoldPointer(t) && !this.isCPointerType(t)) {
       st.assign(varKey(v), UNKNOWN_VAL);
       return;
     }
     st.setObj(id, { kind: 'sym', state: 'live', what: origin, site: -1, nullable: true, steps: [], origin });
     st.env.set(varKey(v), objVal(id));
     this.inputIds.add(id);
+  }
+
+  /** A C typedef of a pointer (DuckDB's `duckdb_config`): a handle the function may release, like a `*C.T`. */
+  private isCPointerType(t: Ty): boolean {
+    if (t.k !== 'c') return false;
+    const ct = this.info.pkg.cType(t.name);
+    return !!ct && resolveCType(ct, this.info.pkg.c).k === 'ptr';
   }
 
   // ---------------------------------------------------------------- driver
