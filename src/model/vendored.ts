@@ -12,7 +12,7 @@
 //   - a license header of another party: a copyright line whose holder the
 //     module's own license files (LICENSE, COPYING, NOTICE) do not name, or a
 //     public-domain dedication the module's license does not make.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { cSkeleton } from './cskeleton.js';
 
@@ -70,6 +70,8 @@ export function vendoredReason(file: string, head: string, license: ModuleLicens
   if (folder && !rel.startsWith('..')) return `in a ${folder}/ folder`;
   head = head.slice(0, HEAD_BYTES);
   if (GENERATED.test(head)) return 'generated';
+  const sibling = generatedSibling(file);
+  if (sibling) return `beside ${sibling}, generated (a copied grammar or library)`;
   if (AMALGAMATION.test(head)) return 'an amalgamation';
   const header = leadingComments(head);
   if (license.text) {
@@ -152,6 +154,50 @@ function normalize(s: string): string {
 function read(p: string): string | undefined {
   try {
     return readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const siblings = new Map<string, string | undefined>();
+
+/**
+ * A generated .c file in the same folder (tree-sitter's parser.c beside a
+ * grammar's scanner.c): copies travel in sets, and what sits beside generated
+ * code was copied with it. Read once per folder.
+ */
+function generatedSibling(file: string): string | undefined {
+  const dir = path.dirname(file);
+  if (!siblings.has(dir)) {
+    let found: string | undefined;
+    try {
+      for (const n of readdirSync(dir).filter((x) => x.endsWith('.c')).sort()) {
+        const head = readPrefix(path.join(dir, n), HEAD_BYTES);
+        if (head === undefined) continue;
+        if (GENERATED.test(head) || (head.length === HEAD_BYTES && mostlyData(read(path.join(dir, n)) ?? ''))) {
+          found = n;
+          break;
+        }
+      }
+    } catch {
+      // An unreadable folder says nothing.
+    }
+    siblings.set(dir, found);
+  }
+  const found = siblings.get(dir);
+  return found && found !== path.basename(file) ? found : undefined;
+}
+
+function readPrefix(p: string, bytes: number): string | undefined {
+  try {
+    const fd = openSync(p, 'r');
+    try {
+      const buf = Buffer.alloc(bytes);
+      const n = readSync(fd, buf, 0, bytes, 0);
+      return buf.subarray(0, n).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return undefined;
   }
