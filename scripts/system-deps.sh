@@ -4,7 +4,9 @@
 # `cgoguard test`), chromium (the HTML report is opened in a real browser by
 # playwright-core; no browser is downloaded), prometheus (it scrapes `watch
 # --listen` in the tests; promtool checks the shipped rules), neovim (its built-in
-# LSP client drives `cgoguard lsp` in the tests). Runs before `npm test`.
+# LSP client drives `cgoguard lsp` in the tests), and the headers of the
+# libraries the built-in contract packs describe (each pack is checked against
+# its library's declarations). Runs before `npm test`.
 # Installs only as root or with password-less sudo; otherwise says what is missing
 # (tests that need a missing tool are skipped, except in CI where they fail).
 set -uo pipefail
@@ -31,6 +33,13 @@ command -v clang >/dev/null 2>&1 || missing+=(clang)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v nvim >/dev/null 2>&1 || missing+=(neovim)
+header() { [ -e "/usr/include/$1" ] || ls /usr/include/*/"$1" >/dev/null 2>&1; }
+header sqlite3.h || missing+=(libsqlite3-dev)
+header git2.h || missing+=(libgit2-dev)
+header rocksdb/c.h || missing+=(librocksdb-dev)
+header libavformat/avformat.h || missing+=(libavformat-dev)
+header libavcodec/avcodec.h || missing+=(libavcodec-dev)
+header libavutil/frame.h || missing+=(libavutil-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
