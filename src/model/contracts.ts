@@ -57,6 +57,11 @@ export interface Contract {
 
 export class ContractSyntaxError extends Error {}
 
+/** A contract that says nothing yet: the start of one being parsed or made. */
+export function emptyContract(name: string, origin: string): Contract {
+  return { name, releases: [], releasesOnSuccess: [], releasesPointee: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin };
+}
+
 const DEFAULT_RELEASER = ['free'];
 
 /**
@@ -72,7 +77,7 @@ export function parseContract(text: string, origin: string, defaultName?: string
     const t = next();
     if (t !== word) throw new ContractSyntaxError(`expected "${word}"${t ? `, found "${t}"` : ' at end'}`);
   };
-  const c: Contract = { name: defaultName ?? '', releases: [], releasesOnSuccess: [], releasesPointee: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin };
+  const c = emptyContract(defaultName ?? '', origin);
   const CLAUSE_WORDS = new Set(['returns', 'releases', 'takes', 'borrows', 'writes', 'not', 'invalidates', 'creates']);
   if (peek() && !CLAUSE_WORDS.has(peek())) {
     const name = next().replace(/^C\./, '');
@@ -272,7 +277,7 @@ export class ContractSet {
     const c = this.byName.get(name);
     if (c || !this.releasers.has(name)) return c;
     // A function named as a releaser releases its first argument unless its own contract says otherwise.
-    return { name, releases: [0], releasesOnSuccess: [], releasesPointee: [], takes: [], borrows: [], writesOwned: [], takesWithDestructor: [], notAfter: [], invalidates: [], origin: this.releasers.get(name)! };
+    return { ...emptyContract(name, this.releasers.get(name)!), releases: [0] };
   }
 
   /** A copy to which a package's own directives can be added. */

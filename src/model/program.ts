@@ -9,7 +9,7 @@ import { CBodies } from './cbodies.js';
 import { addHeaderDeclarations, contractDirectives, cTypeOfGoName } from './cmodel.js';
 import type { CType } from './ctypes.js';
 import { packContracts, packsForPreamble } from './packs.js';
-import { ContractSet, ContractSyntaxError, parseContract, translateSeedContract, type Contract } from './contracts.js';
+import { ContractSet, ContractSyntaxError, emptyContract, parseContract, translateSeedContract, type Contract } from './contracts.js';
 import { findSeedContracts, type SeedContractBlock } from '../syntax/directives.js';
 
 export interface FuncInfo {
@@ -249,17 +249,8 @@ export class PackageModel {
     if (!f?.writesOwned?.length) return undefined;
     const via = [...new Set(f.writesOwned.map((w) => w.via))].join(', ');
     return {
-      name,
-      releases: [],
-      releasesOnSuccess: [],
-      releasesPointee: [],
-      takes: [],
-      borrows: [],
+      ...emptyContract(name, `its C body, which passes the out parameter to ${via}`),
       writesOwned: f.writesOwned.map(({ param, releasedBy, when }) => ({ param, releasedBy, ...(when ? { when } : {}) })),
-      takesWithDestructor: [],
-      notAfter: [],
-      invalidates: [],
-      origin: `its C body, which passes the out parameter to ${via}`,
     };
   }
 

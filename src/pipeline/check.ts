@@ -1,9 +1,9 @@
 // `cgoguard check`: discover packages, analyse them in dependency order
 // (worker threads when there is enough to do), apply the configuration, and
 // return findings in a stable order.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { tagConfigurations } from '../workspace/configurations.js';
+import { readText } from '../model/read-text.js';
 import { availableParallelism } from 'node:os';
 import { compareFindings, type CheckStats, type Finding } from '../findings/finding.js';
 import { carriesCMemory, type Summary } from '../flow/summary.js';
@@ -69,7 +69,6 @@ export interface CheckProgress {
   clangDone: number;
   clangQueued: number;
 }
-
 
 export interface CheckResult {
   findings: Finding[];
@@ -383,19 +382,11 @@ function cgoSources(packages: DiscoveredPackage[], overlay?: ReadonlyMap<string,
   for (const p of packages) {
     if (!p.importsC) continue;
     for (const f of p.files) {
-      const text = overlay?.get(f.path) ?? readQuietly(f.path);
+      const text = overlay?.get(f.path) ?? readText(f.path);
       if (text !== undefined) out.push({ display: f.display, text });
     }
   }
   return out;
-}
-
-function readQuietly(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /** The extra configurations of the packages, as packages of their own (named `path#tags=a,b`, which nothing imports). */

@@ -5,13 +5,13 @@
 // (built in, configuration, packs, directives) wins; a function the package
 // defines in C is summarised from its body; otherwise a fact inferred from
 // the library's headers applies.
-import { readFileSync } from 'node:fs';
 import { inferredForPackage } from '../knowledge/package-facts.js';
 import type { InferredFact } from '../knowledge/infer-header.js';
 import { contractDirectives } from '../model/cmodel.js';
 import { ContractSet, parseContract, ContractSyntaxError, type Contract } from '../model/contracts.js';
 import { packContracts, packsForPreamble } from '../model/packs.js';
 import { cgoFlags } from '../model/cpreprocess.js';
+import { readText } from '../model/read-text.js';
 import type { Config } from '../workspace/config.js';
 import { discover } from '../workspace/discover.js';
 import { readGoHeader } from '../workspace/goheader.js';
@@ -63,12 +63,8 @@ export async function gatherKnowledge(o: KnowledgeOptions): Promise<Knowledge> {
     const calls = new Map<string, Set<string>>();
     const own = given.clone();
     for (const f of pkg.files) {
-      let text: string;
-      try {
-        text = readFileSync(f.path, 'utf8');
-      } catch {
-        continue;
-      }
+      const text = readText(f.path);
+      if (text === undefined) continue;
       if (!/import\s*(\(\s*)?"C"/.test(text)) continue;
       const preamble = readGoHeader(text).importComments.join('\n');
       preambles.push(preamble);
@@ -112,17 +108,9 @@ const CGO_HELPERS = new Set(['CString', 'CBytes', 'GoString', 'GoStringN', 'GoBy
 /** Names of the functions the package defines in C (preambles, .c files): their bodies are summarised, never inferred. */
 function definedInC(preambles: string[], cFiles: string[]): Set<string> {
   const out = new Set<string>();
-  const texts = [...preambles, ...cFiles.filter((f) => f.endsWith('.c')).map((f) => readQuietly(f))];
+  const texts = [...preambles, ...cFiles.filter((f) => f.endsWith('.c')).map((f) => readText(f) ?? '')];
   for (const t of texts) for (const m of t.matchAll(/^[A-Za-z_][\w \t*]*?\b([A-Za-z_]\w*)\s*\([^;{)]*\)\s*\{/gm)) out.add(m[1]);
   return out;
-}
-
-function readQuietly(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /** The inferred facts of the called functions as a configuration file's `contracts:` list, each with its evidence. */

@@ -3,7 +3,7 @@
 // out, a time limit per unit scaled to its size and one for the whole run,
 // and as many units at once as the run has slots. Runs on the main thread,
 // which only waits for clang processes.
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import {
@@ -22,6 +22,7 @@ import {
 } from '../model/canalyzer.js';
 import { HEAD_BYTES, moduleLicense, mostlyData, vendoredReason } from '../model/vendored.js';
 import { Slots } from './slots.js';
+import { readPrefix, readText } from '../model/read-text.js';
 
 /** Slot priority of a clang unit: after the packages waiting for a worker. */
 const CLANG_PRIORITY = 1;
@@ -58,8 +59,8 @@ export class CAnalysisRun {
         // The cheap signs first: a generated parser is often over the size limit too.
         const vendored =
           this.saidVendored(u.path) ??
-          vendoredReason(u.path, readHead(u.path), moduleLicense(plan.dir)) ??
-          (bytes <= this.budget.maxUnitKB * 1024 ? mostlyData(readQuietly(u.path) ?? '') : undefined);
+          vendoredReason(u.path, readPrefix(u.path, HEAD_BYTES) ?? '', moduleLicense(plan.dir)) ??
+          (bytes <= this.budget.maxUnitKB * 1024 ? mostlyData(readText(u.path) ?? '') : undefined);
         if (vendored) {
           out.skipped.push({ display: u.display, why: 'vendored', detail: vendored });
           continue;
@@ -168,14 +169,6 @@ function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
-function readQuietly(p: string): string | undefined {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 function sizeOf(p: string): number | undefined {
   try {
     const st = statSync(p);
@@ -185,16 +178,3 @@ function sizeOf(p: string): number | undefined {
   }
 }
 
-/** The first bytes of a file, where its header is. */
-function readHead(p: string): string {
-  let fd: number | undefined;
-  try {
-    fd = openSync(p, 'r');
-    const buf = Buffer.alloc(HEAD_BYTES);
-    return buf.toString('utf8', 0, readSync(fd, buf, 0, HEAD_BYTES, 0));
-  } catch {
-    return '';
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}

@@ -31,9 +31,7 @@ class OwnershipDomain implements Ownership {
   readonly provides: Ownership = this;
   /** A call's outputs that exist only when it succeeds, or only when it fails, and the arguments it releases only on success. */
   private readonly outputs = new WeakMap<CCall, StatusOutputs>();
-  /** The error outputs a call wrote (for its result, NULL when one is set). */
-  private readonly errorOutputs = new WeakMap<CCall, string[]>();
-  /** The outputs a call wrote. */
+  /** The outputs a call wrote (those that are errors are marked errorOutput). */
   private readonly written = new WeakMap<CCall, string[]>();
 
   constructor(private readonly x: Engine) {}
@@ -257,7 +255,6 @@ class OwnershipDomain implements Ownership {
   afterCCall(cc: CCall, st: State): void {
     const onSuccess: string[] = [];
     const onFailure: string[] = [];
-    const errors: string[] = [];
     const written: string[] = [];
     for (const w of cc.contract?.writesOwned ?? []) {
       const target = cc.args[w.param];
@@ -268,16 +265,11 @@ class OwnershipDomain implements Ownership {
       st.assign(varKey(Number(target.slice(3))), val);
       const id = objId(val);
       if (id) written.push(id);
-      if (id && ERROR_OUTPUT.test(cc.contract?.params?.[w.param] ?? '')) {
-        errors.push(id);
-        st.updateObj(id, { errorOutput: true });
-      }
+      if (id && ERROR_OUTPUT.test(cc.contract?.params?.[w.param] ?? '')) st.updateObj(id, { errorOutput: true });
       if (id && w.when === 'success') onSuccess.push(id);
       if (id && w.when === 'failure') onFailure.push(id);
     }
     this.outputs.set(cc, { onSuccess, onFailure, keptOnFailure: this.outputs.get(cc)?.keptOnFailure ?? [] });
-    if (errors.length) this.errorOutputs.set(cc, errors);
-    else this.errorOutputs.delete(cc);
     this.written.set(cc, written);
     // `releases *P` with `&x`: the callee leaves x NULL.
     for (const i of cc.effects.releasedThrough) if (cc.targets[i]?.startsWith('a:v')) st.assign(cc.targets[i].slice(2), NIL);
@@ -286,8 +278,9 @@ class OwnershipDomain implements Ownership {
   cCallResult(cc: CCall, st: State): Val[] | undefined {
     const { contract, cfn, name, pos, e, args } = cc;
     if (contract?.returns?.kind === 'owned') {
-      const errors = this.errorOutputs.get(cc);
-      const val = this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy, ...this.madeBy(cc, contract, contract.returns.releasedBy), ...(errors ? { nullWhenSet: errors } : {}) });
+      // The error outputs of the same call: when one is set, the result is NULL.
+      const errors = (this.written.get(cc) ?? []).filter((id) => st.obj(id)?.errorOutput);
+      const val = this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy, ...this.madeBy(cc, contract, contract.returns.releasedBy), ...(errors.length ? { nullWhenSet: errors } : {}) });
       // An error object as the result (librdkafka's rd_kafka_error_t *): when there is one, the outputs were not set.
       const rid = objId(val);
       if (rid && contract.returns.releasedBy.some((r) => /error/i.test(r))) {
