@@ -101,7 +101,13 @@ describe('cgoguard contracts', () => {
     expect(r.stdout).toContain('  - "wg_repo_open(out, path) writes owned to out released by wg_repo_free on success"');
     expect(r.stdout).toContain('  - "wg_options_create() returns owned released by wg_options_destroy"');
     expect(r.stdout).not.toContain('CString');
-    expect(r.stderr).toMatch(/1 cgo package\(s\), \d+ C function\(s\) called, 8 with inferred contracts/);
+    expect(r.stderr).toMatch(/1 cgo package\(s\), \d+ C function\(s\) called, 14 with inferred contracts/);
+    // A releaser that returns a status may refuse: it releases only on success.
+    expect(r.stdout).toContain('  - "wg_mount_release(m) releases m on success"');
+    // A constructor that frees its argument when it succeeds, as its doc says.
+    expect(r.stdout).toContain('  - "wg_client_new(conf) returns owned released by wg_client_destroy; releases conf on success"');
+    // An error object is made by whatever returns one.
+    expect(r.stdout).toContain('  - "wg_repo_serialize(repo, bufferp, sizep) returns owned released by wg_error_destroy; writes owned to bufferp released by wg_free"');
     const before = check();
     expect(before.filter((f) => f.confidence === 'medium').length).toBeGreaterThan(0);
     // Reviewed and kept, the same facts are sure: the same findings, none a guess any more.

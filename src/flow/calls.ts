@@ -11,7 +11,7 @@ import type { Chooser, Frame, Operands } from './base.js';
 import { Conditions } from './conditions.js';
 import { isCMemory, isTracked } from './gomemory.js';
 import type { CallExpr, CCall, SummaryCall, SummaryTarget } from './hooks.js';
-import { HEAP_STRING, NIL, NONNIL, TRUE, FALSE, UNKNOWN_VAL, fieldKey, fieldValue, objId, objVal, statusVal, varKey, type State, type Val } from './state.js';
+import { HEAP_STRING, NIL, NONNIL, TRUE, FALSE, UNKNOWN_VAL, fieldKey, fieldValue, objId, objVal, statusOutputs, statusVal, varKey, type State, type Val } from './state.js';
 import type { Summary } from './summary.js';
 
 type Callee =
@@ -131,7 +131,10 @@ export abstract class Calls extends Conditions {
       case 'func': {
         const s = this.summaries.get(callee.key);
         if (!s) break;
-        return this.applySummary(s, callee.display, e, args, recv, st, ch, pos, want);
+        const r = this.applySummary(s, callee.display, e, args, recv, st, ch, pos, want);
+        // `getError(ret)`: an error made from a C status is nil exactly when the status says success.
+        const statuses = args.filter((a) => statusOutputs(a));
+        return s.results.length === 1 && isError(s.results[0]) && statuses.length === 1 ? statuses : r;
       }
       case 'api': {
         let result: Val[] | undefined;

@@ -366,7 +366,9 @@ export abstract class Expressions extends Memory {
           const idx = l.index[0];
           const key = fieldKey(id, idx?.k === 'lit' && idx.kind === 'int' ? `#${idx.value}` : '#*');
           const prev = st.env.get(key);
-          if (!(key.endsWith('#*') && prev && isGoPointer(st, prev))) st.env.set(key, fieldValue(v));
+          // `a[i] = *p`: a copy of p's memory, holding a Go pointer only where that memory does.
+          const copied = src && unparen(src).k === 'unary' && (unparen(src) as { op: string }).op === '*' ? this.copiedValue(st, v) : v;
+          if (!(key.endsWith('#*') && prev && isGoPointer(st, prev))) st.env.set(key, fieldValue(copied));
           return;
         }
         this.escape(st, v);
@@ -376,6 +378,14 @@ export abstract class Expressions extends Memory {
         this.eval(l, st, ch, frame);
         this.escape(st, v);
     }
+  }
+
+  /** The value `*p` copies out of Go memory: none of its own when that memory holds no Go pointer we know of. */
+  private copiedValue(st: State, v: Val): Val {
+    const id = objId(v);
+    if (!id || st.obj(id)?.kind !== 'go') return v;
+    for (const [k, fv] of st.env) if (k.startsWith(`${id}|`) && isGoPointer(st, fv)) return v;
+    return UNKNOWN_VAL;
   }
 
   private storedIntoC(store: StoreIntoC, st: State): void {

@@ -36,6 +36,8 @@ import { caseKey, limitCases, mergeNeeds, type Effect, type GoField, type Result
 export class Interpreter extends Calls {
   /** The symbolic objects standing for the receiver and parameters. */
   private readonly inputIds = new Set<string>();
+  /** Inputs passed by value (a struct or array parameter, a value receiver): what is stored in them stays in the copy. */
+  private readonly valueInputs = new Set<string>();
 
   constructor(info: FuncInfo, resolver: Resolver, summaries: SummaryLookup, modules: readonly DomainModule[], budget: Budget = DEFAULT_BUDGET, pathSensitive = true) {
     super(info, resolver, summaries, modules, budget, pathSensitive);
@@ -90,6 +92,7 @@ export class Interpreter extends Calls {
     st.setObj(id, { kind: 'sym', state: 'live', what: origin, site: -1, nullable: true, steps: [], origin });
     st.env.set(varKey(v), objVal(id));
     this.inputIds.add(id);
+    if (this.isStructVar(v)) this.valueInputs.add(id);
   }
 
   /** A C typedef of a pointer (DuckDB's `duckdb_config`): a handle the function may release, like a `*C.T`. */
@@ -329,7 +332,7 @@ export class Interpreter extends Calls {
     const results = ir.results.map((v) => st.env.get(varKey(v)) ?? UNKNOWN_VAL);
     const inputs: Val[] = [];
     for (const [id, o] of st.objs) if (o.kind === 'sym' && o.origin) inputs.push(objVal(id));
-    const keep = reachable(withoutLocals(st), [...results, ...inputs]);
+    const keep = reachable(withoutLocals(st), [...results, ...inputs], st);
     // Returning from main ends the process: what is still allocated then is not lost.
     const exitsProcess = this.info.pkg.name === 'main' && this.info.key.endsWith('.main') && !this.info.recvType;
     for (const [id, o] of st.objs) {
@@ -345,7 +348,15 @@ export class Interpreter extends Calls {
     /** Memory stored in a field of an input, by object: the caller finds it there. */
     const storedAt = new Map<string, string>();
     // Inputs the results hold (`return &T{c: c}`): the caller's result has them now.
-    const held = reachable(withoutLocals(st), results.filter((v) => !objId(v) || st.obj(objId(v)!)?.kind !== 'sym'));
+    const held = reachable(withoutLocals(st), results.filter((v) => !objId(v) || st.obj(objId(v)!)?.kind !== 'sym'), st);
+    // Inputs stored in a field of another input (`chunk.data = data`): the caller finds them there.
+    for (const [k, v] of st.env) {
+      const bar = k.indexOf('|');
+      const fid = bar > 0 ? objId(v) : undefined;
+      const fo = fid ? st.obj(fid) : undefined;
+      const owner = bar > 0 && !this.valueInputs.has(k.slice(0, bar)) ? st.obj(k.slice(0, bar)) : undefined;
+      if (fo?.kind === 'sym' && fo.state === 'live' && owner?.kind === 'sym' && owner.origin && fo.origin !== `${owner.origin}.${k.slice(bar + 1)}`) held.add(fid!);
+    }
     for (const [id, o] of st.objs) {
       if (o.kind !== 'sym' || !o.origin) continue;
       const path = o.origin;

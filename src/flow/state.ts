@@ -214,8 +214,12 @@ export function varKey(v: number): string {
   return `v${v}`;
 }
 
-/** Objects reachable from variables, deferred calls and the extra roots. */
-export function reachable(st: State, extraRoots: Iterable<Val> = []): Set<string> {
+/**
+ * Objects reachable from variables, deferred calls and the extra roots. With
+ * `addressed`, the address of a variable (`return &res`, `&T{p: &s}`) reaches
+ * what that variable holds: the variable outlives the function then.
+ */
+export function reachable(st: State, extraRoots: Iterable<Val> = [], addressed?: State): Set<string> {
   const fieldsOf = new Map<string, Val[]>();
   const roots: Val[] = [];
   for (const [k, v] of st.env) {
@@ -234,8 +238,15 @@ export function reachable(st: State, extraRoots: Iterable<Val> = []): Set<string
   }
   roots.push(...extraRoots);
   const seen = new Set<string>();
+  const seenVars = new Set<string>();
   const stack: string[] = [];
-  const push = (v: Val) => {
+  const push = (v: Val): void => {
+    if (addressed && v.startsWith('a:v') && !seenVars.has(v)) {
+      seenVars.add(v);
+      const held = addressed.env.get(v.slice(2));
+      if (held) push(held);
+      return;
+    }
     const id = objId(v);
     if (id && !seen.has(id)) {
       seen.add(id);

@@ -14,6 +14,7 @@
 //
 // A fact needs agreeing evidence: a phrase and a family that disagree give no
 // fact, and a family alone is a likely reading, not a certainty (medium).
+import { isErrorTypeName } from '../model/cnames.js';
 import { parseContract, type Contract } from '../model/contracts.js';
 import { docClaim, docSections, type DocClaim } from './doc-phrases.js';
 import { scanHeader, type HeaderDecl, type HeaderParam } from './header-scan.js';
@@ -124,7 +125,10 @@ class HeaderInference {
       const doc = /^\s*(?:frees?|destroys?|releases?|deletes?|deallocates?|disposes?|closes? and frees?|decrements?|unrefs?)\b/i.test(decl.doc);
       const sources: FactSource[] = doc ? ['doc', 'naming'] : ['naming'];
       const pname = decl.params[param].name ?? String(param + 1);
-      out.set(name, this.fact(decl, file, [`releases ${this.releasesPointee(decl) ? '*' : ''}${pname}`], sources, `releases what ${maker} makes${doc ? `; doc: "${firstWords(decl.doc)}"` : ''}`, doc ? 'high' : 'medium'));
+      // A releaser that returns a status may refuse (ceph_release on a mounted handle, sqlite3_close while statements remain): the caller still owns the object then.
+      const pointee = this.releasesPointee(decl);
+      const clause = `releases ${pointee ? '*' : ''}${pname}${!pointee && returnsStatus(decl) ? ' on success' : ''}`;
+      out.set(name, this.fact(decl, file, [clause], sources, `releases what ${maker} makes${doc ? `; doc: "${firstWords(decl.doc)}"` : ''}`, doc ? 'high' : 'medium'));
     }
     return out;
   }
@@ -201,11 +205,18 @@ class HeaderInference {
       const released = r.clause.replace(/^returns owned /, '');
       // Set only on success when the result is a status; an error object is set only on failure, and is nil otherwise.
       const isError = /error|err$/i.test(t.base);
-      const status = /^(int|long|[a-z0-9_]*(err|error|code|status|result|ret|res)_?t?|hs_error_t)$/i.test(decl.returnBase) && decl.returnPointers === 0 && !/^(g?boolean|bool|_Bool)$/.test(decl.returnBase);
-      clauses.push(`writes owned to ${pname} ${released}${!isError && status ? ' on success' : ''}`);
+      clauses.push(`writes owned to ${pname} ${released}${!isError && returnsStatus(decl) ? ' on success' : ''}`);
       r.sources.forEach((s) => sources.add(s));
       evidence.push(r.evidence.replace(/^/, `${pname}: `));
       if (r.confidence === 'medium') weakest = 'medium';
+    }
+    // An argument the function releases itself (rd_kafka_new: "The conf object is freed by this function on success").
+    for (const m of decl.doc.matchAll(FREED_BY_CALLEE)) {
+      const p = decl.params.find((q) => q.name === m[1] && q.pointers >= 1);
+      if (!p?.name || clauses.some((c) => c.startsWith(`releases ${p.name}`))) continue;
+      clauses.push(`releases ${p.name}${m[2] ? ' on success' : ''}`);
+      sources.add('doc');
+      evidence.push(`${p.name}: doc: "${m[0].replace(/\s+/g, ' ').trim()}"`);
     }
     if (!clauses.length) return undefined;
     return this.fact(decl, file, clauses, [...sources], evidence.join('; '), weakest);
@@ -241,15 +252,17 @@ class HeaderInference {
    */
   private family(name: string, words: string[], base: string, outParam: boolean): Family | undefined {
     if (words.some((w) => GETTER.has(w) || w in RELEASE_RANK)) return undefined;
-    if (!outParam && !words.some((w) => CTOR.has(w))) return undefined;
+    // An error object is made by whatever returns one (rd_kafka_consumer_group_metadata_write returns an rd_kafka_error_t *).
+    const errorObject = !outParam && isErrorTypeName(base);
+    if (!outParam && !errorObject && !words.some((w) => CTOR.has(w))) return undefined;
     // Only the type's strongest releasers: a close or a delete next to a free shuts down or removes
     // without releasing (git_reference_delete removes the reference from disk; git_reference_free frees it).
     const all = this.releasers.get(base) ?? [];
     const best = Math.min(...all.map((r) => RELEASE_RANK[r.verb]));
-    const found = all.filter((r) => RELEASE_RANK[r.verb] === best && r.name !== name && r.nouns.every((n) => words.includes(n)));
+    const found = all.filter((r) => RELEASE_RANK[r.verb] === best && r.name !== name && (errorObject || r.nouns.every((n) => words.includes(n))));
     if (!found.length || found.length > 3) return undefined;
     const verb = words.find((w) => CTOR.has(w));
-    return { releasers: found, why: `${verb ? `${name} makes a ${base}` : `${name} fills a ${base} **`} and ${found.map((r) => r.name).join(' or ')} releases one` };
+    return { releasers: found, why: `${verb || errorObject ? `${name} makes a ${base}` : `${name} fills a ${base} **`} and ${found.map((r) => r.name).join(' or ')} releases one` };
   }
 
   /** The parameter an owner word names: by name, or by type (`owned by the repository` → git_repository *repo). */
@@ -297,4 +310,12 @@ function firstWords(doc: string): string {
 function parseInferred(text: string, where: string, evidence: string, confidence: 'high' | 'medium'): Contract {
   const c = parseContract(text, `inferred from ${where}`);
   return { ...c, evidence, ...(confidence === 'high' ? {} : { confidence }) };
+}
+
+/** "The \\p conf object is freed by this function on success": the argument the call releases, and whether only on success. */
+const FREED_BY_CALLEE = /(?:[\\@]p\s+|`)?(\w+)`?\s+(?:object\s+|argument\s+|parameter\s+)?(?:is|will be)\s+(?:freed|destroyed|released)\s+by\s+this\s+(?:function|call)(\s+on\s+success)?/gi;
+
+/** The result is a status code (0 or an error code), not a value: `int`, `rd_kafka_resp_err_t`, `hs_error_t`. */
+function returnsStatus(decl: HeaderDecl): boolean {
+  return /^(int|long|[a-z0-9_]*(err|error|errno|code|status|state|result|ret|res|rc)_?t?|hs_error_t)$/i.test(decl.returnBase) && decl.returnPointers === 0 && !/^(g?boolean|bool|_Bool)$/.test(decl.returnBase);
 }

@@ -23,3 +23,8 @@ const LIBC_RELEASERS = new Set(['freeaddrinfo', 'freeifaddrs', 'globfree', 'regf
 export function looksLikeTaker(name: string): boolean {
   return /(^|_)(take|adopt)(_|$)|[a-z0-9](Take|Adopt)([A-Z0-9]|$)/.test(name);
 }
+
+/** A type named as an error object (`rd_kafka_error_t`, `GError`, `struct foo_error`): made on failure, for the caller to destroy. */
+export function isErrorTypeName(name: string): boolean {
+  return /(^|_)err(or)?(_t|_s)?$|^G?Error$|[a-z]Error$/i.test(name);
+}

@@ -3,8 +3,8 @@
 // was released, released by the wrong function, or released although C did
 // not allocate it. Resources with the same lifecycle (a cgo.Handle, a
 // Pinner's pins) are kept here too, worded by the module that declares them.
-import { looksLikeReleaser } from '../../model/cnames.js';
-import { resolveCType } from '../../model/ctypes.js';
+import { isErrorTypeName, looksLikeReleaser } from '../../model/cnames.js';
+import { resolveCType, type CType } from '../../model/ctypes.js';
 import { stripConversions, unparen } from '../../syntax/exprs.js';
 import { decodeGoString } from '../../syntax/golit.js';
 import { NO_VAR, type Expr } from '../../syntax/goast.js';
@@ -141,13 +141,13 @@ class OwnershipDomain implements Ownership {
     return val;
   }
 
-  /** On the path where the C.realloc result is nil, the old block is still there, and still needs freeing. */
+  /** Where a result is nil, what the call released only on success (C.realloc's old block, rd_kafka_new's conf) is still there, and still needs freeing. */
   onNil(st: State, _id: string, o: Obj | undefined): void {
     if (!o?.revive) return;
     const old = st.obj(o.revive);
-    if (!old || old.state !== 'consumed') return;
+    if (!old || (old.state !== 'consumed' && old.state !== 'freed')) return;
     st.setObj(o.revive, { ...old, state: 'live', freed: undefined });
-    if (reachable(st).has(o.revive) || !old.freed) return;
+    if (old.freed?.by !== 'realloc' || reachable(st).has(o.revive)) return;
     const at = old.freed.pos;
     this.x.report(`leak:realloc:${at}`, {
       rule: leak.meta,
@@ -281,14 +281,8 @@ class OwnershipDomain implements Ownership {
       // The error outputs of the same call: when one is set, the result is NULL.
       const errors = (this.written.get(cc) ?? []).filter((id) => st.obj(id)?.errorOutput);
       const val = this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: contract.returns.releasedBy, ...this.madeBy(cc, contract, contract.returns.releasedBy), ...(errors.length ? { nullWhenSet: errors } : {}) });
-      // An error object as the result (librdkafka's rd_kafka_error_t *): when there is one, the outputs were not set.
-      const rid = objId(val);
-      if (rid && contract.returns.releasedBy.some((r) => /error/i.test(r))) {
-        for (const wid of this.written.get(cc) ?? []) {
-          const w = st.obj(wid);
-          if (w) st.updateObj(wid, { nullWhenSet: [...(w.nullWhenSet ?? []), rid] });
-        }
-      }
+      if (contract.returns.releasedBy.some((r) => /error/i.test(r))) this.outputsUnsetOnError(cc, val, st);
+      this.keptWhenNil(cc, val, st);
       return [val];
     }
     if (contract?.returns?.kind === 'borrowed') {
@@ -301,11 +295,33 @@ class OwnershipDomain implements Ownership {
     if (!contract?.returns && cfn?.returnsArg !== undefined && args[cfn.returnsArg]) return [args[cfn.returnsArg]];
     if (!contract?.returns && cfn?.returns === 'static') return [this.borrowed(st, pos, `C.${name}`, 'returns static memory (a literal or a global)')];
     if (!contract?.returns && cfn?.returns === 'owned') return [this.newObject(st, pos, e.end, `C.${name}`, { nullable: true, releasedBy: cfn.releasedBy ?? ['free'] })];
-    if (cfn && resolveCType(cfn.ret, this.x.pkg.c).k === 'ptr') return [this.foreign(st, pos, `C.${name}`)];
+    if (cfn && resolveCType(cfn.ret, this.x.pkg.c).k === 'ptr') {
+      const val = this.foreign(st, pos, `C.${name}`);
+      if (returnsErrorObject(cfn.ret)) this.outputsUnsetOnError(cc, val, st);
+      else this.keptWhenNil(cc, val, st);
+      return [val];
+    }
     // A status whose comparison with success tells which outputs exist.
     const out = this.outputs.get(cc);
     if (out && (out.onSuccess.length || out.onFailure.length || out.keptOnFailure.length)) return [statusVal(out.onSuccess, out.onFailure, out.keptOnFailure)];
     return undefined;
+  }
+
+  /** An error object as the result (librdkafka's rd_kafka_error_t *): when there is one, the call's outputs were not set. */
+  private outputsUnsetOnError(cc: CCall, result: Val, st: State): void {
+    const rid = objId(result);
+    if (!rid) return;
+    for (const wid of this.written.get(cc) ?? []) {
+      const w = st.obj(wid);
+      if (w) st.updateObj(wid, { nullWhenSet: [...(w.nullWhenSet ?? []), rid] });
+    }
+  }
+
+  /** A pointer result tells success (rd_kafka_new releases its conf on success): where it is nil, what was released is the caller's again. */
+  private keptWhenNil(cc: CCall, result: Val, st: State): void {
+    const kept = this.outputs.get(cc)?.keptOnFailure;
+    const rid = objId(result);
+    if (rid && kept?.length === 1) st.updateObj(rid, { revive: kept[0] });
   }
 
   // ---------------------------------------------------------------- releases and uses
@@ -357,10 +373,12 @@ class OwnershipDomain implements Ownership {
       return;
     }
     const releasedBy = o.releasedBy ?? [];
-    if (o.kind === 'c' && by && releasedBy.length && !releasedBy.includes(by)) {
+    const releaser = by ? this.x.pkg.contract(by) : undefined;
+    // A constructor that frees an argument (rd_kafka_new and its conf) takes it over: it frees it its own way.
+    const maker = releaser?.returns?.kind === 'owned' || !!releaser?.writesOwned.length;
+    if (o.kind === 'c' && by && releasedBy.length && !releasedBy.includes(by) && !maker) {
       // A releaser only inferred to release (a library's X_free, paired by its name or named in its doc)
       // is, more often than not, libc's free underneath (duckdb_free, rocksdb_free): a guess at best.
-      const releaser = this.x.pkg.contract(by);
       this.report(`mismatched-free:${pos}`, {
         rule: mismatchedFree.meta,
         message: mismatchedFree.message({ name, what: o.what, by, expected: releasedBy, via }),
@@ -547,6 +565,12 @@ function describeGo(o: Obj): string {
 }
 
 /** An out parameter that receives an error (RocksDB's char **errptr, GLib's GError **error): set only when the call fails. */
+/** `rd_kafka_error_t *`, `GError *`, `struct foo_error *`: a pointer to a type named as an error. */
+function returnsErrorObject(ret: CType): boolean {
+  const to = ret.k === 'ptr' ? ret.to : ret;
+  return isErrorTypeName(to.k === 'named' ? to.name : to.k === 'struct' ? (to.tag ?? '') : '');
+}
+
 const ERROR_OUTPUT = /(^|_)(err|error|errptr|errmsg|errstr|errp)$|^(err|error)[A-Z_]|^pz?Err/i;
 
 function lessSure(a: Confidence, b: Confidence): Confidence {
