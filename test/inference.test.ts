@@ -101,7 +101,10 @@ describe('cgoguard contracts', () => {
     expect(r.stdout).toContain('  - "wg_repo_open(out, path) writes owned to out released by wg_repo_free on success"');
     expect(r.stdout).toContain('  - "wg_options_create() returns owned released by wg_options_destroy"');
     expect(r.stdout).not.toContain('CString');
-    expect(r.stderr).toMatch(/1 cgo package\(s\), \d+ C function\(s\) called, 14 with inferred contracts/);
+    // The count on stderr is the number of contracts printed.
+    const printed = r.stdout.split('\n').filter((l) => l.startsWith('  - "')).length;
+    expect(printed).toBeGreaterThan(10);
+    expect(r.stderr).toMatch(new RegExp(`1 cgo package\\(s\\), \\d+ C function\\(s\\) called, ${printed} with inferred contracts`));
     // A releaser that returns a status may refuse: it releases only on success.
     expect(r.stdout).toContain('  - "wg_mount_release(m) releases m on success"');
     // A constructor that frees its argument when it succeeds, as its doc says.

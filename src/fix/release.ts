@@ -43,7 +43,8 @@ export function releaseFixes(f: Finding, src: GoSource, cdecls: CDeclarations): 
   const call = `C.${releaser}(${arg})`;
   const withImport = (edits: TextEdit[]): TextEdit[] => {
     const imp = arg.startsWith('unsafe.Pointer(') ? importEdit(src, 'unsafe') : undefined;
-    return imp ? [imp, ...edits] : edits;
+    const inc = releaser === 'free' && !cdecls.func('free') ? stdlibInclude(src) : undefined;
+    return [...(inc ? [inc] : []), ...(imp ? [imp] : []), ...edits];
   };
   const uses = usesOf(alloc.place.fn, alloc.v, new Set(['free', releaser])).filter((u) => u.pos >= alloc.place.stmt.end);
   const deferAfter = deferPoint(src, alloc, uses, releaser);
@@ -55,6 +56,14 @@ export function releaseFixes(f: Finding, src: GoSource, cdecls: CDeclarations): 
     return [{ title: `Release ${alloc.name} with ${call} before the return at line ${returnLine}`, safe: true, edits: withImport([before === 'end' ? src.insertAfter(lastOf(alloc), [call]) : src.insertBefore(before, [call])]) }];
   }
   return [];
+}
+
+/** C.free needs <stdlib.h> in the preamble: the first line of a `/* ... *\/` preamble that lacks it. */
+function stdlibInclude(src: GoSource): TextEdit | undefined {
+  const pre = src.go.preamble;
+  if (!pre || src.text.slice(pre.offset - 2, pre.offset) !== '/*') return undefined;
+  const at = pre.text.startsWith('\n') ? pre.offset + 1 : pre.offset;
+  return src.replace(at, at, '#include <stdlib.h>\n');
 }
 
 /** The statement that assigns the allocation at [pos, end) to a local variable. */

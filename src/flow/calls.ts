@@ -236,6 +236,8 @@ export abstract class Calls extends Conditions {
         this.use(st, args[0] ?? NIL, 'read by unsafe.String', this.argName(e, 0), pos, e.end);
         return [NONNIL];
       case 'Add':
+        this.viewed({ how: 'unsafe.Add', p: args[0] ?? NIL, elemType: undefined, n: e.args[1], pos, end: e.end, offset: true }, st);
+        return [this.derived(st, args[0] ?? NIL)];
       case 'StringData':
       case 'SliceData':
         return [this.derived(st, args[0] ?? NIL)];

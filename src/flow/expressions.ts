@@ -72,6 +72,9 @@ export abstract class Expressions extends Memory {
         if (!id) return UNKNOWN_VAL;
         const o = st.obj(id)!;
         if (o.kind === 'c' || (o.kind === 'sym' && this.isCPointer(e.x))) this.use(st, base, `field ${e.name} read`, this.nameOf(e.x), e.pos, e.end);
+        // A field read through a Go pointer would have panicked on nil: past it, the pointer is not nil.
+        const xt = this.types.exprType(e.x);
+        if (o.nullable && objId(base) === id && xt.k === 'pointer' && this.resolver.fieldType(xt, e.name)) st.updateObj(id, { nullable: false });
         const ft = this.types.exprType(e);
         return (this.gmem.isInline(ft) && this.inlineField(st, id, e.name, ft)) || this.readField(st, id, e.name, ft);
       }
@@ -133,6 +136,8 @@ export abstract class Expressions extends Memory {
         if (e.op === '||') return a === TRUE || b === TRUE ? TRUE : a === FALSE && b === FALSE ? FALSE : UNKNOWN_VAL;
         // Concatenating strings (not two constants) builds a string on the heap.
         if (e.op === '+' && isStringType(this.types.exprType(e)) && !(unparen(e.x).k === 'lit' && unparen(e.y).k === 'lit')) return HEAP_STRING;
+        // uintptr(p) + k: an address k bytes into what p points to.
+        if (e.op === '+' && objId(a) && this.types.underlyingOf(this.types.exprType(e)).k === 'basic') this.viewed({ how: `${this.src(e.x)} + ${this.src(e.y)}`, p: a, elemType: undefined, n: e.y, pos: e.pos, end: e.end, offset: true }, st);
         return UNKNOWN_VAL;
       }
       case 'index': {

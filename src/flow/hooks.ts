@@ -101,6 +101,8 @@ export interface MemoryView {
   end: number;
   /** The bytes are copied out at once (C.GoBytes, C.GoStringN) rather than kept as a slice. */
   reads?: boolean;
+  /** n is a byte offset from p (unsafe.Add(p, n), uintptr(p) + n), not a count of elements. */
+  offset?: boolean;
 }
 
 /** A value written into memory C allocated. */

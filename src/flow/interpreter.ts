@@ -331,7 +331,8 @@ export class Interpreter extends Calls {
     const ir = this.info.decl.ir;
     const results = ir.results.map((v) => st.env.get(varKey(v)) ?? UNKNOWN_VAL);
     const inputs: Val[] = [];
-    for (const [id, o] of st.objs) if (o.kind === 'sym' && o.origin) inputs.push(objVal(id));
+    // A struct passed by value (a value receiver) is the function's own copy: what is stored in it dies with it.
+    for (const [id, o] of st.objs) if (o.kind === 'sym' && o.origin && !this.valueInputs.has(id)) inputs.push(objVal(id));
     const keep = reachable(withoutLocals(st), [...results, ...inputs], st);
     // Returning from main ends the process: what is still allocated then is not lost.
     const exitsProcess = this.info.pkg.name === 'main' && this.info.key.endsWith('.main') && !this.info.recvType;
@@ -364,7 +365,8 @@ export class Interpreter extends Calls {
       if (said) effects.push(said);
       else if (o.state === 'moved' || (o.state === 'live' && held.has(id))) effects.push({ k: 'moved', path });
       else if (o.used) effects.push({ k: 'used', path, how: 'used', steps: [] });
-      // Fields of inputs written by the function.
+      // Fields of inputs written by the function (not those of its own copies: the caller's value is untouched).
+      if (this.valueInputs.has(id)) continue;
       for (const [k, v] of st.env) {
         if (!k.startsWith(`${id}|`)) continue;
         const field = k.slice(id.length + 1);

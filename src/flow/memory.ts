@@ -55,15 +55,16 @@ export abstract class Memory extends FlowBase {
       const o = id ? st.obj(id) : undefined;
       if (!id || !o) continue;
       if ((o.kind === 'c' || o.kind === 'sym') && o.state === 'live') st.setObj(id, { ...o, state: 'moved' });
-      if (!deep || o.kind === 'c') continue;
-      // Go storage or an input: the unknown code may read and rewrite its fields.
+      if (!deep) continue;
+      // Go storage, an input, or a C struct holding memory Go stored there: the unknown code may
+      // read and rewrite its fields (the Arrow C data interface's stream->release(stream) frees private_data).
       const prefix = `${id}|`;
       for (const [k, fv] of [...st.env]) {
         if (!k.startsWith(prefix)) continue;
         work.push(fv);
-        if (rewrite) st.env.delete(k);
+        if (rewrite && o.kind !== 'c') st.env.delete(k);
       }
-      if (rewrite) st.setObj(id, { ...st.obj(id)!, opaque: true });
+      if (rewrite && o.kind !== 'c') st.setObj(id, { ...st.obj(id)!, opaque: true });
     }
   }
 

@@ -122,6 +122,8 @@ export function docClaim(text: string | undefined, self?: string, shared = false
     borrowed = { k: 'borrowed', owner: owner ? m[owner] : undefined, phrase: m[0].trim() };
     break;
   }
+  // "only allocated ... if it is found": allocated on a condition the analysis cannot test (rocksdb_key_may_exist's value_found).
+  if (owned && /\bonly\s+(?:be\s+)?(?:allocated|returned|set|filled)\b[^.;]*\b(?:if|when)\b/i.test(flat)) return 'conflict';
   if (owned && borrowed) {
     // "must not be freed until X is done" still has the caller free it; "do not free, it is owned by the repository" does not.
     if (/\bnot\s+(?:be\s+)?freed\s+(?:until|before)\b/i.test(flat)) return owned;

@@ -29,6 +29,8 @@ export interface HeaderDecl {
   doc: string;
   /** The comment documents a group of declarations, not this one alone. */
   docShared?: boolean;
+  /** Comments between the previous declaration and the doc (a section's notes: DuckDB's "should always be called ... even if the function returns DuckDBError"). */
+  notes?: string;
   /** 1-based line of the declaration. */
   line: number;
 }
@@ -59,6 +61,7 @@ export function scanHeader(text: string): ScannedHeader {
     return lo + 1;
   };
   let doc = '';
+  let notes = '';
   let stmt = '';
   let stmtStart = -1;
   let depth = 0; // brace depth of bodies being skipped
@@ -81,7 +84,8 @@ export function scanHeader(text: string): ScannedHeader {
       group = undefined;
       return;
     }
-    const decl: HeaderDecl = { ...d, line: lineOf(stmtStart) };
+    const decl: HeaderDecl = { ...d, line: lineOf(stmtStart), ...(notes ? { notes } : {}) };
+    notes = '';
     if (d.doc) group = { doc: d.doc, members: [decl], end: i };
     else if (group && !/\n[ \t]*\n/.test(text.slice(group.end, stmtStart)) && sameParams(group.members[0], decl)) {
       decl.doc = group.doc;
@@ -106,7 +110,10 @@ export function scanHeader(text: string): ScannedHeader {
     if (c === '/' && text[i + 1] === '*') {
       const end = text.indexOf('*/', i + 2);
       const body = text.slice(i + 2, end < 0 ? text.length : end);
-      if (!stmt.trim() && depth === 0) doc = cleanComment(body);
+      if (!stmt.trim() && depth === 0) {
+        if (doc) notes += `${doc}\n`;
+        doc = cleanComment(body);
+      }
       i = end < 0 ? text.length : end + 2;
       continue;
     }
@@ -114,7 +121,11 @@ export function scanHeader(text: string): ScannedHeader {
       const end = text.indexOf('\n', i);
       const body = text.slice(i + 2, end < 0 ? text.length : end);
       // Consecutive line comments make one block.
-      if (!stmt.trim() && depth === 0) doc = /\n\s*\/\//.test(text.slice(Math.max(0, i - 200), i)) && doc ? `${doc}\n${cleanComment(body)}` : cleanComment(body);
+      if (!stmt.trim() && depth === 0) {
+        const continues = /\n\s*\/\//.test(text.slice(Math.max(0, i - 200), i)) && !/\n[ \t]*\n[ \t]*$/.test(text.slice(Math.max(0, i - 200), i)) && doc;
+        if (doc && !continues) notes += `${doc}\n`;
+        doc = continues ? `${doc}\n${cleanComment(body)}` : cleanComment(body);
+      }
       i = end < 0 ? text.length : end;
       continue;
     }

@@ -205,7 +205,10 @@ class HeaderInference {
       const released = r.clause.replace(/^returns owned /, '');
       // Set only on success when the result is a status; an error object is set only on failure, and is nil otherwise.
       const isError = /error|err$/i.test(t.base);
-      clauses.push(`writes owned to ${pname} ${released}${!isError && returnsStatus(decl) ? ' on success' : ''}`);
+      // "should always be called on the resulting appender, even if the function returns DuckDBError": set on every outcome.
+      const always = EVERY_OUTCOME.exec(plainDoc(`${decl.notes ?? ''} ${decl.doc}`));
+      clauses.push(`writes owned to ${pname} ${released}${!isError && !always && returnsStatus(decl) ? ' on success' : ''}`);
+      if (always) evidence.push(`${pname}: doc: "${always[0]}" (set on every outcome)`);
       r.sources.forEach((s) => sources.add(s));
       evidence.push(r.evidence.replace(/^/, `${pname}: `));
       if (r.confidence === 'medium') weakest = 'medium';
@@ -314,6 +317,14 @@ function parseInferred(text: string, where: string, evidence: string, confidence
 
 /** "The \\p conf object is freed by this function on success": the argument the call releases, and whether only on success. */
 const FREED_BY_CALLEE = /(?:[\\@]p\s+|`)?(\w+)`?\s+(?:object\s+|argument\s+|parameter\s+)?(?:is|will be)\s+(?:freed|destroyed|released)\s+by\s+this\s+(?:function|call)(\s+on\s+success)?/gi;
+
+/** Phrases that say an output must be released whatever the call returned. */
+const EVERY_OUTCOME = /\beven if (?:the function|it|the call) (?:returns|fails)|\bwhether or not an error occurs|\beven (?:on|in case of|upon) (?:failure|error)|\bregardless of (?:the|its) (?:return|result)/i;
+
+/** A doc comment as one line of words. */
+function plainDoc(doc: string): string {
+  return doc.replace(/\s+/g, ' ');
+}
 
 /** The result is a status code (0 or an error code), not a value: `int`, `rd_kafka_resp_err_t`, `hs_error_t`. */
 function returnsStatus(decl: HeaderDecl): boolean {

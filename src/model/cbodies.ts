@@ -301,6 +301,7 @@ function adoptSummary(fn: CFunc, from: CFunc): void {
   if (from.releasedBy !== undefined) fn.releasedBy = from.releasedBy;
   if (from.freedBy !== undefined) fn.freedBy = from.freedBy;
   if (from.mayRelease !== undefined) fn.mayRelease = from.mayRelease;
+  if (from.derefs !== undefined) fn.derefs = from.derefs;
   if (from.writesOwned !== undefined) fn.writesOwned = from.writesOwned;
 }
 
@@ -314,6 +315,7 @@ interface StoredSummary {
   releasedBy?: string[];
   freedBy?: [number, string][];
   mayRelease?: number[];
+  derefs?: number[];
   writesOwned?: CFunc['writesOwned'];
 }
 
@@ -337,6 +339,7 @@ function storedSummary(fn: CFunc): StoredSummary {
     ...(fn.releasedBy !== undefined ? { releasedBy: fn.releasedBy } : {}),
     ...(fn.freedBy !== undefined ? { freedBy: [...fn.freedBy] } : {}),
     ...(fn.mayRelease !== undefined ? { mayRelease: [...fn.mayRelease] } : {}),
+    ...(fn.derefs !== undefined ? { derefs: [...fn.derefs] } : {}),
     ...(fn.writesOwned !== undefined ? { writesOwned: fn.writesOwned } : {}),
   };
 }
@@ -352,6 +355,7 @@ function restoredSummary(fn: CFunc, s: StoredSummary): CFunc {
     ...(s.releasedBy !== undefined ? { releasedBy: s.releasedBy } : {}),
     ...(s.freedBy !== undefined ? { freedBy: new Map(s.freedBy) } : {}),
     ...(s.mayRelease !== undefined ? { mayRelease: new Set(s.mayRelease) } : {}),
+    ...(s.derefs !== undefined ? { derefs: new Set(s.derefs) } : {}),
     ...(s.writesOwned !== undefined ? { writesOwned: s.writesOwned } : {}),
   };
 }

@@ -54,6 +54,8 @@ export interface CFunc {
   freedBy?: Map<number, string>;
   /** How the body writes through pointer arguments. */
   writes: Map<number, CWrite>;
+  /** Pointer arguments the body dereferences (itself or through callees) and never tests for NULL: NULL crashes it. */
+  derefs?: Set<number>;
   /** Out parameters the body has a callee fill with memory to release (a wrapper forwarding `sqlite3 **ppDb`). */
   writesOwned?: { param: number; releasedBy: string[]; when?: 'success' | 'failure'; via: string }[];
 }

@@ -146,7 +146,7 @@ function paramOf(e: RawNode | undefined, fn: CFunc, s: Scan, src: (n: RawNode) =
 /** One pass over a body; returns true when the summary grew. */
 function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src: (n: RawNode) => string): boolean {
   const { fn, body } = info;
-  const before = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}|${JSON.stringify(fn.writesOwned ?? [])}`;
+  const before = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${[...(fn.derefs ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}|${JSON.stringify(fn.writesOwned ?? [])}`;
   const freedLocals = new Set<string>();
   const returns: Origin[] = [];
   const constant = (n: RawNode | undefined): number | undefined => {
@@ -182,6 +182,9 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
   };
   // The conditions guarding the current node: `if` conditions, or null under a loop, switch or ?:.
   let guards: string[] | null = [];
+  // Parameters dereferenced, and the text of every condition (a NULL test anywhere spares the parameter).
+  const derefd = new Set<number>(fn.derefs ?? []);
+  const conditions: string[] = [];
   const walk = (n: RawNode) => {
     if (n.type === 'call_expression') {
       const f = fieldChild(n, 'function');
@@ -208,6 +211,7 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
       argList.forEach((a, i) => {
         const pi = paramOf(a, fn, info, src);
         if (pi < 0) return;
+        if (calleeFn?.derefs?.has(i) && stripCasts(a)?.type === 'identifier') derefd.add(pi);
         // A library's own releaser (named by a contract, or reached through callees) counts only
         // where it surely runs: unguarded, or under a test of that argument. Libraries free
         // conditionally all the time (sqlite3VdbeMemSetStr frees only for SQLITE_DYNAMIC).
@@ -241,6 +245,9 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
       });
       // Library writers: the destination and what bounds the write.
       const dest = (idx: number) => paramOf(argList[idx], fn, info, src);
+      // A struct moved whole (Arrow's ArrowArrayStreamMove: memcpy(dest, src, sizeof(struct ArrowArrayStream))):
+      // what the source holds now lives in the destination, out of our view.
+      if ((callee === 'memcpy' || callee === 'memmove') && sizeofOperand(argList[2], fn, model, src)?.type?.k === 'struct' && dest(1) >= 0) (fn.mayRelease ??= new Set()).add(dest(1));
       if (UNBOUNDED_WRITERS.has(callee)) {
         const lit = callee === 'strcpy' || callee === 'stpcpy' || callee === 'sprintf' ? literalBytes(argList[1], src) : undefined;
         write(dest(0), { k: 'unbounded', via: callee, bytes: lit !== undefined && (callee !== 'sprintf' || !/%/.test(src(argList[1]!))) ? lit + 1 : undefined });
@@ -258,8 +265,10 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
     } else if (n.type === 'assignment_expression') {
       const left = fieldChild(n, 'left');
       const right = fieldChild(n, 'right');
-      const pi = paramOf(right, fn, info, src);
-      if (pi >= 0 && left && fn.params[pi].type.k === 'ptr') {
+      // `*schema = (struct ArrowSchema){ .format = fmt, ... }` stores each parameter the literal names.
+      for (const value of storedValues(right)) {
+        const pi = paramOf(value, fn, info, src);
+        if (pi < 0 || !left || fn.params[pi].type.k !== 'ptr') continue;
         const base = baseIdentifier(left, src);
         const isParam = base !== undefined && fn.params.some((p) => p.name === base);
         const isLocal = base !== undefined && info.locals.has(base) && !isParam;
@@ -280,6 +289,11 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
           if (elem !== undefined) write(wp, { k: 'fixed', bytes: (idx + 1) * elem, via: 'an indexed store' });
         }
       }
+    } else if (n.type === 'field_expression' || (n.type === 'pointer_expression' && src(n).startsWith('*'))) {
+      const arg = fieldChild(n, 'argument');
+      const op = n.children.find((c) => c.field === 'operator');
+      const pi = arg?.type === 'identifier' ? paramOf(arg, fn, info, src) : -1;
+      if (pi >= 0 && (n.type === 'pointer_expression' || (op && src(op) === '->'))) derefd.add(pi);
     } else if (n.type === 'return_statement') {
       const v = namedChildren(n)[0];
       if (v) returns.push(originOf(v, fn, info, src, model));
@@ -288,6 +302,12 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
   };
   const descend = (n: RawNode) => {
     const saved = guards;
+    if (CONDITIONAL.has(n.type) || n.type === 'if_statement') {
+      const cond = fieldChild(n, 'condition');
+      if (cond) conditions.push(src(cond));
+    }
+    // `p && p->x`: the left operand tests what the right one dereferences.
+    if (n.type === 'binary_expression' && /^(&&|\|\|)$/.test(src(n.children.find((c) => c.field === 'operator') ?? n))) conditions.push(src(fieldChild(n, 'left') ?? n));
     if (n.type === 'if_statement') {
       const cond = fieldChild(n, 'condition');
       if (cond) walk(cond);
@@ -300,6 +320,14 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
     guards = saved;
   };
   walk(body);
+  const tested = (pi: number) => {
+    const name = fn.params[pi]?.name;
+    // The pointer itself in a condition (`if (!p)`, `p == NULL`, `p && p->x`), not a field read through it.
+    const bare = new RegExp(`(?<![\\w.>])${name}\\b(?!\\s*(?:->|\\.|\\[|\\())`);
+    return !name || conditions.some((c) => bare.test(c)) || new RegExp(`\\bassert\\s*\\([^;]*\\b${name}\\b`).test(src(body));
+  };
+  const derefs = [...derefd].filter((pi) => fn.params[pi]?.type.k === 'ptr' && !tested(pi));
+  if (derefs.length) fn.derefs = new Set(derefs);
   // A local the body frees is not handed out.
   const freedAlloc = [...freedLocals].some((l) => info.origins.get(l)?.k === 'alloc');
   const kinds = returns.map((o) => o.k);
@@ -315,7 +343,7 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
     fn.returnsArg = (returns[0] as { i: number }).i;
   }
   else if (kinds.length && kinds.every((k) => k === 'borrowed' || k === 'param' || k === 'static')) fn.returns = 'borrowed';
-  const after = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}|${JSON.stringify(fn.writesOwned ?? [])}`;
+  const after = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${[...(fn.derefs ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}|${JSON.stringify(fn.writesOwned ?? [])}`;
   return before !== after;
 }
 
@@ -377,4 +405,13 @@ function literalBytes(n: RawNode | undefined, src: (n: RawNode) => string): numb
     }
   }
   return bytes;
+}
+
+/** What an assignment stores: the value itself, or each value a compound literal or initializer list holds. */
+function storedValues(right: RawNode | undefined): RawNode[] {
+  const r = stripCasts(right);
+  if (!r) return [];
+  const list = r.type === 'compound_literal_expression' ? fieldChild(r, 'value') : r.type === 'initializer_list' ? r : undefined;
+  if (!list) return [r];
+  return namedChildren(list).flatMap((c) => (c.type === 'initializer_pair' ? storedValues(fieldChild(c, 'value')) : storedValues(c)));
 }

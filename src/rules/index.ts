@@ -34,6 +34,7 @@ import { cOverflow } from './sizes/c-overflow.js';
 import { cSliceBounds } from './sizes/c-slice-bounds.js';
 import { sizes } from './sizes/domain.js';
 import { elementSize } from './sizes/element-size.js';
+import { lengthUnits } from './sizes/length-units.js';
 import { unboundedCWrite } from './sizes/unbounded-c-write.js';
 import { unusedIgnore } from './unused-ignore.js';
 
@@ -62,6 +63,7 @@ const FLOW_RULES: readonly RuleMeta[] = [
   unboundedCWrite,
   elementSize,
   cSliceBounds,
+  lengthUnits,
   freeBorrowed,
   protocol,
   finalizerKeepalive,

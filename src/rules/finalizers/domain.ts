@@ -14,6 +14,7 @@ import type { DomainModule, Report } from '../../flow/hooks.js';
 import type { Step } from '../../flow/state.js';
 import type { Confidence } from '../rule.js';
 import { finalizerKeepalive, type FinalizerDetails } from './finalizer-keepalive.js';
+import { checkFileDescriptors } from './file-descriptors.js';
 import { finalizerStillSet } from './finalizer-still-set.js';
 import { Liveness } from './liveness.js';
 import { Registrations, forEachCall, runtimeCall, type CallExpr, type Registration } from './registrations.js';
@@ -23,10 +24,10 @@ export const finalizers: DomainModule = {
   rules: [finalizerKeepalive.meta, finalizerStillSet.meta],
   create: () => ({}),
   packageCheck: {
-    trigger: /\b(SetFinalizer|AddCleanup)\b/,
+    trigger: /\b(SetFinalizer|AddCleanup)\b|\.Fd\(\)/,
     // Callers of the package's helpers tell whether an owner outlives a call inside them.
     everyBody: true,
-    run: (funcs, resolver) => new LifetimePass(funcs, new Registrations(funcs, resolver)).run(),
+    run: (funcs, resolver) => [...new LifetimePass(funcs, new Registrations(funcs, resolver)).run(), ...checkFileDescriptors(funcs, resolver)],
   },
 };
 
@@ -70,6 +71,7 @@ class LifetimePass {
       if (fun.k === 'sel' && fun.name === 'Stop' && call.args.length === 0) stopped = true;
     });
     forEachAssignedField(f, (v, field, pos) => stored.set(`${v}.${field}`, [...(stored.get(`${v}.${field}`) ?? []), pos]));
+    const aliases = fieldAliases(f);
     forEachCall(
       f.decl.ir,
       (call) => {
@@ -82,31 +84,32 @@ class LifetimePass {
         const notKept = new Map<number, { fields: string[]; reg: Registration; first: Expr }>();
         call.args.forEach((arg) => {
           const a = stripConversions(arg);
-          if (a.k !== 'sel' || a.x.k !== 'ident' || a.x.v < 0) return;
-          const v = a.x.v;
+          const ref = a.k === 'sel' ? fieldRef(a) : a.k === 'ident' ? aliases.get(a.v) : undefined;
+          if (!ref) return;
+          const v = ref.v;
           const vt = types.vars[v];
           const ptrOwner = this.regs.namedPointee(vt);
           const valOwner = this.regs.namedOf(vt);
           const reg = this.regs.byType.get(ptrOwner ?? valOwner ?? '');
-          if (!reg || !reg.fields.has(a.name)) return;
+          if (!reg || !reg.fields.has(ref.field)) return;
           const name = f.decl.vars[v].name;
-          const base = { owner: name, field: a.name, callee: `C.${callee}`, by: reg.kind, regLine: reg.file.lines.lineOf(reg.pos), regFile: reg.file === f.file ? undefined : reg.file.display };
+          const base = { owner: name, field: ref.field, callee: `C.${callee}`, by: reg.kind, regLine: reg.file.lines.lineOf(reg.pos), regFile: reg.file === f.file ? undefined : reg.file.display };
           if (released.has(arg) || taken.has(arg)) {
             if (!ptrOwner) return;
-            const laterStore = (stored.get(`${v}.${a.name}`) ?? []).some((p) => p > call.end);
+            const laterStore = (stored.get(`${v}.${ref.field}`) ?? []).some((p) => p > call.end);
             if (cleared.has(v) || stopped || laterStore) return;
             const how = released.has(arg) ? 'released' : 'taken';
-            this.emit(f, call, { ...base, how }, [this.regStep(reg, a.name), this.step(f, call.pos, `C.${callee} ${how === 'released' ? 'releases' : 'takes'} ${name}.${a.name} while the ${reg.kind} is still set`)]);
+            this.emit(f, call, { ...base, how }, [this.regStep(reg, ref.field), this.step(f, call.pos, `C.${callee} ${how === 'released' ? 'releases' : 'takes'} ${name}.${ref.field} while the ${reg.kind} is still set`)]);
             return;
           }
           if (valOwner && f.decl.recv?.v === v) {
-            this.emit(f, call, { ...base, how: 'value-receiver' }, [this.regStep(reg, a.name), this.step(f, call.pos, `${name} is a copy: nothing keeps the original alive while C.${callee} uses ${name}.${a.name}`)]);
+            this.emit(f, call, { ...base, how: 'value-receiver' }, [this.regStep(reg, ref.field), this.step(f, call.pos, `${name} is a copy: nothing keeps the original alive while C.${callee} uses ${name}.${ref.field}`)]);
             return;
           }
           if (!ptrOwner || live.aliveAfter(v, call.pos, call.end)) return;
           const prev = notKept.get(v);
-          if (prev) prev.fields.push(a.name);
-          else notKept.set(v, { fields: [a.name], reg, first: a });
+          if (prev) prev.fields.push(ref.field);
+          else notKept.set(v, { fields: [ref.field], reg, first: a });
         });
         for (const [v, { fields, reg, first }] of notKept) this.notKeptAlive(f, call, callee, v, fields, reg, first);
       },
@@ -200,4 +203,30 @@ function forEachAssignedField(f: FuncInfo, visit: (v: number, field: string, pos
       if (x.k === 'sel' && x.x.k === 'ident' && x.x.v >= 0) visit(x.x.v, x.name, x.pos);
     }
   });
+}
+
+/** `r.ptr`, `r.handle.ptr` (an embedded struct's field): the variable it is read through, and the field. */
+function fieldRef(e: Expr & { k: 'sel' }): { v: number; field: string } | undefined {
+  let x = unparen(e.x);
+  while (x.k === 'sel') x = unparen(x.x);
+  return x.k === 'ident' && x.v >= 0 ? { v: x.v, field: e.name } : undefined;
+}
+
+/** Locals set once to an owner's field (`p := r.ptr`): passing p passes the field. */
+function fieldAliases(f: FuncInfo): Map<number, { v: number; field: string }> {
+  const sets = new Map<number, number>();
+  const found = new Map<number, { v: number; field: string }>();
+  walkStmts(f.decl.ir.body, () => {}, (s) => {
+    if (s.k !== 'assign') return;
+    s.lhs.forEach((l, i) => {
+      const x = unparen(l);
+      if (x.k !== 'ident' || x.v < 0) return;
+      sets.set(x.v, (sets.get(x.v) ?? 0) + 1);
+      const r = s.rhs.length === s.lhs.length ? stripConversions(s.rhs[i]) : undefined;
+      const ref = r?.k === 'sel' ? fieldRef(r) : undefined;
+      if (ref && s.define) found.set(x.v, ref);
+    });
+  });
+  for (const v of [...found.keys()]) if (sets.get(v) !== 1) found.delete(v);
+  return found;
 }

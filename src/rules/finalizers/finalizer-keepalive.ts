@@ -4,7 +4,7 @@ import type { Rule } from '../rule.js';
 export interface FinalizerDetails {
   /** not-kept-alive: the owner is dead during the C call; value-receiver: the method works on a copy;
    *  released / taken: the field is released or handed to C while the finalizer still frees it. */
-  how: 'not-kept-alive' | 'value-receiver' | 'released' | 'taken';
+  how: 'not-kept-alive' | 'value-receiver' | 'released' | 'taken' | 'descriptor';
   owner: string;
   field: string;
   /** Other fields of the owner the same call is given (one finding for them all). */
@@ -31,7 +31,8 @@ export const finalizerKeepalive: Rule<FinalizerDetails> = {
       'of owner.ptr for a C call. The finalizer may then free the memory while C is still using it: a use after ' +
       'free that shows up rarely and under load. Keep the owner alive until C is done with ' +
       'runtime.KeepAlive(owner) after the call (or a deferred call that mentions it). A method with a value ' +
-      'receiver works on a copy, which cannot keep the original alive.',
+      'receiver works on a copy, which cannot keep the original alive. The same holds for an *os.File whose ' +
+      'f.Fd() C is given: the os package closes the descriptor in a finalizer.',
     bad: `func (b *CBuffer) Len() int {
 	return int(C.measure(b.ptr)) // b may be finalized during the call
 }`,
@@ -42,6 +43,9 @@ export const finalizerKeepalive: Rule<FinalizerDetails> = {
 }`,
   },
   message(e) {
+    if (e.how === 'descriptor') {
+      return `${e.owner}.Fd() is passed to ${e.callee} but ${e.owner} is not used after the call: the *os.File's finalizer can close the descriptor while C uses it; add runtime.KeepAlive(${e.owner}) after the call${e.why ?? ''}`;
+    }
     const what = registered(e);
     if (e.how === 'value-receiver') {
       return `${e.owner}.${e.field} is passed to ${e.callee} from a value receiver: ${e.owner} is a copy, so nothing keeps the original alive and ${what} can free ${e.field} during the call; use a pointer receiver and runtime.KeepAlive`;

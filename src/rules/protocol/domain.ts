@@ -6,6 +6,7 @@ import type { Contract } from '../../model/contracts.js';
 import type { CCall, CallExpr, DomainModule, Engine } from '../../flow/hooks.js';
 import { NIL, attachedKey, objId, type Obj, type State, type Val } from '../../flow/state.js';
 import { OWNERSHIP, type Ownership } from '../ownership/api.js';
+import { checkUseAfterClose } from './close-methods.js';
 import { protocol } from './protocol.js';
 
 declare module '../../flow/state.js' {
@@ -20,6 +21,7 @@ export const protocols: DomainModule = {
   rules: [protocol.meta],
   facetKey: (o: Obj) => (o.marks ? `|m${o.marks.join('+')}` : ''),
   create: (engine) => new ProtocolDomain(engine),
+  packageCheck: { trigger: /=\s*nil\b/, run: checkUseAfterClose },
 };
 
 class ProtocolDomain {

@@ -13,11 +13,12 @@ import { plural } from '../rule.js';
 import { cOverflow } from './c-overflow.js';
 import { cSliceBounds } from './c-slice-bounds.js';
 import { elementSize } from './element-size.js';
+import { lengthUnits } from './length-units.js';
 import { unboundedCWrite } from './unbounded-c-write.js';
 
 export const sizes: DomainModule = {
   id: 'sizes',
-  rules: [cOverflow.meta, unboundedCWrite.meta, elementSize.meta, cSliceBounds.meta],
+  rules: [cOverflow.meta, unboundedCWrite.meta, elementSize.meta, cSliceBounds.meta, lengthUnits.meta],
   create: (engine) => new SizesDomain(engine),
 };
 
@@ -27,8 +28,40 @@ class SizesDomain {
   beforeCCall(cc: CCall, st: State): void {
     cc.e.args.forEach((a, i) => {
       this.elementSize(cc.name, a);
+      this.lengthUnits(cc, i, a);
       const w = cc.cfn?.writes.get(i);
       if (w) this.overflow(cc.name, cc.e, i, a, cc.args[i] ?? '?', st, cc.pos, w);
+    });
+  }
+
+  /** `len(s)` given to a parameter the C declaration names in bytes (or `len(s)*k` to one named in elements). */
+  private lengthUnits(cc: CCall, i: number, a: Expr): void {
+    const param = cc.cfn?.params[i]?.name;
+    if (!param) return;
+    const bytesWanted = BYTES_PARAM.test(param);
+    if (!bytesWanted && !ELEMENTS_PARAM.test(param)) return;
+    const x = stripConversions(a);
+    // len(s), or len(s) * k with k the size of s's elements.
+    const lenOf = (e: Expr) => {
+      const c = unparen(e);
+      return c.k === 'call' && c.args.length === 1 && unparen(c.fun).k === 'ident' && (unparen(c.fun) as { name: string }).name === 'len' ? c.args[0] : undefined;
+    };
+    const times = x.k === 'binary' && x.op === '*' ? (lenOf(x.x) ? { s: lenOf(x.x)!, k: x.y } : lenOf(x.y) ? { s: lenOf(x.y)!, k: x.x } : undefined) : undefined;
+    const measured = bytesWanted ? lenOf(x) : times?.s;
+    if (!measured) return;
+    const t = this.x.types.underlyingOf(this.x.types.exprType(measured));
+    const elem = t.k === 'slice' || t.k === 'array' ? t.elem : undefined;
+    const elemSize = elem ? this.x.resolver.sizeOf(elem) : undefined;
+    if (elemSize === undefined || elemSize <= 1) return;
+    if (!bytesWanted && this.x.pkg.constInt(stripConversions(times!.k)) !== elemSize && !/Sizeof/.test(this.x.src(times!.k))) return;
+    const d = { callee: `C.${cc.name}`, param, given: this.x.src(x), counts: bytesWanted ? ('elements' as const) : ('bytes' as const), slice: this.x.src(measured), elemSize };
+    this.x.report(`length-units:${a.pos}`, {
+      rule: lengthUnits.meta,
+      message: lengthUnits.message(d),
+      confidence: 'medium',
+      pos: a.pos,
+      end: a.end,
+      trace: [this.x.step(a.pos, `C.${cc.name} declares ${param}: ${bytesWanted ? 'a length in bytes' : 'a count of elements'}, going by its name`), this.x.step(a.pos, `${d.given} is ${bytesWanted ? `a count of ${plural(elemSize, 'byte')} elements` : 'a count of bytes'}`)],
     });
   }
 
@@ -125,10 +158,24 @@ class SizesDomain {
 
   /** A Go slice over C memory longer than the allocation (unsafe.Slice, or a conversion to *[N]T sliced), or a copy out of it (C.GoBytes). */
   onView(view: MemoryView, st: State): void {
-    const { how, p, elemType, n, pos, end, reads } = view;
+    const { how, p, elemType, n, pos, end, reads, offset } = view;
     const id = objId(p);
     const o = id ? st.obj(id) : undefined;
-    if (!o || o.kind !== 'c' || o.bytes === undefined || !elemType) return;
+    if (!o || o.kind !== 'c' || o.bytes === undefined) return;
+    if (offset) {
+      // One past the end is an end marker; beyond it, nothing of the allocation is left to point at.
+      const off = this.x.pkg.constInt(n);
+      if (off === undefined || off <= o.bytes) return;
+      this.x.report(`c-slice-bounds:${pos}`, {
+        rule: cSliceBounds.meta,
+        message: cSliceBounds.message({ how, elems: off, elemSize: 1, bytes: o.bytes, what: o.what, offset: true }),
+        pos,
+        end,
+        trace: [this.x.step(o.site >= 0 ? o.site : pos, `${o.what} allocates ${plural(o.bytes, 'byte')}`), this.x.step(pos, `${how} points ${plural(off, 'byte')} into it, past its end`)],
+      });
+      return;
+    }
+    if (!elemType) return;
     const elems = this.x.pkg.constInt(n);
     const elemSize = this.x.resolver.sizeOf(elemType);
     if (elems === undefined || elemSize === undefined || elems * elemSize <= o.bytes) return;
@@ -141,3 +188,7 @@ class SizesDomain {
     });
   }
 }
+
+/** C parameter names that say the length is in bytes (nbytes, size_in_bytes, buf_bytes), or in elements (n_elems, nmemb). */
+const BYTES_PARAM = /^(n_?bytes|num_?bytes|nbyte|byte_?(len|length|count|size)|(size|len|length)_?in_?bytes|\w+_bytes)$/i;
+const ELEMENTS_PARAM = /^(n_?elems?|n_?elements|num_?elem(ent)?s|elem(ent)?_?count|nmemb|n_?items|num_?items|item_?count|n_?samples|num_?samples|sample_?count)$/i;
