@@ -12,10 +12,10 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'cgoguard-cache-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 let n = 0;
-/** A fresh cache folder, and the environment that uses it. */
-function freshCache(): { dir: string; env: NodeJS.ProcessEnv } {
+/** A fresh cache folder, and the environment that uses it (with the whole-run cache, or without it to test the per-package one). */
+function freshCache(runs = false): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = path.join(tmp, `cache${n++}`);
-  return { dir, env: { ...process.env, CGOGUARD_CACHE: dir } };
+  return { dir, env: { ...process.env, CGOGUARD_CACHE: dir, CGOGUARD_RUN_CACHE: runs ? '' : 'off' } };
 }
 
 function entries(cache: string, kind: string): string[] {
@@ -145,5 +145,59 @@ describe('the result cache', () => {
     expect(readdirSync(cache)).toEqual(['keep-me']);
     const off = cgoguard(['cache', 'clean'], { env: { ...process.env, CGOGUARD_CACHE: 'off' } });
     expect(off.stderr).toMatch(/the cache is off/);
+  });
+});
+
+describe('the run cache', () => {
+  const check = (dir: string, env: NodeJS.ProcessEnv, ...extra: string[]) => cgoguard(['check', ...extra, './...'], { cwd: dir, env });
+
+  it('serves an unchanged tree from the last run, with the same report, notes and exit code', () => {
+    const mod = sampleModule();
+    const { dir: cache, env } = freshCache(true);
+    const first = check(mod, env);
+    expect(first.stdout).toMatch(/\(leak\)/);
+    const [run] = entries(cache, 'runs');
+    expect(run).toMatch(/^[0-9a-f]{64}\.json$/);
+    const again = check(mod, env);
+    expect([again.stdout, again.stderr, again.code]).toEqual([first.stdout, first.stderr, first.code]);
+    // Served from the entry: what it holds is what is printed.
+    const file = path.join(cache, 'runs', run);
+    const record = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...record, stdout: 'planted in the run cache\n' }));
+    expect(check(mod, env).stdout).toBe('planted in the run cache\n');
+    // A corrupt entry is a miss, and the run writes it again.
+    writeFileSync(file, '{ not json');
+    expect(check(mod, env).stdout).toBe(first.stdout);
+    expect(JSON.parse(readFileSync(file, 'utf8')).stdout).toBe(first.stdout);
+  });
+
+  it('misses when a file is edited, added or removed, a header or the configuration changes, or the command differs', () => {
+    const mod = sampleModule();
+    const { dir: cache, env } = freshCache(true);
+    const runs = () => entries(cache, 'runs').length;
+    const clean = check(mod, env);
+    // A new file with a leak: a folder's entry added.
+    const extra = path.join(mod, 'cstr', 'extra.go');
+    writeFileSync(extra, 'package cstr\n\n// #include <stdlib.h>\nimport "C"\n\nfunc Extra() { C.malloc(8) }\n');
+    const added = check(mod, env);
+    expect(added.stdout).toMatch(/extra\.go:6:\d+: C memory from C\.malloc is never freed/);
+    // Edited in place, same size: the time tells.
+    writeFileSync(extra, readFileSync(extra, 'utf8').replace('C.malloc(8)', 'C.malloc(9)'));
+    expect(check(mod, env).stdout).toMatch(/extra\.go:6/);
+    rmSync(extra);
+    expect(check(mod, env).stdout).toBe(clean.stdout);
+    // A header only the preprocessor reads, and a configuration that appears.
+    writeFileSync(path.join(mod, 'include', 'helper.h'), 'void helper_take(char *p, int n);\n');
+    const before = runs();
+    check(mod, env);
+    writeFileSync(path.join(mod, 'cgoguard.yaml'), 'rules:\n  leak: off\n');
+    const noLeaks = check(mod, env);
+    expect(noLeaks.stdout).not.toMatch(/\(leak\)/);
+    // Other flags are another command; --no-cache neither reads nor writes it.
+    check(mod, env, '--format', 'json');
+    expect(runs()).toBe(before + 1);
+    const fresh = check(mod, env, '--no-cache');
+    expect(fresh.stdout).toBe(noLeaks.stdout);
+    expect(runs()).toBe(before + 1);
   });
 });

@@ -29,6 +29,7 @@ import { checkOutputs, OutputError, writeOutput, type OutputTarget } from './out
 import { interruptible, type Outcome } from './interrupt.js';
 import { checkProgress, progressShown, stageProgress, StatusLine } from './progress.js';
 import { cacheRoot, cleanCache } from '../model/cachestore.js';
+import { recordRun } from './run-cache.js';
 import { explainFunction, gatherKnowledge, inferredAsYAML } from '../pipeline/contract-knowledge.js';
 import { formatHTML } from '../report/html.js';
 import { formatJUnit } from '../report/junit.js';
@@ -163,6 +164,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--all-functions', 'analyse every function, even in packages that cannot have findings').hideHelp());
   adoptionOptions(check).action(async (patterns: string[], o) => {
     const cwd = process.cwd();
+    const startedMs = Date.now();
+    const configFile = locateConfig(cwd, o.config);
     const config = withCAnalyzerFlag(configFor(cwd, o.config), o.cAnalyzer);
     if (o.rules) checkRuleIds(o.rules, '--rules');
     if (o.disable) checkRuleIds(o.disable, '--disable');
@@ -197,13 +200,19 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { result, outcome } = run.result;
     const inputProblems = result.unreadable.length || result.unparsable.length;
-    for (const n of [...result.notes, ...result.unreadable, ...result.unparsable]) err(`cgoguard: ${n}\n`);
+    // What the run says on stderr, kept with its report for the run cache.
+    const said: string[] = [];
+    const errKept = (s: string) => {
+      said.push(s);
+      err(s);
+    };
+    for (const n of [...result.notes, ...result.unreadable, ...result.unparsable]) errKept(`cgoguard: ${n}\n`);
     const fixed = outcome ? finishFixes(outcome, o, out, err) : false;
     if (o.diff) {
       exitCode = inputProblems ? 2 : fixed ? 1 : 0;
       return;
     }
-    const findings = selectFindings(await findingsWithFixes(result, cwd, o.format), o, cwd, err);
+    const findings = selectFindings(await findingsWithFixes(result, cwd, o.format), o, cwd, errKept);
     const text =
       formatForCI(o.format, findings, cwd) ??
       (o.format === 'json'
@@ -217,6 +226,10 @@ export async function main(argv: string[]): Promise<number> {
     const failConfidence: Confidence = o.failConfidence ?? config.failConfidence ?? 'high';
     // A baseline just written holds every finding: nothing is left to fail on.
     exitCode = inputProblems ? 2 : !o.writeBaseline && findings.some((f) => failsAt(f, failOn, failConfidence)) ? 1 : 0;
+    if (result.dependencies && !o.output && o.cache !== false) {
+      const files = [...result.dependencies.files, ...(configFile ? [configFile] : [])];
+      recordRun(argv, cwd, startedMs, { files, dirs: result.dependencies.dirs }, text, said.join(''), exitCode);
+    }
   });
 
   program

@@ -1,6 +1,6 @@
 // cgoguard's cache on disk: `$CGOGUARD_CACHE` (`off` disables it), else
 // `$XDG_CACHE_HOME/cgoguard`, else `~/.cache/cgoguard`. One folder per kind
-// of entry (clang's results, C summaries and declarations, whole-package results), one JSON
+// of entry (clang's results, C summaries and declarations, whole-package results, whole runs), one JSON
 // file per key. Runs may share it at the same time: entries are written to a
 // temporary name and renamed into place, and an entry that cannot be read or
 // does not have the expected shape is a miss.
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 
 /** The kinds of entries, each in its own folder. */
-export const CACHE_KINDS = ['clang', 'csummaries', 'cdecls', 'results'] as const;
+export const CACHE_KINDS = ['clang', 'csummaries', 'cdecls', 'results', 'runs'] as const;
 export type CacheKind = (typeof CACHE_KINDS)[number];
 
 /** Switched off for a run (--no-cache); worker threads are told with each package. */

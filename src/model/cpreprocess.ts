@@ -5,6 +5,7 @@
 // itself declares.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { evalPlusBuild, type BuildContext } from '../syntax/buildtags.js';
 
 export interface CgoFlags {
@@ -98,11 +99,19 @@ export function preprocessPreamble(preamble: string, dir: string, flags: CgoFlag
 export async function preprocessedDigest(preamble: string, dir: string, flags: CgoFlags): Promise<string> {
   const hash = createHash('sha256');
   const cf = compileFlags(dir, flags);
-  if ('problem' in cf) return hash.update(`problem\0${cf.problem}`).digest('hex');
+  if ('problem' in cf) {
+    preprocessedInputs.failed = true;
+    return hash.update(`problem\0${cf.problem}`).digest('hex');
+  }
   const cc = process.env.CC?.trim() || 'cc';
   const r = await runAsync(cc, ['-E', '-w', ...cf.args, '-x', 'c', '-'], { cwd: dir, timeoutMs: 20_000, input: preambleSource(preamble) });
+  if (r.code === 0) for (const m of r.stdout.matchAll(/^# \d+ "([^"<][^"]*)"/gm)) preprocessedInputs.files.add(path.resolve(dir, m[1]));
+  else preprocessedInputs.failed = true;
   return hash.update(`${cc}\0${r.code}\0${r.code === 0 ? r.stdout : r.stderr}`).digest('hex');
 }
+
+/** The headers the preprocessor read for the keys of this process's runs, and whether it ever failed (then what a run read is not known). */
+export const preprocessedInputs = { files: new Set<string>(), failed: false };
 
 export interface RunResult {
   code: number | null;

@@ -17,6 +17,7 @@ import { emptyStats } from './package-stats.js';
 import type { SkippedUnit } from '../model/canalyzer.js';
 import { cacheRoot, setCacheEnabled } from '../model/cachestore.js';
 import { readResult, resultKey, writeResult } from './result-cache.js';
+import { runDependencies, type RunDependencies } from './run-inputs.js';
 import { inferFromUsage } from '../knowledge/usage.js';
 import { CAnalysisRun, cAnalyzerNotes } from './cunits.js';
 import { Slots } from './slots.js';
@@ -84,6 +85,8 @@ export interface CheckResult {
   apis: PackageApi[];
   /** Digests of the Go files as they were analysed, by absolute path. */
   sources: Map<string, string>;
+  /** What the run read, for the run cache; absent when the run would not come out the same again (clang left units for later). */
+  dependencies?: RunDependencies;
 }
 
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
@@ -192,7 +195,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   findings.sort(compareFindings);
   const apis = results.flatMap((r) => (r.api ? [r.api] : []));
   const sources = new Map(results.flatMap((r) => r.sources.map((s) => [s.path, s.digest] as const)));
-  return { findings, stats, notes, unreadable, unparsable, packages: found.packages, apis, sources };
+  const deps = runDependencies(opts.cwd, opts.patterns, [...found.packages, ...configured.map((c) => c.pkg)]);
+  const repeatable = deps.known && !cSkipped.some((u) => u.why === 'budget') && !opts.overlay;
+  return { findings, stats, notes, unreadable, unparsable, packages: found.packages, apis, sources, ...(repeatable ? { dependencies: deps } : {}) };
 }
 
 function disabledRules(opts: CheckOptions): Set<string> {

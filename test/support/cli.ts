@@ -12,10 +12,15 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Runs the CLI. The whole-run cache is off unless the environment given says
+ * otherwise (test/cache.test.ts): tests that plant or remove cache entries, or
+ * change a file and run again at once, test the analysis, not that cache.
+ */
 export function cgoguard(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): CliResult {
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: opts.env ?? process.env,
+    env: { CGOGUARD_RUN_CACHE: 'off', ...(opts.env ?? process.env) },
     encoding: 'utf8',
     timeout: opts.timeout ?? 300_000,
   });

@@ -17,7 +17,7 @@ import { finalizerKeepalive, type FinalizerDetails } from './finalizer-keepalive
 import { checkFileDescriptors } from './file-descriptors.js';
 import { finalizerStillSet } from './finalizer-still-set.js';
 import { Liveness } from './liveness.js';
-import { Registrations, forEachCall, runtimeCall, type CallExpr, type Registration } from './registrations.js';
+import { Registrations, forEachCall, localsSetOnce, runtimeCall, type CallExpr, type Registration } from './registrations.js';
 
 export const finalizers: DomainModule = {
   id: 'finalizers',
@@ -71,7 +71,11 @@ class LifetimePass {
       if (fun.k === 'sel' && fun.name === 'Stop' && call.args.length === 0) stopped = true;
     });
     forEachAssignedField(f, (v, field, pos) => stored.set(`${v}.${field}`, [...(stored.get(`${v}.${field}`) ?? []), pos]));
-    const aliases = fieldAliases(f);
+    // `p := r.ptr`: passing p passes the field.
+    const aliases = localsSetOnce(f.decl.ir, (r) => {
+      const x = stripConversions(r);
+      return x.k === 'sel' ? fieldRef(x) : undefined;
+    });
     forEachCall(
       f.decl.ir,
       (call) => {
@@ -84,7 +88,7 @@ class LifetimePass {
         const notKept = new Map<number, { fields: string[]; reg: Registration; first: Expr }>();
         call.args.forEach((arg) => {
           const a = stripConversions(arg);
-          const ref = a.k === 'sel' ? fieldRef(a) : a.k === 'ident' ? aliases.get(a.v) : undefined;
+          const ref = a.k === 'sel' ? fieldRef(a) : a.k === 'ident' ? aliases.get(a.v)?.value : undefined;
           if (!ref) return;
           const v = ref.v;
           const vt = types.vars[v];
@@ -210,23 +214,4 @@ function fieldRef(e: Expr & { k: 'sel' }): { v: number; field: string } | undefi
   let x = unparen(e.x);
   while (x.k === 'sel') x = unparen(x.x);
   return x.k === 'ident' && x.v >= 0 ? { v: x.v, field: e.name } : undefined;
-}
-
-/** Locals set once to an owner's field (`p := r.ptr`): passing p passes the field. */
-function fieldAliases(f: FuncInfo): Map<number, { v: number; field: string }> {
-  const sets = new Map<number, number>();
-  const found = new Map<number, { v: number; field: string }>();
-  walkStmts(f.decl.ir.body, () => {}, (s) => {
-    if (s.k !== 'assign') return;
-    s.lhs.forEach((l, i) => {
-      const x = unparen(l);
-      if (x.k !== 'ident' || x.v < 0) return;
-      sets.set(x.v, (sets.get(x.v) ?? 0) + 1);
-      const r = s.rhs.length === s.lhs.length ? stripConversions(s.rhs[i]) : undefined;
-      const ref = r?.k === 'sel' ? fieldRef(r) : undefined;
-      if (ref && s.define) found.set(x.v, ref);
-    });
-  });
-  for (const v of [...found.keys()]) if (sets.get(v) !== 1) found.delete(v);
-  return found;
 }

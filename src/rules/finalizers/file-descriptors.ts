@@ -13,7 +13,7 @@ import type { Report } from '../../flow/hooks.js';
 import type { Step } from '../../flow/state.js';
 import { finalizerKeepalive } from './finalizer-keepalive.js';
 import { Liveness } from './liveness.js';
-import { forEachCall } from './registrations.js';
+import { forEachCall, localsSetOnce } from './registrations.js';
 
 const OS_OPENERS = new Set(['Open', 'Create', 'OpenFile', 'NewFile', 'CreateTemp']);
 
@@ -42,27 +42,16 @@ export function checkFileDescriptors(funcs: FuncInfo[], resolver: Resolver): { f
       const owner = unparen(fun.x);
       return owner.k === 'ident' && owner.v >= 0 && (opened.has(owner.v) || isOsFile(types.exprType(owner))) ? owner.v : undefined;
     };
-    // `fd := f.Fd()` (assigned once): passing fd passes f's descriptor.
-    const sets = new Map<number, number>();
-    const aliases = new Map<number, { file: number; pos: number }>();
-    walkStmts(f.decl.ir.body, () => {}, (s) => {
-      if (s.k !== 'assign') return;
-      s.lhs.forEach((l, i) => {
-        const x = unparen(l);
-        if (x.k !== 'ident' || x.v < 0) return;
-        sets.set(x.v, (sets.get(x.v) ?? 0) + 1);
-        const file = s.lhs.length === s.rhs.length ? fileOf(s.rhs[i]) : undefined;
-        if (file !== undefined && s.define) aliases.set(x.v, { file, pos: s.rhs[i].pos });
-      });
-    });
+    // `fd := f.Fd()`: passing fd passes f's descriptor.
+    const aliases = localsSetOnce(f.decl.ir, fileOf);
     const live = new Liveness(f.decl.ir, new Set([...(f.decl.recv ? [f.decl.recv.v] : []), ...f.decl.ir.params]));
     forEachCall(f.decl.ir, (call) => {
       const fun = unparen(call.fun);
       if (fun.k !== 'sel' || fun.x.k !== 'ident' || fun.x.v !== NO_VAR || fun.x.name !== 'C' || resolver.cName(fun.name) !== 'func') return;
       for (const arg of call.args) {
         const x = stripConversions(arg);
-        const alias = x.k === 'ident' && sets.get(x.v) === 1 ? aliases.get(x.v) : undefined;
-        const file = fileOf(arg) ?? alias?.file;
+        const alias = x.k === 'ident' ? aliases.get(x.v) : undefined;
+        const file = fileOf(arg) ?? alias?.value;
         if (file === undefined || live.aliveAfter(file, call.pos, call.end)) continue;
         const name = f.decl.vars[file].name;
         const input = f.decl.recv?.v === file || f.decl.ir.params.includes(file);

@@ -208,3 +208,25 @@ export function forEachCall(fn: FuncIR, visit: (call: CallExpr, deferred: boolea
   };
   walkStmts(fn.body, visitExpr, visitStmt);
 }
+
+/**
+ * Locals defined once, with `:=`, to a value `pick` recognises (`p := r.ptr`, `fd := f.Fd()`), and
+ * where that value is: passing the local passes what it was set to.
+ */
+export function localsSetOnce<T>(fn: FuncIR, pick: (rhs: Expr) => T | undefined): Map<number, { value: T; pos: number }> {
+  const sets = new Map<number, number>();
+  const found = new Map<number, { value: T; pos: number }>();
+  walkStmts(fn.body, () => {}, (s) => {
+    if (s.k !== 'assign') return;
+    s.lhs.forEach((l, i) => {
+      const x = unparen(l);
+      if (x.k !== 'ident' || x.v < 0) return;
+      sets.set(x.v, (sets.get(x.v) ?? 0) + 1);
+      const r = s.lhs.length === s.rhs.length ? s.rhs[i] : undefined;
+      const value = r && s.define ? pick(r) : undefined;
+      if (value !== undefined) found.set(x.v, { value, pos: r!.pos });
+    });
+  });
+  for (const v of [...found.keys()]) if (sets.get(v) !== 1) found.delete(v);
+  return found;
+}
