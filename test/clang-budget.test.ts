@@ -3,7 +3,7 @@
 // the size limit; the run's total; units in parallel up to --jobs. A wrapper
 // around clang records what the analyzer was asked to do.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -128,10 +128,15 @@ describe.skipIf(!hasClang && !process.env.CI)("clang's budget", () => {
     expect(sized.findings).toEqual([]);
     expect(sized.clangNotes).toEqual(["cgoguard: 2 C unit(s) over 0.1 KB were not analysed by clang (strings.go: 1 KB, first.c: 1 KB): c-analyzer.max-unit-kb raises the limit"]);
     const late = fixtureModule('c-analyzer:\n  total-timeout: 0.001\n');
+    const results = path.join(env.CGOGUARD_CACHE!, 'results');
+    const kept = () => (existsSync(results) ? readdirSync(results).length : 0);
+    const before = kept();
     const spent = check(late, env);
     expect(spent.findings).toEqual([]);
     expect(spent.clangNotes).toHaveLength(1);
     expect(spent.clangNotes[0]).toMatch(/^cgoguard: clang's analyzer spent the run's 0.001 s: 2 C unit\(s\) were not analysed \((strings\.go, first\.c|first\.c, strings\.go)\)/);
+    // The package's result is not kept either: the next run tries the units again rather than repeat this one.
+    expect(kept()).toBe(before);
     // Not remembered as timeouts: with the default budget they are analysed.
     rmSync(path.join(late, 'cgoguard.yaml'));
     expect(check(late, env).findings).toHaveLength(3);

@@ -65,7 +65,7 @@ export interface CBudget {
   vendored?: { base: string; patterns: string[] };
 }
 
-export const DEFAULT_C_BUDGET: CBudget = { scope: 'own', unitSeconds: 5, secondsPerKB: 0.25, totalSeconds: 30, maxUnitKB: 512 };
+export const DEFAULT_C_BUDGET: CBudget = { scope: 'own', unitSeconds: 5, secondsPerKB: 0.25, totalSeconds: 10, maxUnitKB: 512 };
 
 /** The time limit of a unit of `bytes` bytes, in milliseconds. */
 export function unitLimitMs(b: CBudget, bytes: number): number {

@@ -340,10 +340,10 @@ async function analyzeAll(packages: DiscoveredPackage[], aopts: AnalyzeOptions, 
       if (hit) completions.push(Promise.resolve(hit));
       else if (side) {
         const complete = (side.cPlan ? cRun.analyze(side.cPlan) : Promise.resolve(undefined)).then(async (c) => (await analysis()).completePackage(side, c));
-        // What an interrupted run saw is not kept.
+        // What an interrupted run saw is not kept, nor a result whose C units the run's budget left for later runs.
         completions.push(
           complete.then((r) => {
-            if (key && !signal?.aborted) writeResult(key, r);
+            if (key && !signal?.aborted && !r.cAnalyzer?.skipped.some((u) => u.why === 'budget')) writeResult(key, r);
             return r;
           }),
         );

@@ -117,7 +117,10 @@ export class CAnalysisRun {
       const r = await analyzeUnit(prepared, i, (code) => {
         own = unitLimitMs(this.budget, code);
         limit = Math.min(own, this.budget.totalSeconds * 1000 - (Date.now() - this.started!));
-        return { ms: limit, cacheTimeout: limit === own };
+        // A unit given at least the base unit time and still not done is remembered as timed out at
+        // that limit (tried again when a run grants it more): else a unit that needs more than a
+        // run's whole budget would be started, and cut, on every run.
+        return { ms: limit, cacheTimeout: limit === own || limit >= this.budget.unitSeconds * 1000 };
       });
       if (r.k === 'analyzed') {
         out.analyzed++;
@@ -125,7 +128,7 @@ export class CAnalysisRun {
       } else if (r.k === 'failed') {
         out.failed++;
         if (!out.problems.includes(r.problem)) out.problems.push(r.problem);
-      } else if (limit === own || r.cached) {
+      } else if (limit === own || limit >= this.budget.unitSeconds * 1000 || r.cached) {
         out.timedOut++;
         out.timeouts.push(`${display} (after ${seconds(r.limitMs)}${r.cached ? ', remembered from an earlier run' : ''})`);
       } else {
