@@ -9,6 +9,7 @@ import { cCrash } from './c-crash.js';
 import { finalizers } from './finalizers/domain.js';
 import { finalizerKeepalive } from './finalizers/finalizer-keepalive.js';
 import { finalizerStillSet } from './finalizers/finalizer-still-set.js';
+import { missingFinalizer } from './finalizers/missing-finalizer.js';
 import { cKeepsGoPointer } from './gomemory/c-keeps-go-pointer.js';
 import { goMemory } from './gomemory/domain.js';
 import { exportGoPointer } from './gomemory/export-go-pointer.js';
@@ -68,6 +69,7 @@ const FLOW_RULES: readonly RuleMeta[] = [
   protocol,
   finalizerKeepalive,
   finalizerStillSet,
+  missingFinalizer,
   cgoHandle,
   pinner,
 ].map((r) => r.meta);

@@ -17,17 +17,22 @@ import { finalizerKeepalive, type FinalizerDetails } from './finalizer-keepalive
 import { checkFileDescriptors } from './file-descriptors.js';
 import { finalizerStillSet } from './finalizer-still-set.js';
 import { Liveness } from './liveness.js';
+import { missingFinalizer } from './missing-finalizer.js';
+import { checkWrappers } from './wrappers.js';
 import { Registrations, forEachCall, localsSetOnce, runtimeCall, type CallExpr, type Registration } from './registrations.js';
 
 export const finalizers: DomainModule = {
   id: 'finalizers',
-  rules: [finalizerKeepalive.meta, finalizerStillSet.meta],
+  rules: [finalizerKeepalive.meta, finalizerStillSet.meta, missingFinalizer.meta],
   create: () => ({}),
   packageCheck: {
     trigger: /\b(SetFinalizer|AddCleanup)\b|\.Fd\(\)/,
     // Callers of the package's helpers tell whether an owner outlives a call inside them.
     everyBody: true,
-    run: (funcs, resolver) => [...new LifetimePass(funcs, new Registrations(funcs, resolver)).run(), ...checkFileDescriptors(funcs, resolver)],
+    run: (funcs, resolver) => {
+      const regs = new Registrations(funcs, resolver);
+      return [...new LifetimePass(funcs, regs).run(), ...checkWrappers(funcs, regs), ...checkFileDescriptors(funcs, resolver)];
+    },
   },
 };
 

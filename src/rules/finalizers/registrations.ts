@@ -20,6 +20,8 @@ export interface Registration {
   pos: number;
   /** The functions that run at finalization (their bodies are not checked). */
   runs: Set<FuncInfo>;
+  /** The functions that set it, and where each first does. */
+  setIn: Map<FuncInfo, number>;
 }
 
 /** An argument a C call releases; `guessed` when only the function's name says so. */
@@ -77,9 +79,10 @@ export class Registrations {
   private add(owner: string, fields: Registration['fields'], kind: Registration['kind'], f: FuncInfo, pos: number, runs: Set<FuncInfo>): void {
     const prev = this.byType.get(owner);
     if (!prev) {
-      this.byType.set(owner, { fields, kind, file: f.file, pos, runs });
+      this.byType.set(owner, { fields, kind, file: f.file, pos, runs, setIn: new Map([[f, pos]]) });
       return;
     }
+    if (!prev.setIn.has(f)) prev.setIn.set(f, pos);
     for (const [name, how] of fields) prev.fields.set(name, { guessed: (prev.fields.get(name)?.guessed ?? true) && how.guessed });
     runs.forEach((x) => prev.runs.add(x));
   }
