@@ -28,7 +28,7 @@ export interface Budget {
   maxInlineDepth: number;
 }
 
-export const DEFAULT_BUDGET: Budget = { maxSteps: 20000, maxStatesPerBlock: 48, maxInlineDepth: 3 };
+export const DEFAULT_BUDGET: Budget = { maxSteps: 80000, maxStatesPerBlock: 48, maxInlineDepth: 3 };
 
 export interface FunctionResult {
   reports: Report[];
