@@ -3,7 +3,7 @@
 // has elements, a number's sign), kept as facts so that correlated branches
 // agree along a path.
 import { parseGoInt } from '../syntax/golit.js';
-import { stripConversions, unparen } from '../syntax/exprs.js';
+import { cgoName, stripConversions, unparen } from '../syntax/exprs.js';
 import { BLANK_VAR, NO_VAR, type Expr } from '../syntax/goast.js';
 import type { Chooser, Frame } from './base.js';
 import { Expressions } from './expressions.js';
@@ -158,7 +158,8 @@ export abstract class Conditions extends Expressions {
     const e = stripConversions(x);
     if (e.k === 'lit') return parseGoInt(e.value) === 0;
     if (e.k === 'ident' && e.v === NO_VAR) return /(^|_)OK$|[a-z]OK$/.test(e.name) && !!this.pkg.globals.get(e.name)?.decl.isConst;
-    return e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C' && SUCCESS_NAME.test(e.name);
+    const name = cgoName(e);
+    return name !== undefined && SUCCESS_NAME.test(name);
   }
 
   /**
@@ -172,12 +173,7 @@ export abstract class Conditions extends Expressions {
       const n = stripConversions(e.x);
       return n.k === 'lit' && (parseGoInt(n.value) ?? 0) > 0;
     }
-    const name =
-      e.k === 'sel' && e.x.k === 'ident' && e.x.v === NO_VAR && e.x.name === 'C'
-        ? e.name
-        : e.k === 'ident' && e.v === NO_VAR && this.pkg.globals.get(e.name)?.decl.isConst
-          ? e.name
-          : undefined;
+    const name = cgoName(e) ?? (e.k === 'ident' && e.v === NO_VAR && this.pkg.globals.get(e.name)?.decl.isConst ? e.name : undefined);
     return name !== undefined && !SUCCESS_NAME.test(name) && !/(OK|Ok|SUCCESS|Success)$/.test(name);
   }
 

@@ -8,7 +8,7 @@ import { unparen } from '../syntax/exprs.js';
 import { parseGoInt } from '../syntax/golit.js';
 import { BLANK_VAR, NO_VAR, type Expr } from '../syntax/goast.js';
 import type { Instr } from './cfg.js';
-import { isCMemory, isGoPointer, isTracked } from './gomemory.js';
+import { isGoPointer, isTracked } from './gomemory.js';
 import type { CallExpr, MemoryView, StoreIntoC } from './hooks.js';
 import { Memory } from './memory.js';
 import type { Chooser, Frame } from './base.js';
@@ -25,6 +25,7 @@ import {
   objId,
   objVal,
   varKey,
+  type Obj,
   type State,
   type Val,
 } from './state.js';
@@ -328,8 +329,7 @@ export abstract class Expressions extends Memory {
       case 'sel': {
         const base = this.baseObject(l.x, st, ch, frame, true);
         const owner = base ? st.obj(base) : undefined;
-        const fromC = owner?.kind === 'c' ? undefined : this.fromC(owner);
-        if (owner?.kind === 'c' || fromC) this.storedIntoC({ value: v, target: l, dest: `${this.nameOf(l.x)}.${l.name}`, pos, how: 'assigned', src, fromC }, st);
+        this.storedIntoC(owner, { value: v, target: l, dest: `${this.nameOf(l.x)}.${l.name}`, pos, how: 'assigned', src }, st);
         // Fields are followed in Go storage and in the caller's structs (parameters);
         // a pointer stored into C memory or memory of unknown origin belongs to that memory now.
         if (!base || !owner || owner.kind === 'c' || (owner.kind === 'sym' && !owner.origin)) {
@@ -351,8 +351,7 @@ export abstract class Expressions extends Memory {
             return;
           }
           this.use(st, p, 'written through', this.nameOf(l.x), pos, l.end);
-          const fromC = isCMemory(st, p) ? undefined : this.fromC(st.obj(objId(p) ?? ''));
-          if (isCMemory(st, p) || fromC) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src, fromC }, st);
+          this.storedIntoC(st.obj(objId(p) ?? ''), { value: v, target: l, dest: this.src(l), pos, how: 'assigned', src }, st);
         }
         this.escape(st, v);
         return;
@@ -362,8 +361,7 @@ export abstract class Expressions extends Memory {
         // A key stored into a map is kept by the map (a registry of handles: `handles[p] = v`).
         if (this.types.underlyingOf(this.types.exprType(l.x)).k === 'map') keys.forEach((k) => this.escape(st, k));
         this.use(st, base, 'written through', this.nameOf(l.x), pos, l.end);
-        const fromC = isCMemory(st, base) ? undefined : this.fromC(st.obj(objId(base) ?? ''));
-        if (isCMemory(st, base) || fromC) this.storedIntoC({ value: v, target: l, dest: this.src(l), pos, how: 'assigned', src, fromC }, st);
+        this.storedIntoC(st.obj(objId(base) ?? ''), { value: v, target: l, dest: this.src(l), pos, how: 'assigned', src }, st);
         const id = objId(base);
         const o = id ? st.obj(id) : undefined;
         // Elements of Go slices and arrays are followed for Go pointers; C memory put there has left our hands.
@@ -372,7 +370,8 @@ export abstract class Expressions extends Memory {
           const key = fieldKey(id, idx?.k === 'lit' && idx.kind === 'int' ? `#${idx.value}` : '#*');
           const prev = st.env.get(key);
           // `a[i] = *p`: a copy of p's memory, holding a Go pointer only where that memory does.
-          const copied = src && unparen(src).k === 'unary' && (unparen(src) as { op: string }).op === '*' ? this.copiedValue(st, v) : v;
+          const s = src && unparen(src);
+          const copied = s?.k === 'unary' && s.op === '*' ? this.copiedValue(st, v) : v;
           if (!(key.endsWith('#*') && prev && isGoPointer(st, prev))) st.env.set(key, fieldValue(copied));
           return;
         }
@@ -393,8 +392,11 @@ export abstract class Expressions extends Memory {
     return UNKNOWN_VAL;
   }
 
-  private storedIntoC(store: StoreIntoC, st: State): void {
-    for (const h of this.hooks) h.onStoreIntoC?.(store, st);
+  /** A store into memory `dest` is: told to the modules when that is C memory, or what C passed an //export'ed function. */
+  private storedIntoC(dest: Obj | undefined, store: Omit<StoreIntoC, 'fromC'>, st: State): void {
+    const fromC = dest?.kind === 'c' ? undefined : this.fromC(dest);
+    if (dest?.kind !== 'c' && !fromC) return;
+    for (const h of this.hooks) h.onStoreIntoC?.({ ...store, ...(fromC ? { fromC } : {}) }, st);
   }
 }
 

@@ -122,7 +122,8 @@ export function scanHeader(text: string): ScannedHeader {
       const body = text.slice(i + 2, end < 0 ? text.length : end);
       // Consecutive line comments make one block.
       if (!stmt.trim() && depth === 0) {
-        const continues = /\n\s*\/\//.test(text.slice(Math.max(0, i - 200), i)) && !/\n[ \t]*\n[ \t]*$/.test(text.slice(Math.max(0, i - 200), i)) && doc;
+        const before = text.slice(Math.max(0, i - 200), i);
+        const continues = doc && /\n\s*\/\//.test(before) && !/\n[ \t]*\n[ \t]*$/.test(before);
         if (doc && !continues) notes += `${doc}\n`;
         doc = continues ? `${doc}\n${cleanComment(body)}` : cleanComment(body);
       }

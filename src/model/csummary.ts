@@ -143,10 +143,15 @@ function paramOf(e: RawNode | undefined, fn: CFunc, s: Scan, src: (n: RawNode) =
   return o.k === 'param' ? o.i : -1;
 }
 
+/** Everything a summary says, to tell whether a pass changed it. */
+function summaryKey(fn: CFunc): string {
+  return `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${[...(fn.derefs ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}|${JSON.stringify(fn.writesOwned ?? [])}`;
+}
+
 /** One pass over a body; returns true when the summary grew. */
 function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src: (n: RawNode) => string): boolean {
   const { fn, body } = info;
-  const before = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${[...(fn.derefs ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}|${JSON.stringify(fn.writesOwned ?? [])}`;
+  const before = summaryKey(fn);
   const freedLocals = new Set<string>();
   const returns: Origin[] = [];
   const constant = (n: RawNode | undefined): number | undefined => {
@@ -343,7 +348,7 @@ function summarize(model: CModel, info: { fn: CFunc; body: RawNode } & Scan, src
     fn.returnsArg = (returns[0] as { i: number }).i;
   }
   else if (kinds.length && kinds.every((k) => k === 'borrowed' || k === 'param' || k === 'static')) fn.returns = 'borrowed';
-  const after = `${[...fn.frees]}|${[...fn.retains]}|${[...(fn.mayRelease ?? [])]}|${[...(fn.derefs ?? [])]}|${fn.returns}|${JSON.stringify([...fn.writes])}|${fn.releasedBy}|${fn.returnsArg}|${JSON.stringify(fn.writesOwned ?? [])}`;
+  const after = summaryKey(fn);
   return before !== after;
 }
 

@@ -7,6 +7,12 @@ export function unparen(e: Expr): Expr {
   return e;
 }
 
+/** `C.name`, cgo's pseudo-package selector: the name (whatever it names: a function, a type, a constant). */
+export function cgoName(e: Expr): string | undefined {
+  const x = unparen(e);
+  return x.k === 'sel' && x.x.k === 'ident' && x.x.v === NO_VAR && x.x.name === 'C' ? x.name : undefined;
+}
+
 /** `unsafe.Pointer((*C.char)(p))` is p. */
 export function stripConversions(e: Expr): Expr {
   for (;;) {

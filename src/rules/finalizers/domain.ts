@@ -31,7 +31,7 @@ export const finalizers: DomainModule = {
     everyBody: true,
     run: (funcs, resolver) => {
       const regs = new Registrations(funcs, resolver);
-      return [...new LifetimePass(funcs, regs).run(), ...checkWrappers(funcs, regs), ...checkFileDescriptors(funcs, resolver)];
+      return [...new LifetimePass(funcs, regs).run(), ...checkWrappers(funcs, regs), ...checkFileDescriptors(funcs, regs)];
     },
   },
 };

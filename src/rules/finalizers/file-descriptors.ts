@@ -4,7 +4,6 @@
 // whose result C is given. The descriptor may then be closed (and reused by
 // another open) while C still reads or writes it.
 import type { FuncInfo } from '../../model/program.js';
-import { FuncTypes, type Resolver } from '../../model/resolve.js';
 import type { Ty } from '../../model/types.js';
 import { stripConversions, unparen } from '../../syntax/exprs.js';
 import { NO_VAR, type Expr } from '../../syntax/goast.js';
@@ -13,17 +12,17 @@ import type { Report } from '../../flow/hooks.js';
 import type { Step } from '../../flow/state.js';
 import { finalizerKeepalive } from './finalizer-keepalive.js';
 import { Liveness } from './liveness.js';
-import { forEachCall, localsSetOnce } from './registrations.js';
+import { forEachCall, localsSetOnce, type Registrations } from './registrations.js';
 
 const OS_OPENERS = new Set(['Open', 'Create', 'OpenFile', 'NewFile', 'CreateTemp']);
 
 const isOsFile = (t: Ty): boolean => t.k === 'pointer' && t.elem.k === 'named' && t.elem.pkg === 'os' && t.elem.name === 'File';
 
-export function checkFileDescriptors(funcs: FuncInfo[], resolver: Resolver): { fn: FuncInfo; report: Report }[] {
+export function checkFileDescriptors(funcs: FuncInfo[], regs: Registrations): { fn: FuncInfo; report: Report }[] {
   const out: { fn: FuncInfo; report: Report }[] = [];
   for (const f of funcs) {
     if (!f.decl.bodyConverted || !/\.Fd\(\)/.test(f.file.go.text.slice(f.decl.pos, f.decl.end))) continue;
-    const types = new FuncTypes(resolver, f);
+    const types = regs.typesOf(f);
     // Variables the os package's constructors define (`f, err := os.Open(p)`): the standard library's types are not read.
     const opened = new Set<number>();
     walkStmts(f.decl.ir.body, () => {}, (s) => {
@@ -46,8 +45,8 @@ export function checkFileDescriptors(funcs: FuncInfo[], resolver: Resolver): { f
     const aliases = localsSetOnce(f.decl.ir, fileOf);
     const live = new Liveness(f.decl.ir, new Set([...(f.decl.recv ? [f.decl.recv.v] : []), ...f.decl.ir.params]));
     forEachCall(f.decl.ir, (call) => {
-      const fun = unparen(call.fun);
-      if (fun.k !== 'sel' || fun.x.k !== 'ident' || fun.x.v !== NO_VAR || fun.x.name !== 'C' || resolver.cName(fun.name) !== 'func') return;
+      const callee = regs.cCallee(call);
+      if (!callee) return;
       for (const arg of call.args) {
         const x = stripConversions(arg);
         const alias = x.k === 'ident' ? aliases.get(x.v) : undefined;
@@ -63,13 +62,13 @@ export function checkFileDescriptors(funcs: FuncInfo[], resolver: Resolver): { f
           fn: f,
           report: {
             rule: finalizerKeepalive.meta,
-            message: finalizerKeepalive.message({ how: 'descriptor', owner: name, field: 'Fd()', callee: `C.${fun.name}`, by: 'finalizer', regLine: 0, why: input ? `; ${name} comes from the caller, who may keep it alive` : '' }),
+            message: finalizerKeepalive.message({ how: 'descriptor', owner: name, field: 'Fd()', callee: `C.${callee}`, by: 'finalizer', regLine: 0, why: input ? `; ${name} comes from the caller, who may keep it alive` : '' }),
             pos: call.pos,
             end: call.end,
             confidence: input ? 'low' : 'high',
             trace: [
               step(alias?.pos ?? arg.pos, `${name}.Fd() is taken here`),
-              step(call.pos, `${name} is not used after C.${fun.name}: the os package's finalizer may close the descriptor during the call`),
+              step(call.pos, `${name} is not used after C.${callee}: the os package's finalizer may close the descriptor during the call`),
             ],
           },
         });

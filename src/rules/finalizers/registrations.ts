@@ -5,7 +5,7 @@ import type { FuncInfo, Located } from '../../model/program.js';
 import { looksLikeReleaser } from '../../model/cnames.js';
 import { FuncTypes, type Resolver } from '../../model/resolve.js';
 import type { Ty } from '../../model/types.js';
-import { stripConversions, unparen } from '../../syntax/exprs.js';
+import { cgoName, stripConversions, unparen } from '../../syntax/exprs.js';
 import { NO_VAR, type Expr, type FuncIR, type Stmt } from '../../syntax/goast.js';
 import { forEachChildExpr, walkStmts } from '../../syntax/walk.js';
 
@@ -149,9 +149,8 @@ export class Registrations {
 
   /** The C function a call calls, if it is one. */
   cCallee(call: CallExpr): string | undefined {
-    const fun = unparen(call.fun);
-    if (fun.k === 'sel' && fun.x.k === 'ident' && fun.x.v === NO_VAR && fun.x.name === 'C' && this.r.cName(fun.name) === 'func') return fun.name;
-    return undefined;
+    const name = cgoName(call.fun);
+    return name !== undefined && this.r.cName(name) === 'func' ? name : undefined;
   }
 
   /**

@@ -5,7 +5,7 @@
 // memory to whoever remembers to release it by hand.
 import type { FuncInfo } from '../../model/program.js';
 import { stripConversions, unparen } from '../../syntax/exprs.js';
-import { NO_VAR, type Expr } from '../../syntax/goast.js';
+import type { Expr } from '../../syntax/goast.js';
 import { forEachChildExpr, walkStmts } from '../../syntax/walk.js';
 import type { Report } from '../../flow/hooks.js';
 import type { Step } from '../../flow/state.js';
@@ -22,11 +22,9 @@ export function checkWrappers(funcs: FuncInfo[], regs: Registrations): { fn: Fun
     /** `C.f(...)` where f is known to hand out memory the caller owns: f. */
     const ownedFrom = (e: Expr): string | undefined => {
       const x = stripConversions(e);
-      if (x.k !== 'call') return undefined;
-      const fun = unparen(x.fun);
-      if (fun.k !== 'sel' || fun.x.k !== 'ident' || fun.x.v !== NO_VAR || fun.x.name !== 'C') return undefined;
-      const owned = f.pkg.contract(fun.name)?.returns?.kind === 'owned' || f.pkg.cFunc(fun.name)?.returns === 'owned';
-      return owned ? `C.${fun.name}` : undefined;
+      const name = x.k === 'call' ? regs.cCallee(x) : undefined;
+      const owned = name !== undefined && (f.pkg.contract(name)?.returns?.kind === 'owned' || f.pkg.cFunc(name)?.returns === 'owned');
+      return owned ? `C.${name}` : undefined;
     };
     const made = localsSetOnce(f.decl.ir, ownedFrom);
     // Functions it calls by name: one that sets the finalizer (`r.init()`) sets it for this one too.

@@ -564,13 +564,13 @@ function describeGo(o: Obj): string {
   return 'Go memory';
 }
 
-/** An out parameter that receives an error (RocksDB's char **errptr, GLib's GError **error): set only when the call fails. */
 /** `rd_kafka_error_t *`, `GError *`, `struct foo_error *`: a pointer to a type named as an error. */
 function returnsErrorObject(ret: CType): boolean {
   const to = ret.k === 'ptr' ? ret.to : ret;
   return isErrorTypeName(to.k === 'named' ? to.name : to.k === 'struct' ? (to.tag ?? '') : '');
 }
 
+/** An out parameter that receives an error (RocksDB's char **errptr, GLib's GError **error): set only when the call fails. */
 const ERROR_OUTPUT = /(^|_)(err|error|errptr|errmsg|errstr|errp)$|^(err|error)[A-Z_]|^pz?Err/i;
 
 function lessSure(a: Confidence, b: Confidence): Confidence {

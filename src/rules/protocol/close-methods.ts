@@ -7,8 +7,8 @@
 // converted bodies of each type's pointer-receiver methods.
 import { looksLikeReleaser } from '../../model/cnames.js';
 import type { FuncInfo } from '../../model/program.js';
-import { stripConversions, unparen } from '../../syntax/exprs.js';
-import { NO_VAR, type Expr, type Stmt } from '../../syntax/goast.js';
+import { cgoName, stripConversions, unparen } from '../../syntax/exprs.js';
+import type { Expr, Stmt } from '../../syntax/goast.js';
 import { forEachChildExpr, walkStmts } from '../../syntax/walk.js';
 import type { Report } from '../../flow/hooks.js';
 import type { Step } from '../../flow/state.js';
@@ -98,19 +98,18 @@ function factsOf(f: FuncInfo): MethodFacts {
       const field = isNil(e.y) ? fieldOf(e.x) : isNil(e.x) ? fieldOf(e.y) : undefined;
       if (field) facts.tested.add(field);
     }
-    if (e.k === 'call') {
-      const fun = unparen(e.fun);
-      if (fun.k === 'sel' && fun.x.k === 'ident' && fun.x.v === NO_VAR && fun.x.name === 'C') {
-        const releases = f.pkg.contract(fun.name)?.releases ?? [];
-        e.args.forEach((a, i) => {
-          const field = fieldOf(a);
-          if (!field) return;
-          const site = { pos: a.pos, end: a.end, callee: fun.name };
-          if (releases.includes(i) || looksLikeReleaser(fun.name) || f.pkg.cFunc(fun.name)?.frees.has(i)) {
-            if (!facts.released.has(field)) facts.released.set(field, site);
-          } else if (!facts.passed.has(field)) facts.passed.set(field, { ...site, derefs: !!f.pkg.cFunc(fun.name)?.derefs?.has(i) });
-        });
-      }
+    const callee = e.k === 'call' ? cgoName(e.fun) : undefined;
+    if (e.k === 'call' && callee) {
+      const releases = f.pkg.contract(callee)?.releases ?? [];
+      const body = f.pkg.cFunc(callee);
+      e.args.forEach((a, i) => {
+        const field = fieldOf(a);
+        if (!field) return;
+        const site = { pos: a.pos, end: a.end, callee };
+        if (releases.includes(i) || looksLikeReleaser(callee) || body?.frees.has(i)) {
+          if (!facts.released.has(field)) facts.released.set(field, site);
+        } else if (!facts.passed.has(field)) facts.passed.set(field, { ...site, derefs: !!body?.derefs?.has(i) });
+      });
     }
     if (e.k === 'funclit') walkStmts(e.fn.body, visitExpr, visitStmt);
     else forEachChildExpr(e, visitExpr);
